@@ -1,0 +1,73 @@
+import type { Server } from "node:http";
+import type { Agenda } from "agenda";
+import { subHours } from "date-fns";
+import mongoose from "mongoose";
+import type { Config } from "./config/index.js";
+import { connectDatabase, disconnectDatabase } from "./db/connection.js";
+import { type DatabaseEngine, startDatabaseEngine } from "./db/engine.js";
+import { repairSince } from "./db/repair.js";
+import { type Clock, systemClock } from "./jobs/deps.js";
+import { createScheduler, startScheduler } from "./jobs/index.js";
+import type { Logger } from "./logger.js";
+import { closeServer, createHttpServer, listen, type RequestHandler } from "./server.js";
+
+export interface RunningApp {
+  port: number;
+  engine: DatabaseEngine;
+  stop(): Promise<void>;
+}
+
+export interface StartOptions {
+  config: Config;
+  logger: Logger;
+  clock?: Clock;
+  /** Database name override (tests give each file its own). */
+  dbName?: string;
+  /** Throwaway embedded database instead of the one under QOPS_DATA_DIR. */
+  ephemeral?: boolean;
+}
+
+/** Starts QOps: database, HTTP server (web role), Agenda (worker role). */
+export async function startApp(options: StartOptions): Promise<RunningApp> {
+  const { config, logger } = options;
+  const clock = options.clock ?? systemClock;
+  const engine = await startDatabaseEngine({
+    mongodbUri: config.mongodbUri,
+    dataDir: options.ephemeral ? undefined : config.dataDir,
+    engine: config.embeddedEngine,
+    ferretdbBin: config.ferretdbBin,
+    logger,
+  });
+  await connectDatabase(engine.uri, options.dbName);
+  const repaired = await repairSince(subHours(clock.now(), 24));
+  logger.info({ engine: engine.kind, ...repaired }, "database ready");
+
+  let server: Server | undefined;
+  let port = 0;
+  if (config.role !== "worker") {
+    const routes: Record<string, RequestHandler> = {};
+    const { mountChatPlatforms } = await import("./bot/index.js");
+    Object.assign(routes, await mountChatPlatforms({ config, logger, clock }));
+    server = createHttpServer(logger, routes);
+    port = await listen(server, config.port, config.host);
+    logger.info({ port, host: config.host }, "listening");
+  }
+
+  const db = mongoose.connection.db;
+  if (!db) throw new Error("database connection has no db handle");
+  const agenda: Agenda = createScheduler(db, { logger, clock }, { process: config.role !== "web" });
+  await startScheduler(agenda);
+
+  return {
+    port,
+    engine,
+    async stop() {
+      if (server) await closeServer(server);
+      // Let running jobs finish (or release their locks) before the database goes away.
+      await agenda.drain({ timeout: 10_000 });
+      await agenda.stop(false);
+      await disconnectDatabase();
+      await engine.stop();
+    },
+  };
+}

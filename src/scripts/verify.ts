@@ -1,0 +1,56 @@
+/**
+ * npm run verify [-- --workspace <id>] [--json]
+ * Checks the whole history of every workspace (or one) and prints the first problem found.
+ * Exit code 0: every history intact; 1: a problem was found; 2: could not run.
+ */
+import { parseArgs } from "node:util";
+import { ConfigError, loadConfig } from "../config/index.js";
+import { connectDatabase, disconnectDatabase } from "../db/connection.js";
+import { startDatabaseEngine } from "../db/engine.js";
+import { verifyWorkspace } from "../db/verify.js";
+import { createLogger } from "../logger.js";
+import { HistoryAnchorModel } from "../models/index.js";
+
+const { values } = parseArgs({
+  options: { workspace: { type: "string" }, json: { type: "boolean", default: false } },
+});
+
+try {
+  const config = loadConfig();
+  const logger = createLogger("warn", false);
+  const engine = await startDatabaseEngine({
+    mongodbUri: config.mongodbUri,
+    dataDir: config.dataDir,
+    engine: config.embeddedEngine,
+    ferretdbBin: config.ferretdbBin,
+    logger,
+  });
+  await connectDatabase(engine.uri);
+  const workspaces = values.workspace
+    ? [values.workspace]
+    : ((await HistoryAnchorModel.distinct("workspaceId")) as string[]).sort();
+  let failed = false;
+  for (const workspaceId of workspaces) {
+    const report = await verifyWorkspace(workspaceId);
+    failed ||= !report.ok;
+    if (values.json) {
+      process.stdout.write(`${JSON.stringify(report)}\n`);
+      continue;
+    }
+    const first = report.problems[0];
+    process.stdout.write(
+      report.ok
+        ? `${workspaceId}: intact — ${report.records} records, ${report.events} events; seal ${report.seal}\n`
+        : `${workspaceId}: ${report.problems.length} problem(s); first: ${first?.kind} at ${first?.where}${first?.seq ? ` #${first.seq}` : ""} — ${first?.detail}\n`,
+    );
+  }
+  if (workspaces.length === 0) process.stdout.write("no workspaces have any history yet\n");
+  await disconnectDatabase();
+  await engine.stop();
+  process.exit(failed ? 1 : 0);
+} catch (error) {
+  process.stderr.write(
+    `verify could not run: ${error instanceof ConfigError ? error.message : String(error)}\n`,
+  );
+  process.exit(2);
+}

@@ -1,0 +1,49 @@
+import { randomBytes } from "node:crypto";
+import { addDays } from "date-fns";
+import { createRecord } from "../../src/db/history.js";
+import { referenceStream } from "../../src/db/references.js";
+import type { Complaint } from "../../src/models/complaint.js";
+import type { Actor } from "../../src/models/historyEvent.js";
+
+export const alice: Actor = { id: "U_ALICE", name: "Alice Quality" };
+export const bob: Actor = { id: "U_BOB", name: "Bob Reporter" };
+
+export function newWorkspaceId(): string {
+  return `slack:T${randomBytes(4).toString("hex").toUpperCase()}`;
+}
+
+/** A complaint straight through the history engine, with sensible defaults. */
+export async function buildComplaint(
+  workspaceId: string,
+  overrides: Partial<Omit<Complaint, "_id">> = {},
+  at = new Date(),
+): Promise<Complaint> {
+  const { stream, keyFor } = referenceStream(workspaceId, "CMP", at);
+  const { record } = await createRecord<Complaint>({
+    kind: "complaint",
+    workspaceId,
+    stream,
+    keyFor,
+    actor: bob,
+    at,
+    fields: {
+      state: "new",
+      title: "Scratched housing on delivery",
+      description: "Three units arrived scratched.",
+      customer: "ACME GmbH",
+      productRef: "PO-4471",
+      severity: "medium",
+      category: "product",
+      reporter: bob,
+      owner: null,
+      dueAt: addDays(at, 14),
+      source: null,
+      linkedActions: [],
+      customerNotified: null,
+      rejectionReason: null,
+      triageMessage: null,
+      ...overrides,
+    },
+  });
+  return record;
+}

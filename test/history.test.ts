@@ -1,0 +1,219 @@
+import { describe, expect, it } from "vitest";
+import { eventId, loadRecord, recordHistory, transition } from "../src/db/history.js";
+import { verifyWorkspace } from "../src/db/verify.js";
+import { QopsError } from "../src/errors.js";
+import type { Complaint } from "../src/models/complaint.js";
+import type { HistoryEvent } from "../src/models/historyEvent.js";
+import { ComplaintModel, HistoryAnchorModel, HistoryEventModel } from "../src/models/index.js";
+import { useTestDatabase } from "./helpers/db.js";
+import { alice, buildComplaint, newWorkspaceId } from "./helpers/factories.js";
+
+useTestDatabase();
+
+function accept(recordKey: string, actorIndex: number) {
+  return transition<Complaint>({
+    kind: "complaint",
+    recordKey,
+    type: "accepted",
+    actor: { id: `U${actorIndex}`, name: `Manager ${actorIndex}` },
+    decide: (complaint, last) => {
+      if (complaint.state !== "new") {
+        throw new QopsError(
+          "invalid_transition",
+          `${complaint.ref} was already ${last.type} by ${last.actor.name} at ${last.at.toISOString()}.`,
+        );
+      }
+      return { state: "accepted" };
+    },
+  });
+}
+
+describe("transitions", () => {
+  it("of 20 concurrent accepts on one complaint, exactly one wins and 19 are told who won", async () => {
+    const complaint = await buildComplaint(newWorkspaceId());
+    const results = await Promise.allSettled(Array.from({ length: 20 }, (_, i) => accept(complaint._id, i)));
+
+    const wins = results.filter((r) => r.status === "fulfilled");
+    const refusals = results.filter((r): r is PromiseRejectedResult => r.status === "rejected");
+    expect(wins).toHaveLength(1);
+    expect(refusals).toHaveLength(19);
+    const winner = (wins[0] as PromiseFulfilledResult<Awaited<ReturnType<typeof accept>>>).value.event.actor
+      .name;
+    for (const refusal of refusals) {
+      expect(refusal.reason).toBeInstanceOf(QopsError);
+      expect((refusal.reason as QopsError).userMessage).toContain(`already accepted by ${winner}`);
+    }
+    const events = await recordHistory(complaint._id);
+    expect(events.map((e) => e.type)).toEqual(["created", "accepted"]);
+    expect((await loadRecord<Complaint>("complaint", complaint._id))?.state).toBe("accepted");
+  });
+
+  it("records before and after of each changed field, and who and when", async () => {
+    const complaint = await buildComplaint(newWorkspaceId());
+    const { event } = await transition<Complaint>({
+      kind: "complaint",
+      recordKey: complaint._id,
+      type: "owner_assigned",
+      actor: alice,
+      reason: "line 2 lead",
+      decide: () => ({ owner: { id: "U_CAROL", name: "Carol" } }),
+    });
+    expect(event.changes).toEqual({ owner: { before: null, after: { id: "U_CAROL", name: "Carol" } } });
+    expect(event).toMatchObject({ seq: 2, actor: alice, reason: "line 2 lead" });
+    const stored = await ComplaintModel.findById(complaint._id).lean();
+    expect(stored?.owner).toEqual({ id: "U_CAROL", name: "Carol" });
+    expect(stored?.seq).toBe(2);
+  });
+
+  it("a document left behind by a crash is brought up to its last event on the next read", async () => {
+    const complaint = await buildComplaint(newWorkspaceId());
+    await accept(complaint._id, 1);
+    // Simulate dying between the event insert and the document update.
+    await ComplaintModel.collection.updateOne(
+      { _id: complaint._id as never },
+      { $set: { state: "new", seq: 1 } },
+    );
+    const read = await loadRecord<Complaint>("complaint", complaint._id);
+    expect(read?.state).toBe("accepted");
+    expect((await ComplaintModel.findById(complaint._id).lean())?.seq).toBe(2);
+  });
+
+  it("a creation that died after claiming its number is completed, not lost", async () => {
+    const workspaceId = newWorkspaceId();
+    const complaint = await buildComplaint(workspaceId);
+    await HistoryEventModel.deleteOne({ _id: eventId(complaint._id, 1) });
+    await ComplaintModel.deleteOne({ _id: complaint._id });
+    const anchor = await HistoryAnchorModel.findOne({ recordKey: complaint._id }).lean();
+    expect(anchor).not.toBeNull();
+    const { repairSince } = await import("../src/db/repair.js");
+    await repairSince(new Date(Date.now() - 60_000));
+    expect((await loadRecord<Complaint>("complaint", complaint._id))?.title).toBe(complaint.title);
+    expect((await verifyWorkspace(workspaceId)).ok).toBe(true);
+  });
+});
+
+describe("references", () => {
+  it("50 concurrent allocations get 50 distinct consecutive numbers", async () => {
+    const workspaceId = newWorkspaceId();
+    const at = new Date("2026-03-01T10:00:00Z");
+    const complaints = await Promise.all(
+      Array.from({ length: 50 }, () => buildComplaint(workspaceId, {}, at)),
+    );
+    const refs = complaints.map((c) => c.ref).sort();
+    expect(new Set(refs).size).toBe(50);
+    expect(refs).toEqual(Array.from({ length: 50 }, (_, i) => `CMP-2026-${String(i + 1).padStart(4, "0")}`));
+    expect(await ComplaintModel.countDocuments({ workspaceId })).toBe(50);
+  });
+
+  it("numbers restart each year and are separate per workspace", async () => {
+    const a = newWorkspaceId();
+    const b = newWorkspaceId();
+    expect((await buildComplaint(a, {}, new Date("2026-12-31T12:00:00Z"))).ref).toBe("CMP-2026-0001");
+    expect((await buildComplaint(a, {}, new Date("2027-01-01T12:00:00Z"))).ref).toBe("CMP-2027-0001");
+    expect((await buildComplaint(b, {}, new Date("2026-12-31T12:00:00Z"))).ref).toBe("CMP-2026-0001");
+  });
+});
+
+describe("verify", () => {
+  async function historyWithFiveEvents() {
+    const workspaceId = newWorkspaceId();
+    const complaint = await buildComplaint(workspaceId);
+    await buildComplaint(workspaceId);
+    for (const [i, title] of ["First edit", "Second edit", "Third edit", "Fourth edit"].entries()) {
+      await transition<Complaint>({
+        kind: "complaint",
+        recordKey: complaint._id,
+        type: "edited",
+        actor: alice,
+        decide: () => ({ title, severity: i % 2 ? "high" : "low" }),
+      });
+    }
+    return { workspaceId, recordKey: complaint._id };
+  }
+
+  it("passes an untouched history", async () => {
+    const { workspaceId } = await historyWithFiveEvents();
+    const report = await verifyWorkspace(workspaceId);
+    expect(report.problems).toEqual([]);
+    expect(report).toMatchObject({ ok: true, records: 2, events: 6 });
+    expect(report.seal).toMatch(/^[0-9a-f]{64}$/);
+  });
+
+  it("catches an edited field in an event", async () => {
+    const { workspaceId, recordKey } = await historyWithFiveEvents();
+    await HistoryEventModel.updateOne(
+      { _id: eventId(recordKey, 3) },
+      { $set: { "changes.title.after": "Quietly changed" } },
+    );
+    const report = await verifyWorkspace(workspaceId);
+    expect(report.ok).toBe(false);
+    expect(report.problems[0]).toMatchObject({ kind: "edited", where: recordKey, seq: 3 });
+  });
+
+  it("catches a record field changed behind its history", async () => {
+    const { workspaceId, recordKey } = await historyWithFiveEvents();
+    await ComplaintModel.updateOne({ _id: recordKey }, { $set: { severity: "critical" } });
+    const report = await verifyWorkspace(workspaceId);
+    expect(report.problems).toContainEqual(expect.objectContaining({ kind: "edited", where: recordKey }));
+  });
+
+  it("catches a deleted event", async () => {
+    const { workspaceId, recordKey } = await historyWithFiveEvents();
+    await HistoryEventModel.deleteOne({ _id: eventId(recordKey, 2) });
+    const report = await verifyWorkspace(workspaceId);
+    expect(report.problems[0]).toMatchObject({ kind: "deleted", where: recordKey, seq: 3 });
+  });
+
+  it("catches two swapped events", async () => {
+    const { workspaceId, recordKey } = await historyWithFiveEvents();
+    const e2 = (await HistoryEventModel.findById(eventId(recordKey, 2)).lean()) as HistoryEvent;
+    const e3 = (await HistoryEventModel.findById(eventId(recordKey, 3)).lean()) as HistoryEvent;
+    // Move the content of event 2 to place 3 and back, as a careless database edit would.
+    const raw = HistoryEventModel.collection;
+    await raw.deleteMany({ _id: { $in: [e2._id, e3._id] } as never });
+    await raw.insertOne({ ...e3, _id: e2._id as never, seq: 2 });
+    await raw.insertOne({ ...e2, _id: e3._id as never, seq: 3 });
+    const report = await verifyWorkspace(workspaceId);
+    expect(report.ok).toBe(false);
+    expect(report.problems[0]?.where).toBe(recordKey);
+    expect(report.problems[0]?.seq).toBe(2);
+  });
+
+  it("catches two events whose numbers were swapped", async () => {
+    const { workspaceId, recordKey } = await historyWithFiveEvents();
+    const raw = HistoryEventModel.collection;
+    const e4 = (await HistoryEventModel.findById(eventId(recordKey, 4)).lean()) as HistoryEvent;
+    const e5 = (await HistoryEventModel.findById(eventId(recordKey, 5)).lean()) as HistoryEvent;
+    await raw.deleteMany({ _id: { $in: [e4._id, e5._id] } as never });
+    await raw.insertOne({ ...e4, _id: e4._id as never, seq: 5 });
+    await raw.insertOne({ ...e5, _id: e5._id as never, seq: 4 });
+    const report = await verifyWorkspace(workspaceId);
+    expect(report.problems[0]).toMatchObject({ kind: "reordered", where: recordKey });
+  });
+
+  it("catches a record whose whole history was deleted", async () => {
+    const { workspaceId, recordKey } = await historyWithFiveEvents();
+    await HistoryEventModel.deleteMany({ recordKey });
+    await ComplaintModel.deleteOne({ _id: recordKey });
+    const report = await verifyWorkspace(workspaceId);
+    expect(report.problems).toContainEqual(
+      expect.objectContaining({
+        kind: "deleted",
+        where: recordKey,
+        detail: expect.stringContaining("whole history"),
+      }),
+    );
+  });
+
+  it("catches a record deleted together with its creation", async () => {
+    const { workspaceId, recordKey } = await historyWithFiveEvents();
+    await HistoryEventModel.deleteMany({ recordKey });
+    await ComplaintModel.deleteOne({ _id: recordKey });
+    await HistoryAnchorModel.deleteOne({ recordKey });
+    const report = await verifyWorkspace(workspaceId);
+    expect(report.problems[0]).toMatchObject({
+      kind: "deleted",
+      detail: expect.stringContaining("number 1"),
+    });
+  });
+});

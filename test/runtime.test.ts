@@ -1,0 +1,71 @@
+import { mkdtemp } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { startApp } from "../src/app.js";
+import { loadConfig } from "../src/config/index.js";
+import { defaultFerretdbBinary, startFerretdb } from "../src/db/ferretdb.js";
+import { loadRecord } from "../src/db/history.js";
+import { createLogger } from "../src/logger.js";
+import type { Complaint } from "../src/models/complaint.js";
+import { buildComplaint, newWorkspaceId } from "./helpers/factories.js";
+import { eventually, exitOf, freePort, startQops, statusOf } from "./helpers/process.js";
+
+const logger = createLogger("silent", false);
+
+describe("the running service", () => {
+  it("npm start answers /healthz with no configuration at all and exits 0 on SIGTERM", async () => {
+    const port = await freePort();
+    const dataDir = await mkdtemp(join(tmpdir(), "qops-start-"));
+    const { child, output } = startQops({ PORT: String(port), QOPS_DATA_DIR: dataDir, LOG_LEVEL: "info" });
+    try {
+      const up = await eventually(
+        async () => (await statusOf(`http://127.0.0.1:${port}/healthz`)) === 200,
+        60_000,
+      );
+      expect(up, output()).toBe(true);
+      expect(await statusOf(`http://127.0.0.1:${port}/readyz`)).toBe(200);
+    } finally {
+      child.kill("SIGTERM");
+    }
+    expect(await exitOf(child)).toBe(0);
+  });
+
+  it("a record written before a restart is still there after it (embedded database on disk)", async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), "qops-persist-"));
+    const config = loadConfig({ PORT: "0", QOPS_DATA_DIR: dataDir });
+    const workspaceId = newWorkspaceId();
+
+    const first = await startApp({ config, logger });
+    const complaint = await buildComplaint(workspaceId);
+    await first.stop();
+
+    const second = await startApp({ config, logger });
+    try {
+      const reread = await loadRecord<Complaint>("complaint", complaint._id);
+      expect(reread).toMatchObject({ ref: "CMP-2026-0001", title: complaint.title, state: "new" });
+    } finally {
+      await second.stop();
+    }
+  });
+
+  it("/readyz answers 503 while the database is down and 200 after it returns", async () => {
+    const dbDir = await mkdtemp(join(tmpdir(), "qops-ready-"));
+    const dbPort = await freePort();
+    let ferret = await startFerretdb({ binary: defaultFerretdbBinary, dir: dbDir, port: dbPort, logger });
+    const config = loadConfig({ PORT: "0", MONGODB_URI: ferret.uri });
+    const app = await startApp({ config, logger });
+    const readyz = `http://127.0.0.1:${app.port}/readyz`;
+    try {
+      expect(await statusOf(readyz)).toBe(200);
+      await ferret.stop();
+      expect(await statusOf(readyz)).toBe(503);
+      expect(await statusOf(`http://127.0.0.1:${app.port}/healthz`)).toBe(200);
+      ferret = await startFerretdb({ binary: defaultFerretdbBinary, dir: dbDir, port: dbPort, logger });
+      expect(await eventually(async () => (await statusOf(readyz)) === 200, 30_000)).toBe(true);
+    } finally {
+      await app.stop();
+      await ferret.stop();
+    }
+  });
+});
