@@ -1,7 +1,9 @@
 import type { Server } from "node:http";
+import type { webApi } from "@slack/bolt";
 import type { Agenda } from "agenda";
 import { subHours } from "date-fns";
 import mongoose from "mongoose";
+import { createChatPlatforms } from "./bot/index.js";
 import type { Config } from "./config/index.js";
 import { connectDatabase, disconnectDatabase } from "./db/connection.js";
 import { type DatabaseEngine, startDatabaseEngine } from "./db/engine.js";
@@ -9,7 +11,7 @@ import { repairSince } from "./db/repair.js";
 import { type Clock, systemClock } from "./jobs/deps.js";
 import { createScheduler, startScheduler } from "./jobs/index.js";
 import type { Logger } from "./logger.js";
-import { closeServer, createHttpServer, listen, type RequestHandler } from "./server.js";
+import { closeServer, createHttpServer, listen } from "./server.js";
 
 export interface RunningApp {
   port: number;
@@ -25,6 +27,8 @@ export interface StartOptions {
   dbName?: string;
   /** Throwaway embedded database instead of the one under QOPS_DATA_DIR. */
   ephemeral?: boolean;
+  /** Slack Web API retry policy (tests use a fast one). */
+  slackRetryConfig?: webApi.RetryOptions;
 }
 
 /** Starts QOps: database, HTTP server (web role), Agenda (worker role). */
@@ -44,13 +48,17 @@ export async function startApp(options: StartOptions): Promise<RunningApp> {
 
   let server: Server | undefined;
   let port = 0;
+  const platforms = createChatPlatforms({
+    config,
+    logger,
+    clock,
+    slackRetryConfig: options.slackRetryConfig,
+  });
   if (config.role !== "worker") {
-    const routes: Record<string, RequestHandler> = {};
-    const { mountChatPlatforms } = await import("./bot/index.js");
-    Object.assign(routes, await mountChatPlatforms({ config, logger, clock }));
-    server = createHttpServer(logger, routes);
+    server = createHttpServer(logger, platforms.routes);
     port = await listen(server, config.port, config.host);
-    logger.info({ port, host: config.host }, "listening");
+    await platforms.start();
+    logger.info({ port, host: config.host, slack: Boolean(config.slack) }, "listening");
   }
 
   const db = mongoose.connection.db;
@@ -63,6 +71,7 @@ export async function startApp(options: StartOptions): Promise<RunningApp> {
     engine,
     async stop() {
       if (server) await closeServer(server);
+      await platforms.stop();
       // Let running jobs finish (or release their locks) before the database goes away.
       await agenda.drain({ timeout: 10_000 });
       await agenda.stop(false);

@@ -1,15 +1,43 @@
+import type { webApi } from "@slack/bolt";
 import type { Config } from "../config/index.js";
 import type { Clock } from "../jobs/deps.js";
 import type { Logger } from "../logger.js";
 import type { RequestHandler } from "../server.js";
+import { createSlackApp } from "./slack/app.js";
 
 export interface PlatformDeps {
   config: Config;
   logger: Logger;
   clock: Clock;
+  slackRetryConfig?: webApi.RetryOptions;
 }
 
-/** The HTTP routes of every chat platform whose variables are set. */
-export async function mountChatPlatforms(_deps: PlatformDeps): Promise<Record<string, RequestHandler>> {
-  return {};
+export interface ChatPlatforms {
+  routes: Record<string, RequestHandler>;
+  start(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** Every chat platform whose variables are set, with its HTTP routes. */
+export function createChatPlatforms(deps: PlatformDeps): ChatPlatforms {
+  const routes: Record<string, RequestHandler> = {};
+  const started: { start(): Promise<void>; stop(): Promise<void> }[] = [];
+  if (deps.config.slack) {
+    const slack = createSlackApp(deps.config.slack, {
+      logger: deps.logger.child({ platform: "slack" }),
+      clock: deps.clock,
+      retryConfig: deps.slackRetryConfig,
+    });
+    if (slack.requestListener) routes["POST /slack/events"] = slack.requestListener;
+    started.push(slack);
+  }
+  return {
+    routes,
+    start: async () => {
+      for (const p of started) await p.start();
+    },
+    stop: async () => {
+      for (const p of started) await p.stop();
+    },
+  };
 }

@@ -24,12 +24,6 @@ export function isDuplicateKey(error: unknown): boolean {
   return typeof error === "object" && error !== null && (error as { code?: unknown }).code === 11000;
 }
 
-/** Whether a duplicate-key error came from the index on `field` (MongoDB and FerretDB name it). */
-function duplicateOn(error: unknown, field: string): boolean {
-  const { keyPattern, message } = error as { keyPattern?: Record<string, unknown>; message?: string };
-  return Boolean(keyPattern?.[field]) || (message ?? "").includes(field);
-}
-
 type EventBody = Omit<HistoryEvent, "_id" | "hash">;
 
 export function hashEvent(event: EventBody): string {
@@ -167,7 +161,9 @@ export async function createRecord<T extends RecordBase>(
       await insertRaw(HistoryAnchorModel, anchor);
     } catch (error) {
       if (!isDuplicateKey(error)) throw error;
-      if (duplicateOn(error, "idempotencyKey")) {
+      // FerretDB does not say which index refused the insert: if the number is free, the
+      // caller's key is what collided (a retried request), so return what it created.
+      if (input.idempotencyKey && !(await HistoryAnchorModel.exists({ _id: anchor._id }))) {
         const earlier = await HistoryAnchorModel.findOne({
           workspaceId: input.workspaceId,
           idempotencyKey,
@@ -289,7 +285,8 @@ export async function loadRecord<T extends RecordBase>(
 export interface TransitionInput<T> {
   kind: RecordKind;
   recordKey: string;
-  type: string;
+  /** The event type; a function when it depends on the state (a vote added or taken back). */
+  type: string | ((record: T) => string);
   actor: Actor;
   at?: Date;
   reason?: string | null;
@@ -332,7 +329,7 @@ export async function transition<T extends RecordBase>(
       recordKey: input.recordKey,
       kind: input.kind,
       seq,
-      type: input.type,
+      type: typeof input.type === "function" ? input.type(record) : input.type,
       actor: input.actor,
       at,
       changes,

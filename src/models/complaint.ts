@@ -35,6 +35,9 @@ export interface Complaint extends RecordBase {
   linkedActions: string[];
   customerNotified: boolean | null;
   rejectionReason: string | null;
+  /** Who moved it into its current state, and when (for "already accepted by …"). */
+  stateChangedBy: PersonRef;
+  stateChangedAt: Date;
   /** Where the triage message lives, so buttons can update it in place. */
   triageMessage: { channelId: string; ts: string } | null;
 }
@@ -42,6 +45,8 @@ export interface Complaint extends RecordBase {
 const complaintSchema = new Schema<Complaint>(
   {
     ...recordBaseFields,
+    stateChangedBy: { type: { id: String, name: String }, _id: false, required: true },
+    stateChangedAt: { type: Date, required: true },
     state: { type: String, enum: COMPLAINT_STATES, required: true },
     title: { type: String, required: true },
     description: { type: String, default: "" },

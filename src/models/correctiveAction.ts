@@ -21,12 +21,17 @@ export interface CorrectiveAction extends RecordBase {
   doneAt: Date | null;
   effectivenessCheckAt: Date | null;
   reopenReason: string | null;
+  /** Who moved it into its current state, and when (for "already accepted by …"). */
+  stateChangedBy: PersonRef;
+  stateChangedAt: Date;
   createdBy: PersonRef;
 }
 
 const actionSchema = new Schema<CorrectiveAction>(
   {
     ...recordBaseFields,
+    stateChangedBy: { type: { id: String, name: String }, _id: false, required: true },
+    stateChangedAt: { type: Date, required: true },
     state: { type: String, enum: ACTION_STATES, required: true },
     actionType: { type: String, enum: ["corrective", "preventive"], default: "corrective" },
     source: { type: String, enum: ACTION_SOURCES, required: true },

@@ -14,6 +14,9 @@ export interface ImprovementIdea extends RecordBase {
   /** User ids; one vote per person. */
   votes: string[];
   rejectionReason: string | null;
+  /** Who moved it into its current state, and when (for "already accepted by …"). */
+  stateChangedBy: PersonRef;
+  stateChangedAt: Date;
   linkedActions: string[];
   channelMessage: { channelId: string; ts: string } | null;
 }
@@ -21,6 +24,8 @@ export interface ImprovementIdea extends RecordBase {
 const ideaSchema = new Schema<ImprovementIdea>(
   {
     ...recordBaseFields,
+    stateChangedBy: { type: { id: String, name: String }, _id: false, required: true },
+    stateChangedAt: { type: Date, required: true },
     state: { type: String, enum: IDEA_STATES, required: true },
     title: { type: String, required: true },
     description: { type: String, default: "" },

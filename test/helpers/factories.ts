@@ -41,7 +41,8 @@ export async function buildComplaint(
       linkedActions: [],
       customerNotified: null,
       rejectionReason: null,
-      triageMessage: null,
+      stateChangedBy: bob,
+      stateChangedAt: at,
       ...overrides,
     },
   });

@@ -1,0 +1,294 @@
+import type { types } from "@slack/bolt";
+import { words } from "../../../commands/context.js";
+import type { RecordView } from "../../../commands/registers.js";
+import type { Complaint } from "../../../models/complaint.js";
+import type { CorrectiveAction } from "../../../models/correctiveAction.js";
+import type { HistoryEvent } from "../../../models/historyEvent.js";
+import type { ImprovementIdea } from "../../../models/improvementIdea.js";
+import { ACTIONS } from "../surface.js";
+import {
+  actionsBlock,
+  type ButtonSpec,
+  context,
+  escapeMrkdwn,
+  header,
+  linesToSections,
+  mention,
+  mrkdwnSection,
+  plainSection,
+  slackDate,
+  slackDay,
+} from "./text.js";
+
+type KnownBlock = types.KnownBlock;
+
+/** Who sees the buttons: a channel (everyone, checks on the server) or one person's App Home. */
+export type Viewer = { userId: string; isQm: boolean } | "channel";
+
+const canAct = (viewer: Viewer, ownerId: string | undefined, who: "qm" | "owner_or_qm" | "anyone") =>
+  viewer === "channel" ||
+  who === "anyone" ||
+  viewer.isQm ||
+  (who === "owner_or_qm" && ownerId === viewer.userId);
+
+const SEVERITY_MARK: Record<string, string> = { critical: "🔴", high: "🟠", medium: "🟡", low: "⚪" };
+
+function stateLine(record: {
+  state: string;
+  stateChangedBy: { name: string };
+  stateChangedAt: Date;
+}): string {
+  return `*${words(record.state)}* — by ${escapeMrkdwn(record.stateChangedBy.name)}, ${slackDate(record.stateChangedAt)}`;
+}
+
+export function complaintButtons(c: Complaint, viewer: Viewer): ButtonSpec[] {
+  const v = c.ref ?? "";
+  const owner = c.owner?.id;
+  const buttons: (ButtonSpec & { who: "qm" | "owner_or_qm" })[] = [];
+  if (c.state === "new") {
+    buttons.push({
+      actionId: ACTIONS.complaintAccept,
+      text: "Accept",
+      value: v,
+      style: "primary",
+      who: "qm",
+    });
+    buttons.push({ actionId: ACTIONS.complaintReject, text: "Reject", value: v, style: "danger", who: "qm" });
+  }
+  if (c.state === "accepted") {
+    buttons.push({
+      actionId: ACTIONS.complaintInvestigate,
+      text: "Start investigation",
+      value: v,
+      who: "owner_or_qm",
+    });
+  }
+  if (c.state === "investigating") {
+    buttons.push({ actionId: ACTIONS.complaintResolve, text: "Mark resolved", value: v, who: "owner_or_qm" });
+  }
+  if (c.state === "resolved") {
+    buttons.push({ actionId: ACTIONS.complaintClose, text: "Close", value: v, style: "primary", who: "qm" });
+  }
+  if (["accepted", "investigating", "resolved"].includes(c.state)) {
+    buttons.push({
+      actionId: ACTIONS.complaintRaiseAction,
+      text: "Raise corrective action",
+      value: v,
+      who: "owner_or_qm",
+    });
+  }
+  return buttons.filter((b) => canAct(viewer, owner, b.who)).map(({ who: _who, ...b }) => b);
+}
+
+function ownerPicker(actionId: string, current: string | null, blockId: string): KnownBlock {
+  return {
+    type: "actions",
+    block_id: blockId,
+    elements: [
+      {
+        type: "users_select",
+        action_id: actionId,
+        placeholder: { type: "plain_text", text: current ? "Change owner" : "Assign owner" },
+        ...(current ? { initial_user: current } : {}),
+      },
+    ],
+  };
+}
+
+/** The triage message in the quality channel, kept up to date in place. */
+export function complaintMessage(c: Complaint, viewer: Viewer = "channel"): KnownBlock[] {
+  const ref = c.ref ?? "";
+  const fields = [
+    `*Severity:* ${SEVERITY_MARK[c.severity] ?? ""} ${c.severity}`,
+    `*Due:* ${slackDay(c.dueAt)}`,
+    `*Customer:* ${escapeMrkdwn(c.customer || "—")}`,
+    `*Product / order:* ${escapeMrkdwn(c.productRef || "—")}`,
+    `*Category:* ${c.category}`,
+    `*Reporter:* ${mention(c.reporter.id)}`,
+    `*Owner:* ${c.owner ? mention(c.owner.id) : "not assigned"}`,
+    `*Actions:* ${c.linkedActions.length ? c.linkedActions.join(", ") : "none"}`,
+  ];
+  const blocks: KnownBlock[] = [
+    header(`${ref} · ${c.title}`),
+    { type: "section", fields: fields.map((text) => ({ type: "mrkdwn" as const, text })) },
+  ];
+  if (c.description) blocks.push(plainSection(c.description));
+  if (c.source?.permalink)
+    blocks.push(
+      context(
+        `From <${c.source.permalink}|a message>${c.source.authorId ? ` by ${mention(c.source.authorId)}` : ""}`,
+      ),
+    );
+  let status = stateLine(c);
+  if (c.state === "rejected" && c.rejectionReason) status += `\nReason: ${escapeMrkdwn(c.rejectionReason)}`;
+  if (c.state === "closed") status += `\nCustomer notified: ${c.customerNotified ? "yes" : "no"}`;
+  blocks.push(context(status));
+  blocks.push(...actionsBlock(complaintButtons(c, viewer), `complaint:${ref}`));
+  const open = ["new", "accepted", "investigating", "resolved"].includes(c.state);
+  if (open && (viewer === "channel" || viewer.isQm)) {
+    blocks.push(ownerPicker(ACTIONS.complaintAssign, c.owner?.id ?? null, `complaint-owner:${ref}`));
+  }
+  return blocks;
+}
+
+export function complaintText(c: Complaint): string {
+  return `${c.ref} (${c.severity}) ${words(c.state)}: ${c.title}`;
+}
+
+export function ideaButtons(i: ImprovementIdea, viewer: Viewer): ButtonSpec[] {
+  const v = i.ref ?? "";
+  const buttons: (ButtonSpec & { who: "qm" | "owner_or_qm" | "anyone" })[] = [];
+  if (["submitted", "approved", "in_progress"].includes(i.state)) {
+    const voted = viewer !== "channel" && i.votes.includes(viewer.userId);
+    buttons.push({
+      actionId: ACTIONS.ideaVote,
+      text: `${voted ? "Unvote" : "Vote"} 👍 ${i.votes.length}`,
+      value: v,
+      who: "anyone",
+    });
+  }
+  if (i.state === "submitted") {
+    buttons.push({ actionId: ACTIONS.ideaApprove, text: "Approve", value: v, style: "primary", who: "qm" });
+    buttons.push({ actionId: ACTIONS.ideaReject, text: "Reject", value: v, style: "danger", who: "qm" });
+  }
+  if (i.state === "approved")
+    buttons.push({ actionId: ACTIONS.ideaStart, text: "Start", value: v, who: "owner_or_qm" });
+  if (i.state === "in_progress") {
+    buttons.push({ actionId: ACTIONS.ideaImplement, text: "Mark implemented", value: v, who: "owner_or_qm" });
+  }
+  if (["approved", "in_progress"].includes(i.state)) {
+    buttons.push({ actionId: ACTIONS.ideaRaiseAction, text: "Create action", value: v, who: "owner_or_qm" });
+  }
+  return buttons.filter((b) => canAct(viewer, i.owner?.id, b.who)).map(({ who: _who, ...b }) => b);
+}
+
+export function ideaMessage(i: ImprovementIdea, viewer: Viewer = "channel"): KnownBlock[] {
+  const ref = i.ref ?? "";
+  const blocks: KnownBlock[] = [
+    header(`${ref} · ${i.title}`),
+    {
+      type: "section",
+      fields: [
+        { type: "mrkdwn", text: `*Submitted by:* ${mention(i.submitter.id)}` },
+        { type: "mrkdwn", text: `*Votes:* ${i.votes.length}` },
+        { type: "mrkdwn", text: `*Owner:* ${i.owner ? mention(i.owner.id) : "not assigned"}` },
+        {
+          type: "mrkdwn",
+          text: `*Actions:* ${i.linkedActions.length ? i.linkedActions.join(", ") : "none"}`,
+        },
+      ],
+    },
+  ];
+  if (i.description) blocks.push(plainSection(i.description));
+  if (i.expectedBenefit) blocks.push(plainSection(`Expected benefit: ${i.expectedBenefit}`));
+  let status = stateLine(i);
+  if (i.state === "rejected" && i.rejectionReason) status += `\nReason: ${escapeMrkdwn(i.rejectionReason)}`;
+  blocks.push(context(status));
+  blocks.push(...actionsBlock(ideaButtons(i, viewer), `idea:${ref}`));
+  if (["submitted", "approved", "in_progress"].includes(i.state) && (viewer === "channel" || viewer.isQm)) {
+    blocks.push(ownerPicker(ACTIONS.ideaAssign, i.owner?.id ?? null, `idea-owner:${ref}`));
+  }
+  return blocks;
+}
+
+export function actionButtons(a: CorrectiveAction, viewer: Viewer): ButtonSpec[] {
+  const v = a.ref ?? "";
+  const buttons: (ButtonSpec & { who: "qm" | "owner_or_qm" })[] = [];
+  if (["open", "reopened"].includes(a.state))
+    buttons.push({ actionId: ACTIONS.actionStart, text: "Start", value: v, who: "owner_or_qm" });
+  if (a.state === "in_progress") {
+    buttons.push({
+      actionId: ACTIONS.actionComplete,
+      text: "Mark done",
+      value: v,
+      style: "primary",
+      who: "owner_or_qm",
+    });
+  }
+  if (a.state === "done") {
+    buttons.push({
+      actionId: ACTIONS.actionEffective,
+      text: "Effective",
+      value: v,
+      style: "primary",
+      who: "qm",
+    });
+    buttons.push({
+      actionId: ACTIONS.actionNotEffective,
+      text: "Not effective",
+      value: v,
+      style: "danger",
+      who: "qm",
+    });
+  }
+  return buttons.filter((b) => canAct(viewer, a.owner.id, b.who)).map(({ who: _who, ...b }) => b);
+}
+
+export function actionMessage(a: CorrectiveAction, viewer: Viewer = "channel"): KnownBlock[] {
+  const ref = a.ref ?? "";
+  const blocks: KnownBlock[] = [
+    header(`${ref} · ${a.actionType} action`),
+    {
+      type: "section",
+      fields: [
+        { type: "mrkdwn", text: `*Owner:* ${mention(a.owner.id)}` },
+        { type: "mrkdwn", text: `*Due:* ${slackDay(a.dueAt)}` },
+        { type: "mrkdwn", text: `*Source:* ${a.sourceRef ?? words(a.source)}` },
+        {
+          type: "mrkdwn",
+          text: `*Effectiveness check:* ${a.effectivenessCheckAt ? slackDay(a.effectivenessCheckAt) : "after it is done"}`,
+        },
+      ],
+    },
+    plainSection(`Problem: ${a.problem}`),
+  ];
+  if (a.containment) blocks.push(plainSection(`Containment: ${a.containment}`));
+  if (a.rootCause) blocks.push(plainSection(`Root cause: ${a.rootCause}`));
+  if (a.plan) blocks.push(plainSection(`Plan: ${a.plan}`));
+  let status = stateLine(a);
+  if (a.state === "reopened" && a.reopenReason)
+    status += `\nNot effective because: ${escapeMrkdwn(a.reopenReason)}`;
+  blocks.push(context(status));
+  blocks.push(...actionsBlock(actionButtons(a, viewer), `action:${ref}`));
+  return blocks;
+}
+
+function historyLines(history: HistoryEvent[]): string[] {
+  return history.map((e) => {
+    const changed = Object.keys(e.changes).filter((f) => !["stateChangedBy", "stateChangedAt"].includes(f));
+    const state = e.changes.state ? ` → *${words(String(e.changes.state.after))}*` : "";
+    const fields = e.type === "created" || state ? "" : ` (${changed.join(", ")})`;
+    const reason = e.reason ? ` — “${escapeMrkdwn(e.reason)}”` : "";
+    return `• ${slackDate(e.at)} · ${escapeMrkdwn(e.actor.name)} · ${words(e.type)}${state}${fields}${reason}`;
+  });
+}
+
+/** One record with its whole history, for `/complaint CMP-…` and friends. */
+export function recordDetail(view: RecordView, viewer: Viewer): KnownBlock[] {
+  const body =
+    view.kind === "complaint"
+      ? complaintMessage(view.record, viewer)
+      : view.kind === "idea"
+        ? ideaMessage(view.record, viewer)
+        : actionMessage(view.record, viewer);
+  const lines = historyLines(view.history);
+  // Keep the message under Slack's 50 blocks: the newest history when it is long.
+  const shown =
+    lines.length > 40 ? [`_${lines.length - 40} earlier events not shown_`, ...lines.slice(-40)] : lines;
+  return [...body, { type: "divider" }, mrkdwnSection("*History*"), ...linesToSections(shown)];
+}
+
+export function complaintLine(c: Complaint, now: Date): string {
+  const overdue = c.dueAt < now && !["closed", "rejected"].includes(c.state) ? " ⚠️ *overdue*" : "";
+  return `${SEVERITY_MARK[c.severity] ?? ""} *${c.ref}* · ${words(c.state)} · due ${slackDay(c.dueAt)}${overdue} · ${escapeMrkdwn(c.title)}${c.owner ? ` · ${mention(c.owner.id)}` : ""}`;
+}
+
+export function ideaLine(i: ImprovementIdea): string {
+  return `💡 *${i.ref}* · ${words(i.state)} · 👍 ${i.votes.length} · ${escapeMrkdwn(i.title)}`;
+}
+
+export function actionLine(a: CorrectiveAction, now: Date): string {
+  const overdue =
+    a.dueAt < now && ["open", "in_progress", "reopened"].includes(a.state) ? " ⚠️ *overdue*" : "";
+  return `🛠️ *${a.ref}* · ${words(a.state)} · due ${slackDay(a.dueAt)}${overdue} · ${mention(a.owner.id)} · ${escapeMrkdwn(a.problem.slice(0, 80))}`;
+}

@@ -1,0 +1,108 @@
+import { createRecord, transition } from "../db/history.js";
+import { QopsError } from "../errors.js";
+import type { Member } from "../models/member.js";
+import { DEFAULT_SLA_DAYS, type SeveritySla, type Workspace } from "../models/workspace.js";
+import { type CommandContext, formatWhen } from "./context.js";
+import { ensureMember, memberKey, requireRole, requireWorkspace, workspaceKey } from "./members.js";
+
+export interface SetupResult {
+  workspace: Workspace;
+  /** False when the workspace was already set up (by this person: a repeated or retried setup). */
+  created: boolean;
+}
+
+/**
+ * `/qms setup`: the first person to run it in a fresh workspace becomes its quality manager.
+ * The workspace record has a fixed key, so of two people setting up at once one wins.
+ */
+export async function setupWorkspace(
+  ctx: CommandContext,
+  options: { externalId: string; qualityChannelId?: string | null },
+): Promise<SetupResult> {
+  const { record: workspace, created } = await createRecord<Workspace>({
+    kind: "workspace",
+    workspaceId: ctx.workspaceId,
+    stream: `${ctx.workspaceId}/workspace`,
+    keyFor: () => ({ recordKey: workspaceKey(ctx.workspaceId), ref: null }),
+    actor: ctx.actor,
+    at: ctx.now,
+    idempotencyKey: "workspace-setup",
+    type: "set_up",
+    fields: {
+      platform: ctx.platform,
+      externalId: options.externalId,
+      setupBy: ctx.actor,
+      qualityChannelId: options.qualityChannelId ?? null,
+      slaDays: DEFAULT_SLA_DAYS,
+      workingHours: { start: "09:00", end: "17:00", days: [1, 2, 3, 4, 5] },
+    },
+  });
+  if (workspace.setupBy.id !== ctx.actor.id) {
+    throw new QopsError(
+      "conflict",
+      `QOps is already set up here: ${workspace.setupBy.name} set it up on ${formatWhen(workspace.createdAt)}. Ask a quality manager (\`/qms roles\`) for a role.`,
+    );
+  }
+  // Also completes a setup that died between the workspace and the first QM's role.
+  const member = await ensureMember(ctx);
+  if (!member.roles.includes("qm")) {
+    await transition<Member>({
+      kind: "member",
+      recordKey: memberKey(ctx.workspaceId, ctx.actor.id),
+      type: "role_granted",
+      actor: ctx.actor,
+      at: ctx.now,
+      idempotencyKey: "setup-first-qm",
+      reason: "first person to set up QOps",
+      decide: (m) => ({ roles: [...new Set([...m.roles, "qm"])] }),
+    });
+  }
+  return { workspace, created };
+}
+
+/** Where triage messages and new ideas are posted. */
+export async function setQualityChannel(ctx: CommandContext, channelId: string): Promise<Workspace> {
+  await requireWorkspace(ctx);
+  await requireRole(ctx, "qm", "set the quality channel");
+  const { record } = await transition<Workspace>({
+    kind: "workspace",
+    recordKey: workspaceKey(ctx.workspaceId),
+    type: "quality_channel_set",
+    actor: ctx.actor,
+    at: ctx.now,
+    idempotencyKey: ctx.requestId,
+    decide: (w) => {
+      if (w.qualityChannelId === channelId) {
+        throw new QopsError(
+          "invalid_transition",
+          "That channel is already the quality channel. Nothing was changed.",
+        );
+      }
+      return { qualityChannelId: channelId };
+    },
+  });
+  return record;
+}
+
+/** A QM changes how many days a complaint of one severity has until it is due. */
+export async function setSeveritySla(
+  ctx: CommandContext,
+  severity: keyof SeveritySla,
+  days: number,
+): Promise<Workspace> {
+  await requireWorkspace(ctx);
+  await requireRole(ctx, "qm", "change complaint due dates");
+  if (!Number.isInteger(days) || days < 1 || days > 365) {
+    throw new QopsError("invalid_input", "The number of days must be a whole number from 1 to 365.");
+  }
+  const { record } = await transition<Workspace>({
+    kind: "workspace",
+    recordKey: workspaceKey(ctx.workspaceId),
+    type: "sla_changed",
+    actor: ctx.actor,
+    at: ctx.now,
+    idempotencyKey: ctx.requestId,
+    decide: (w) => ({ slaDays: { ...w.slaDays, [severity]: days } }),
+  });
+  return record;
+}

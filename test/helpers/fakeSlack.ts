@@ -1,0 +1,190 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import { setTimeout as sleep } from "node:timers/promises";
+
+export interface SlackCall {
+  method: string;
+  args: Record<string, unknown>;
+  at: number;
+}
+
+export interface Fault {
+  /** HTTP status to answer (429, 500…); 200 with `error` for Slack-level errors. */
+  status?: number;
+  retryAfter?: number;
+  error?: string;
+  /** Hold the response this long (a slow or timing-out Slack). */
+  delayMs?: number;
+}
+
+/**
+ * A local Slack Web API that answers like Slack does (bearer token checked, `ok`/`error`,
+ * 429 with Retry-After, 5xx) and records every call, including response_url posts.
+ */
+export class FakeSlack {
+  readonly calls: SlackCall[] = [];
+  readonly responses: { id: string; body: Record<string, unknown> }[] = [];
+  private server: Server | undefined;
+  private faults = new Map<string, Fault[]>();
+  private ts = 1_700_000_000;
+  url = "";
+  users = new Map<string, { name: string; real_name: string; tz: string }>();
+
+  constructor(private readonly token = "xoxb-test-token") {}
+
+  async start(): Promise<this> {
+    this.server = createServer((req, res) => void this.handle(req, res));
+    await new Promise<void>((resolve) => this.server?.listen(0, "127.0.0.1", resolve));
+    const address = this.server.address();
+    this.url = `http://127.0.0.1:${typeof address === "object" && address ? address.port : 0}`;
+    return this;
+  }
+
+  async stop(): Promise<void> {
+    this.server?.closeAllConnections();
+    await new Promise<void>((resolve) => this.server?.close(() => resolve()));
+  }
+
+  get apiUrl(): string {
+    return `${this.url}/api/`;
+  }
+
+  responseUrl(id: string): string {
+    return `${this.url}/response/${id}`;
+  }
+
+  /** The next calls of `method` answer with these faults, in order. */
+  failNext(method: string, ...faults: Fault[]): void {
+    this.faults.set(method, [...(this.faults.get(method) ?? []), ...faults]);
+  }
+
+  callsTo(method: string): SlackCall[] {
+    return this.calls.filter((c) => c.method === method);
+  }
+
+  reset(): void {
+    this.calls.length = 0;
+    this.responses.length = 0;
+    this.faults.clear();
+  }
+
+  async waitFor<T>(find: () => T | undefined, timeoutMs = 10_000): Promise<T> {
+    const end = Date.now() + timeoutMs;
+    for (;;) {
+      const found = find();
+      if (found !== undefined && found !== null && found !== false) return found;
+      if (Date.now() > end) throw new Error("timed out waiting for the fake Slack");
+      await sleep(20);
+    }
+  }
+
+  waitForCall(
+    method: string,
+    where: (c: SlackCall) => boolean = () => true,
+    timeoutMs?: number,
+  ): Promise<SlackCall> {
+    return this.waitFor(() => this.calls.find((c) => c.method === method && where(c)), timeoutMs);
+  }
+
+  waitForResponse(
+    id: string,
+    where: (b: Record<string, unknown>) => boolean = () => true,
+  ): Promise<Record<string, unknown>> {
+    return this.waitFor(() => this.responses.find((r) => r.id === id && where(r.body))?.body);
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const raw = await readBody(req);
+    const path = req.url ?? "";
+    if (path.startsWith("/response/")) {
+      this.responses.push({ id: path.slice("/response/".length), body: JSON.parse(raw || "{}") });
+      return send(res, 200, { ok: true });
+    }
+    const method = path.replace(/^\/api\//, "").split("?")[0] ?? "";
+    const args = parseArgs(raw, req.headers["content-type"] ?? "");
+    const fault = this.faults.get(method)?.shift();
+    this.calls.push({ method, args, at: Date.now() });
+    if (fault?.delayMs) await sleep(fault.delayMs);
+    if (fault?.status === 429) {
+      res.writeHead(429, {
+        "content-type": "application/json",
+        "retry-after": String(fault.retryAfter ?? 1),
+      });
+      res.end(JSON.stringify({ ok: false, error: "ratelimited" }));
+      return;
+    }
+    if (fault?.status && fault.status >= 500)
+      return send(res, fault.status, { ok: false, error: "internal_error" });
+    if (fault?.error) return send(res, 200, { ok: false, error: fault.error });
+    if (req.headers.authorization !== `Bearer ${this.token}` && args.token !== this.token) {
+      return send(res, 200, { ok: false, error: "invalid_auth" });
+    }
+    send(res, 200, this.answer(method, args));
+  }
+
+  private answer(method: string, args: Record<string, unknown>): Record<string, unknown> {
+    switch (method) {
+      case "chat.postMessage": {
+        const ts = `${this.ts++}.000100`;
+        const channel = String(args.channel ?? "");
+        return {
+          ok: true,
+          channel: channel.startsWith("U") ? `D${channel.slice(1)}` : channel,
+          ts,
+          message: { ts, text: args.text },
+        };
+      }
+      case "chat.update":
+        return { ok: true, channel: args.channel, ts: args.ts };
+      case "chat.postEphemeral":
+        return { ok: true, message_ts: `${this.ts++}.000200` };
+      case "chat.getPermalink":
+        return {
+          ok: true,
+          permalink: `https://example.slack.com/archives/${args.channel}/p${String(args.message_ts).replace(".", "")}`,
+        };
+      case "views.open":
+      case "views.update":
+      case "views.push":
+        return { ok: true, view: { id: `V${this.ts++}` } };
+      case "views.publish":
+        return { ok: true, view: { id: `VH${this.ts++}` } };
+      case "users.info": {
+        const id = String(args.user ?? "");
+        const user = this.users.get(id) ?? { name: id.toLowerCase(), real_name: `User ${id}`, tz: "UTC" };
+        return { ok: true, user: { id, ...user } };
+      }
+      case "auth.test":
+        return { ok: true, user_id: "UBOT", team_id: "T1", bot_id: "B1" };
+      default:
+        return { ok: false, error: "unknown_method" };
+    }
+  }
+}
+
+function readBody(req: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    req.on("data", (c: Buffer) => chunks.push(c));
+    req.on("end", () => resolve(Buffer.concat(chunks).toString()));
+    req.on("error", reject);
+  });
+}
+
+function parseArgs(raw: string, contentType: string): Record<string, unknown> {
+  if (contentType.includes("application/json")) return JSON.parse(raw || "{}");
+  const args: Record<string, unknown> = {};
+  for (const [key, value] of new URLSearchParams(raw)) {
+    // The Web API client sends nested arguments (blocks, view) as JSON strings.
+    try {
+      args[key] = /^[[{]/.test(value) ? JSON.parse(value) : value;
+    } catch {
+      args[key] = value;
+    }
+  }
+  return args;
+}
+
+function send(res: ServerResponse, status: number, body: unknown): void {
+  res.writeHead(status, { "content-type": "application/json" });
+  res.end(JSON.stringify(body));
+}

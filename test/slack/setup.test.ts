@@ -1,0 +1,88 @@
+import { describe, expect, it } from "vitest";
+import { HistoryEventModel, MemberModel, WorkspaceModel } from "../../src/models/index.js";
+import { allText, employee, owner, qm, setUpWorkspace, useSlackApp } from "../helpers/slackHarness.js";
+
+const h = useSlackApp();
+
+describe("/qms setup and roles", () => {
+  it("commands before setup say how to start", async () => {
+    const cmd = h.slack.command("/complaint", "list", employee);
+    expect((await cmd.send()).status).toBe(200);
+    const reply = await h.fake.waitForResponse(cmd.responseId);
+    expect(allText(reply)).toContain("/qms setup");
+  });
+
+  it("the first person to run setup becomes quality manager; the next is told who did", async () => {
+    await setUpWorkspace(h);
+    const workspace = await WorkspaceModel.findById(`slack:${h.teamId}/workspace`).lean();
+    expect(workspace).toMatchObject({ qualityChannelId: "CQUALITY", setupBy: { id: qm.id } });
+    const member = await MemberModel.findById(`slack:${h.teamId}/member/${qm.id}`).lean();
+    expect(member?.roles).toEqual(["qm"]);
+
+    const again = h.slack.command("/qms", "setup", employee);
+    await again.send();
+    const reply = await h.fake.waitForResponse(again.responseId);
+    expect(allText(reply)).toContain(`already set up here: ${qm.name} set it up`);
+    expect(await MemberModel.findById(`slack:${h.teamId}/member/${employee.id}`).lean()).toBeNull();
+  });
+
+  it("a QM grants a role; a retried delivery of the same command grants it once", async () => {
+    const grant = h.slack.command("/qms", `roles grant <@${owner.id}|omar> auditor`, qm, {
+      triggerId: "trigger-grant-1",
+    });
+    await grant.send();
+    await grant.send({ headers: { "x-slack-retry-num": "1", "x-slack-retry-reason": "http_timeout" } });
+    const reply = await h.fake.waitForResponse(grant.responseId);
+    expect(allText(reply)).toContain("Granted auditor");
+    await h.fake.waitFor(
+      () => h.fake.responses.filter((r) => r.id === grant.responseId).length >= 2 || undefined,
+    );
+    const events = await HistoryEventModel.find({
+      recordKey: `slack:${h.teamId}/member/${owner.id}`,
+      type: "role_granted",
+    }).lean();
+    expect(events).toHaveLength(1);
+    expect((await MemberModel.findById(`slack:${h.teamId}/member/${owner.id}`).lean())?.roles).toEqual([
+      "auditor",
+    ]);
+  });
+
+  it("an employee cannot grant roles, and is told why", async () => {
+    const grant = h.slack.command("/qms", `roles grant <@${employee.id}|erin> qm`, employee);
+    await grant.send();
+    const reply = await h.fake.waitForResponse(grant.responseId);
+    expect(allText(reply)).toContain("Only a quality manager can change roles");
+    expect(allText(reply)).toContain(qm.name);
+    expect(
+      (await MemberModel.findById(`slack:${h.teamId}/member/${employee.id}`).lean())?.roles ?? [],
+    ).toEqual([]);
+  });
+
+  it("/qms roles lists who holds which role", async () => {
+    const list = h.slack.command("/qms", "roles", employee);
+    await list.send();
+    const text = allText(await h.fake.waitForResponse(list.responseId));
+    expect(text).toContain(`quality manager:* <@${qm.id}>`);
+    expect(text).toContain(`auditor:* <@${owner.id}>`);
+  });
+
+  it("the last quality manager cannot revoke their own role", async () => {
+    const revoke = h.slack.command("/qms", `roles revoke <@${qm.id}> qm`, qm);
+    await revoke.send();
+    expect(allText(await h.fake.waitForResponse(revoke.responseId))).toContain("only quality manager");
+  });
+
+  it("/qms help lists every command; an unknown sub-command answers with the help", async () => {
+    const help = h.slack.command("/qms", "help", employee);
+    await help.send();
+    const helpText = allText(await h.fake.waitForResponse(help.responseId));
+    for (const cmd of ["/complaint", "/idea", "/qms setup", "/qms roles", "/qms status", "/qms action new"]) {
+      expect(helpText).toContain(cmd);
+    }
+    const unknown = h.slack.command("/qms", "frobnicate", employee);
+    await unknown.send();
+    const unknownText = allText(await h.fake.waitForResponse(unknown.responseId));
+    expect(unknownText).toContain('Unknown sub-command "frobnicate"');
+    expect(unknownText).toContain("/complaint list");
+  });
+});
