@@ -24,7 +24,7 @@ export class FakeSlack {
   readonly calls: SlackCall[] = [];
   readonly responses: { id: string; body: Record<string, unknown> }[] = [];
   private server: Server | undefined;
-  private faults = new Map<string, Fault[]>();
+  private faults = new Map<string, { fault: Fault; where: (args: Record<string, unknown>) => boolean }[]>();
   private ts = 1_700_000_000;
   url = "";
   users = new Map<string, { name: string; real_name: string; tz: string }>();
@@ -52,9 +52,23 @@ export class FakeSlack {
     return `${this.url}/response/${id}`;
   }
 
-  /** The next calls of `method` answer with these faults, in order. */
+  /** The next calls of `method` (that match `where`, if given) answer with these faults, in order. */
   failNext(method: string, ...faults: Fault[]): void {
-    this.faults.set(method, [...(this.faults.get(method) ?? []), ...faults]);
+    this.failNextWhere(method, () => true, ...faults);
+  }
+
+  failNextWhere(method: string, where: (args: Record<string, unknown>) => boolean, ...faults: Fault[]): void {
+    this.faults.set(method, [
+      ...(this.faults.get(method) ?? []),
+      ...faults.map((fault) => ({ fault, where })),
+    ]);
+  }
+
+  private takeFault(method: string, args: Record<string, unknown>): Fault | undefined {
+    const queue = this.faults.get(method) ?? [];
+    const index = queue.findIndex((f) => f.where(args));
+    if (index < 0) return undefined;
+    return queue.splice(index, 1)[0]?.fault;
   }
 
   callsTo(method: string): SlackCall[] {
@@ -101,7 +115,7 @@ export class FakeSlack {
     }
     const method = path.replace(/^\/api\//, "").split("?")[0] ?? "";
     const args = parseArgs(raw, req.headers["content-type"] ?? "");
-    const fault = this.faults.get(method)?.shift();
+    const fault = this.takeFault(method, args);
     this.calls.push({ method, args, at: Date.now() });
     if (fault?.delayMs) await sleep(fault.delayMs);
     if (fault?.status === 429) {

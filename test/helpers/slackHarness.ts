@@ -38,9 +38,13 @@ export function useSlackApp(): SlackHarness {
       SLACK_API_URL: harness.fake.apiUrl,
       QOPS_ROLE: "web",
     });
+    let partial = "";
     const sink = new Writable({
       write(chunk: Buffer, _enc, done) {
-        for (const line of chunk.toString().split("\n").filter(Boolean)) harness.logs.push(JSON.parse(line));
+        // A chunk may end mid-line; keep the rest for the next one.
+        const lines = (partial + chunk.toString()).split("\n");
+        partial = lines.pop() ?? "";
+        for (const line of lines.filter(Boolean)) harness.logs.push(JSON.parse(line));
         done();
       },
     });

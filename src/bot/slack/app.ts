@@ -1,4 +1,4 @@
-import { App, HTTPReceiver, LogLevel, type webApi } from "@slack/bolt";
+import { App, HTTPReceiver, LogLevel, webApi } from "@slack/bolt";
 import type { SlackSettings } from "../../config/index.js";
 import type { Clock } from "../../jobs/deps.js";
 import type { Logger } from "../../logger.js";
@@ -60,11 +60,11 @@ export function createSlackApp(settings: SlackSettings, options: SlackAppOptions
         processBeforeResponse: false,
       });
   const app = new App({
-    token: settings.botToken,
+    // A single-workspace bot token: no auth.test round trip per request (Bolt's default
+    // authorization would call it), the token is checked by every call it makes.
+    authorize: async () => ({ botToken: settings.botToken }),
     logger,
     clientOptions,
-    // No auth.test round trip at start: the token is checked by every call it makes.
-    tokenVerificationEnabled: false,
     ...(receiver
       ? { receiver }
       : { socketMode: true, appToken: settings.appToken, signingSecret: settings.signingSecret }),
@@ -73,7 +73,8 @@ export function createSlackApp(settings: SlackSettings, options: SlackAppOptions
     options.logger.error({ err: error }, "unhandled error in a Slack listener");
   });
 
-  const deps: SlackDeps = { client: app.client, logger: options.logger, clock: options.clock };
+  const client = new webApi.WebClient(settings.botToken, { ...clientOptions, logger });
+  const deps: SlackDeps = { client, logger: options.logger, clock: options.clock };
   const notifier = new SlackNotifier(deps);
   registerComplaint(app, deps);
   registerIdea(app, deps);

@@ -61,6 +61,11 @@ export function dmTeller(deps: SlackDeps, userId: string): Tell {
   };
 }
 
+/** Words of slash command text; a Slack token like `<@U1|Robin M>` stays one word. */
+export function commandWords(text: string): string[] {
+  return text.trim().match(/<[^>]*>|\S+/g) ?? [];
+}
+
 /** Mentions in slash command text: `<@U123|name>` (escaped) or a bare `@name` we cannot use. */
 export function parseMention(token: string | undefined): { id: string; name: string | null } | null {
   const match = /^<@([UW][A-Z0-9]+)(?:\|([^>]*))?>$/.exec(token ?? "");

@@ -19,6 +19,7 @@ import { context, mrkdwnSection } from "../presenters/text.js";
 import {
   answering,
   commandContext,
+  commandWords,
   displayName,
   parseChannel,
   parseMention,
@@ -190,7 +191,7 @@ export function register(app: App, deps: SlackDeps): void {
     await ack();
     const tell = (text: string) => respond({ response_type: "ephemeral", text }).then(() => undefined);
     await answering(deps.logger, tell, "/qms", async () => {
-      const [name = "", ...args] = command.text.trim().split(/\s+/).filter(Boolean);
+      const [name = "", ...args] = commandWords(command.text);
       const run = subcommands[name.toLowerCase()];
       if (!run) {
         const intro =

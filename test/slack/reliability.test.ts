@@ -1,0 +1,172 @@
+import { beforeAll, describe, expect, it } from "vitest";
+import { ComplaintModel, HistoryEventModel, WorkspaceModel } from "../../src/models/index.js";
+import {
+  allText,
+  employee,
+  QUALITY_CHANNEL,
+  qm,
+  setUpWorkspace,
+  useSlackApp,
+} from "../helpers/slackHarness.js";
+
+const h = useSlackApp();
+
+beforeAll(async () => {
+  await setUpWorkspace(h);
+});
+
+const form = (title: string) => ({
+  title: { value: title },
+  description: { value: "" },
+  customer: { value: "" },
+  productRef: { value: "" },
+  severity: { option: "medium" },
+  category: { option: "delivery" },
+});
+
+async function poll<T>(probe: () => Promise<T | null | undefined>): Promise<T> {
+  const end = Date.now() + 10_000;
+  for (;;) {
+    const value = await probe();
+    if (value) return value;
+    if (Date.now() > end) throw new Error("timed out");
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+async function complaintTitled(title: string) {
+  const end = Date.now() + 10_000;
+  for (;;) {
+    const doc = await ComplaintModel.findOne({ workspaceId: `slack:${h.teamId}`, title }).lean();
+    if (doc) return doc;
+    if (Date.now() > end) throw new Error(`"${title}" was not saved`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+describe("request authenticity", () => {
+  it("a bad signature gets 401 and writes nothing", async () => {
+    const before = await HistoryEventModel.countDocuments({});
+    const cmd = h.slack.command("/qms", `roles grant <@UEVIL> qm`, qm);
+    const res = await cmd.send({
+      signature: "v0=0000000000000000000000000000000000000000000000000000000000000000",
+    });
+    expect(res.status).toBe(401);
+    await new Promise((r) => setTimeout(r, 200));
+    expect(await HistoryEventModel.countDocuments({})).toBe(before);
+    expect(h.fake.responses.find((r) => r.id === cmd.responseId)).toBeUndefined();
+  });
+
+  it("a correctly signed request older than 5 minutes gets 401 and writes nothing", async () => {
+    const before = await ComplaintModel.countDocuments({});
+    const body = new URLSearchParams({
+      payload: JSON.stringify({
+        type: "view_submission",
+        team: { id: h.teamId },
+        user: { id: employee.id, name: employee.name, team_id: h.teamId },
+        view: { id: "VOLD", callback_id: "complaint.new", private_metadata: "", state: { values: {} } },
+      }),
+    }).toString();
+    const res = await h.slack.post(body, "application/x-www-form-urlencoded", {
+      timestamp: Math.floor(Date.now() / 1000) - 6 * 60,
+    });
+    expect(res.status).toBe(401);
+    expect(await ComplaintModel.countDocuments({})).toBe(before);
+  });
+});
+
+describe("Slack failures never lose a record", () => {
+  it("Slack answering 429 to the triage post: the complaint is kept and the post retried after Retry-After", async () => {
+    const toQualityChannel = (args: Record<string, unknown>) => args.channel === QUALITY_CHANNEL;
+    h.fake.failNextWhere("chat.postMessage", toQualityChannel, { status: 429, retryAfter: 1 });
+    const res = await h.slack.submitView("complaint.new", form("Posted after a rate limit"), employee);
+    expect(res.status).toBe(200);
+    const doc = await complaintTitled("Posted after a rate limit");
+    expect(doc.ref).toMatch(/^CMP-/);
+    const attempts = await h.fake.waitFor(() => {
+      const calls = h.fake
+        .callsTo("chat.postMessage")
+        .filter((c) => allText(c.args).includes(doc.ref ?? "?") && c.args.channel === QUALITY_CHANNEL);
+      return calls.length >= 2 ? calls : undefined;
+    });
+    expect(attempts[1]!.at - attempts[0]!.at).toBeGreaterThanOrEqual(1000);
+    const stored = await poll(async () => (await ComplaintModel.findById(doc._id).lean())?.triageMessage);
+    expect(stored.channelId).toBe(QUALITY_CHANNEL);
+  });
+
+  it("Slack failing every retry with 5xx: the complaint is kept and the failure logged with its reference", async () => {
+    h.fake.failNextWhere(
+      "chat.postMessage",
+      (args) => args.channel === QUALITY_CHANNEL,
+      { status: 500 },
+      { status: 503 },
+      { status: 500 },
+      { status: 502 },
+    );
+    await h.slack.submitView("complaint.new", form("Slack is down"), employee);
+    const doc = await complaintTitled("Slack is down");
+    const logged = await h.fake.waitFor(() =>
+      h.logs.find(
+        (l) => l.msg === "Slack notification failed" && l.ref === doc.ref && l.what === "triage post",
+      ),
+    );
+    expect(logged.level).toBe(50);
+    expect((await ComplaintModel.findById(doc._id).lean())?.state).toBe("new");
+  });
+
+  it("acknowledges a slash command at once even when Slack's API is slow", async () => {
+    h.fake.failNext("views.open", { delayMs: 4000 });
+    const res = await h.slack.command("/complaint", "Slow Slack", employee).send();
+    expect(res.status).toBe(200);
+    expect(res.ms).toBeLessThan(1000);
+  });
+});
+
+describe("Log as complaint (message shortcut)", () => {
+  it("opens the form with the message text and keeps its permalink, author and time", async () => {
+    const message = {
+      channel: "CSUPPORT",
+      ts: "1764150000.000200",
+      text: "Customer says the lid cracked\nOrder 5512",
+      user: "UCUSTREP",
+    };
+    const res = await h.slack.messageShortcut("complaint.from_message", employee, message);
+    expect(res.status).toBe(200);
+    const open = await h.fake.waitForCall("views.open", (c) =>
+      allText(c.args).includes("Customer says the lid cracked"),
+    );
+    const view = open.args.view as { private_metadata: string };
+    await h.slack.submitView("complaint.new", form("Customer says the lid cracked"), employee, {
+      privateMetadata: view.private_metadata,
+    });
+    const doc = await complaintTitled("Customer says the lid cracked");
+    expect(doc.source).toMatchObject({
+      authorId: "UCUSTREP",
+      channelId: "CSUPPORT",
+      permalink: expect.stringContaining("CSUPPORT/p1764150000000200"),
+    });
+    expect(doc.source?.postedAt?.toISOString()).toBe(new Date(1764150000000).toISOString());
+  });
+});
+
+describe("settings", () => {
+  it("a QM changes a severity's SLA; new complaints use it", async () => {
+    const sla = h.slack.command("/qms", "sla medium 3", qm);
+    await sla.send();
+    expect(allText(await h.fake.waitForResponse(sla.responseId))).toContain(
+      "medium complaints are now due 3 days",
+    );
+    expect((await WorkspaceModel.findById(`slack:${h.teamId}/workspace`).lean())?.slaDays.medium).toBe(3);
+    await h.slack.submitView("complaint.new", form("Due under the new SLA"), employee);
+    const doc = await complaintTitled("Due under the new SLA");
+    expect(Math.round((doc.dueAt.getTime() - doc.createdAt.getTime()) / 86_400_000)).toBe(3);
+  });
+
+  it("an employee cannot change the SLA", async () => {
+    const sla = h.slack.command("/qms", "sla critical 30", employee);
+    await sla.send();
+    expect(allText(await h.fake.waitForResponse(sla.responseId))).toContain(
+      "Only a quality manager can change complaint due dates",
+    );
+  });
+});
