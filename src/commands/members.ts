@@ -3,6 +3,7 @@ import { QopsError } from "../errors.js";
 import { type Member, MemberModel, type Role } from "../models/member.js";
 import type { PersonRef } from "../models/recordBase.js";
 import { type Workspace, WorkspaceModel } from "../models/workspace.js";
+import { SingleFlight } from "../util/singleFlight.js";
 import { type CommandContext, formatWhen } from "./context.js";
 
 export const workspaceKey = (workspaceId: string) => `${workspaceId}/workspace`;
@@ -15,11 +16,15 @@ const ROLE_NAMES: Record<Role, string> = {
 };
 export const roleName = (role: Role) => ROLE_NAMES[role];
 
+const workspaceReads = new SingleFlight<Workspace | null>();
+
 /** The workspace's settings; every command but setup needs a set-up workspace. */
 export async function requireWorkspace(ctx: CommandContext): Promise<Workspace> {
   // Permission reads use the document: each transition updates it in the same request, and a
-  // crash in between is repaired at start-up.
-  const workspace = await WorkspaceModel.findById(workspaceKey(ctx.workspaceId)).lean();
+  // crash in between is repaired at start-up. Concurrent requests share one read.
+  const workspace = await workspaceReads.run(ctx.workspaceId, async () => {
+    return (await WorkspaceModel.findById(workspaceKey(ctx.workspaceId)).lean()) as Workspace | null;
+  });
   if (!workspace) {
     throw new QopsError(
       "not_set_up",

@@ -9,6 +9,7 @@ import {
 } from "../models/correctiveAction.js";
 import type { HistoryEvent } from "../models/historyEvent.js";
 import { type IdeaState, type ImprovementIdea, ImprovementIdeaModel } from "../models/improvementIdea.js";
+import { SingleFlight } from "../util/singleFlight.js";
 import type { CommandContext } from "./context.js";
 import { loadByRef, type StatefulRecord } from "./lifecycle.js";
 import { hasRole, requireWorkspace } from "./members.js";
@@ -40,16 +41,24 @@ function page<T>(filter: string, items: T[]): Register<T> {
 
 const byDue = (a: { dueAt: Date }, b: { dueAt: Date }) => a.dueAt.getTime() - b.dueAt.getTime();
 
+/** What a register line shows; the long texts stay in the database. */
+const COMPLAINT_LINE_FIELDS = "ref state severity title dueAt owner reporter workspaceId createdAt";
+const complaintReads = new SingleFlight<Complaint[]>();
+
+/** Complaints of a workspace; identical concurrent reads (a busy morning) share one query. */
+function readComplaints(workspaceId: string, openOnly: boolean): Promise<Complaint[]> {
+  return complaintReads.run(`${workspaceId}|${openOnly}`, async () => {
+    const query = openOnly ? { workspaceId, state: { $in: OPEN_COMPLAINT_STATES } } : { workspaceId };
+    return (await ComplaintModel.find(query, COMPLAINT_LINE_FIELDS).lean()) as Complaint[];
+  });
+}
+
 export async function listComplaints(
   ctx: CommandContext,
   filter: ComplaintFilter,
 ): Promise<Register<Complaint>> {
   await requireWorkspace(ctx);
-  const query =
-    filter === "all"
-      ? { workspaceId: ctx.workspaceId }
-      : { workspaceId: ctx.workspaceId, state: { $in: OPEN_COMPLAINT_STATES } };
-  let items = (await ComplaintModel.find(query).lean()) as Complaint[];
+  let items = [...(await readComplaints(ctx.workspaceId, filter !== "all"))];
   if (filter === "mine") {
     items = items.filter((c) => c.reporter.id === ctx.actor.id || c.owner?.id === ctx.actor.id);
   }

@@ -201,14 +201,6 @@ async function advanceStreamHead(stream: string, n: number): Promise<void> {
 /** Writes an anchor's first event and the record document, if a crash left them out. */
 export async function materialize<T extends RecordBase>(anchor: HistoryAnchor): Promise<T> {
   const kind = anchor.event.kind as RecordKind;
-  const model = recordModel(kind);
-  try {
-    await insertRaw(HistoryEventModel, { _id: eventId(anchor.recordKey, 1), ...anchor.event });
-  } catch (error) {
-    if (!isDuplicateKey(error)) throw error;
-  }
-  const existing = await model.findById(anchor.recordKey).lean();
-  if (existing) return (await catchUp(kind, existing as RecordBase)).record as T;
   const doc = castRecord<T>(kind, {
     ...afterValues(anchor.event.changes),
     _id: anchor.recordKey,
@@ -218,12 +210,33 @@ export async function materialize<T extends RecordBase>(anchor: HistoryAnchor): 
     createdAt: anchor.at,
     updatedAt: anchor.at,
   });
+  const [eventFresh, docFresh] = [
+    await insertIfAbsent(HistoryEventModel, { _id: eventId(anchor.recordKey, 1), ...anchor.event }),
+    await insertIfAbsent(recordModel(kind), doc as RecordBase),
+  ];
+  // Both written just now: the document is exactly the first event, no need to read it back.
+  if (eventFresh && docFresh) return doc;
+  return (await loadRecord<T>(kind, anchor.recordKey)) as T;
+}
+
+/** Inserts; false when a document with that `_id` is already there. */
+async function insertIfAbsent<T extends { _id: string }>(model: Model<T>, doc: T): Promise<boolean> {
   try {
-    await insertRaw(model, doc as RecordBase);
+    await insertRaw(model, doc);
+    return true;
   } catch (error) {
     if (!isDuplicateKey(error)) throw error;
+    return false;
   }
-  return (await loadRecord<T>(kind, anchor.recordKey)) as T;
+}
+
+/**
+ * Writes changed fields onto a record document. The filter is the `_id` alone: FerretDB pushes
+ * only that down to SQLite (any other condition scans the collection), and a write that lands
+ * out of order is harmless because every read folds in the events newer than the document.
+ */
+async function project(kind: RecordKind, recordKey: string, fields: Record<string, unknown>): Promise<void> {
+  await recordModel(kind).updateOne({ _id: recordKey }, { $set: fields });
 }
 
 /** Folds events newer than the document into it and stores the result. */
@@ -234,20 +247,23 @@ async function catchUp(
   let record: Record<string, unknown> = { ...doc };
   let seq = doc.seq;
   const applied: Record<string, unknown> = {};
-  for (;;) {
-    const next = await HistoryEventModel.findById(eventId(doc._id, seq + 1)).lean();
-    if (!next) break;
+  // The current last event and a probe for a newer one, in one round trip.
+  const [lastRead, firstNext] = await Promise.all([
+    HistoryEventModel.findById(eventId(doc._id, seq)).lean(),
+    HistoryEventModel.findById(eventId(doc._id, seq + 1)).lean(),
+  ]);
+  let last = lastRead;
+  for (
+    let next = firstNext;
+    next;
+    next = await HistoryEventModel.findById(eventId(doc._id, seq + 1)).lean()
+  ) {
     Object.assign(applied, afterValues(next.changes));
     record = { ...record, ...afterValues(next.changes), seq: next.seq, updatedAt: next.at };
     seq = next.seq;
+    last = next;
   }
-  if (seq !== doc.seq) {
-    await recordModel(kind).updateOne(
-      { _id: doc._id, seq: { $lt: seq } },
-      { $set: { ...applied, seq, updatedAt: record.updatedAt } },
-    );
-  }
-  const last = await HistoryEventModel.findById(eventId(doc._id, seq)).lean();
+  if (seq !== doc.seq) await project(kind, doc._id, { ...applied, seq, updatedAt: record.updatedAt });
   return { record: castRecord(kind, record), last: last as HistoryEvent | null };
 }
 
@@ -355,10 +371,7 @@ export async function transition<T extends RecordBase>(
       await sleep(Math.random() * Math.min(20, attempt + 1));
       continue;
     }
-    await recordModel(input.kind).updateOne(
-      { _id: input.recordKey, seq: { $lt: seq } },
-      { $set: { ...afterValues(changes), seq, updatedAt: at } },
-    );
+    await project(input.kind, input.recordKey, { ...afterValues(changes), seq, updatedAt: at });
     const next = castRecord<T>(input.kind, {
       ...(record as unknown as Record<string, unknown>),
       ...afterValues(changes),

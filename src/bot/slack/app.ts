@@ -3,6 +3,7 @@ import type { SlackSettings } from "../../config/index.js";
 import type { Clock } from "../../jobs/deps.js";
 import type { Logger } from "../../logger.js";
 import type { RequestHandler } from "../../server.js";
+import { InFlight } from "../../util/inFlight.js";
 import { register as registerButtons } from "./actions/buttons.js";
 import { register as registerComplaint } from "./commands/complaint.js";
 import { register as registerIdea } from "./commands/idea.js";
@@ -18,6 +19,39 @@ export interface SlackAppOptions {
   clock: Clock;
   /** Web API retry policy; production uses the client's default (ten retries in ~30 min). */
   retryConfig?: webApi.RetryOptions;
+  /** Requests whose work may run at once (default 200). */
+  maxInFlight?: number;
+  /** Told of every listener registered (the manifest test compares them to the manifest). */
+  onRegister?: (kind: RegistrationKind, id: string) => void;
+}
+
+const BUSY =
+  "⏳ QOps is very busy right now and did not take this request; nothing was changed. Please try again in a minute.";
+
+export type RegistrationKind = "commands" | "shortcuts" | "views" | "actions" | "events";
+
+const REGISTRATIONS: Record<string, RegistrationKind> = {
+  command: "commands",
+  shortcut: "shortcuts",
+  view: "views",
+  action: "actions",
+  event: "events",
+};
+
+/** The app as listeners see it, reporting each `app.command(id, …)` and friends. */
+function observed(app: App, onRegister: SlackAppOptions["onRegister"]): App {
+  if (!onRegister) return app;
+  return new Proxy(app, {
+    get(target, property, receiver) {
+      const value: unknown = Reflect.get(target, property, receiver);
+      const kind = typeof property === "string" ? REGISTRATIONS[property] : undefined;
+      if (!kind || typeof value !== "function") return value;
+      return (id: unknown, ...rest: unknown[]) => {
+        onRegister(kind, String(id));
+        return (value as (...args: unknown[]) => unknown).call(target, id, ...rest);
+      };
+    },
+  });
 }
 
 export interface SlackApp {
@@ -69,6 +103,18 @@ export function createSlackApp(settings: SlackSettings, options: SlackAppOptions
       ? { receiver }
       : { socketMode: true, appToken: settings.appToken, signingSecret: settings.signingSecret }),
   });
+  // Bound the work in flight: beyond it, say "busy" at once rather than queue without limit.
+  const inFlight = new InFlight(options.maxInFlight ?? 200);
+  app.use(async (args) => {
+    if (inFlight.hasRoom()) {
+      await inFlight.run(args.next);
+      return;
+    }
+    options.logger.warn({ inFlight: inFlight.count }, "Slack request refused: too much work in flight");
+    const ack = (args as { ack?: (response?: unknown) => Promise<void> }).ack;
+    const isCommand = (args.body as { command?: string }).command !== undefined;
+    if (ack) await ack(isCommand ? { response_type: "ephemeral", text: BUSY } : undefined);
+  });
   app.error(async (error) => {
     options.logger.error({ err: error }, "unhandled error in a Slack listener");
   });
@@ -76,13 +122,14 @@ export function createSlackApp(settings: SlackSettings, options: SlackAppOptions
   const client = new webApi.WebClient(settings.botToken, { ...clientOptions, logger });
   const deps: SlackDeps = { client, logger: options.logger, clock: options.clock };
   const notifier = new SlackNotifier(deps);
-  registerComplaint(app, deps);
-  registerIdea(app, deps);
-  registerQms(app, deps);
-  registerButtons(app, deps, notifier);
-  registerViews(app, deps, notifier);
-  registerShortcut(app, deps);
-  registerHome(app, deps, notifier);
+  const listeners = observed(app, options.onRegister);
+  registerComplaint(listeners, deps);
+  registerIdea(listeners, deps);
+  registerQms(listeners, deps);
+  registerButtons(listeners, deps, notifier);
+  registerViews(listeners, deps, notifier);
+  registerShortcut(listeners, deps);
+  registerHome(listeners, deps, notifier);
 
   return {
     app,
@@ -92,6 +139,8 @@ export function createSlackApp(settings: SlackSettings, options: SlackAppOptions
     },
     stop: async () => {
       if (socketMode) await app.stop();
+      const left = await inFlight.idle(10_000);
+      if (left > 0) options.logger.warn({ left }, "stopped with Slack work still running");
     },
   };
 }

@@ -1,0 +1,18 @@
+/**
+ * npm run bench               every benchmark
+ * npm run bench -- history    transitions and reference allocations per second
+ * npm run bench -- slack      slash-command ack latency and throughput vs a bare Bolt app
+ */
+import { runHistoryBench } from "./history.js";
+import { runSlackBench } from "./slack.js";
+
+const benches: Record<string, () => Promise<string>> = { history: runHistoryBench, slack: runSlackBench };
+const chosen = process.argv.slice(2).filter((a) => a in benches);
+for (const name of chosen.length ? chosen : Object.keys(benches)) {
+  const bench = benches[name];
+  if (!bench) continue;
+  const report = await bench();
+  // stdout to a pipe is asynchronous: wait for the write before exiting.
+  await new Promise((resolve) => process.stdout.write(`\n## ${name}\n\n${report}\n`, resolve));
+}
+process.exit(0);
