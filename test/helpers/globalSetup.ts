@@ -1,4 +1,5 @@
 import type { TestProject } from "vitest/node";
+import { loadConfig } from "../../src/config/index.js";
 import { startDatabaseEngine } from "../../src/db/engine.js";
 import { createLogger } from "../../src/logger.js";
 
@@ -14,11 +15,17 @@ declare module "vitest" {
  */
 export default async function setup(project: TestProject) {
   const logger = createLogger("warn", false);
+  // The same variables as `npm start`: MONGODB_URI, QOPS_EMBEDDED_ENGINE, QOPS_FERRETDB_BIN.
+  const config = loadConfig({
+    MONGODB_URI: process.env.MONGODB_URI,
+    QOPS_EMBEDDED_ENGINE: process.env.QOPS_EMBEDDED_ENGINE,
+    QOPS_FERRETDB_BIN: process.env.QOPS_FERRETDB_BIN,
+  });
   const engine = await startDatabaseEngine({
-    mongodbUri: process.env.MONGODB_URI,
+    mongodbUri: config.mongodbUri,
     dataDir: undefined,
-    engine: "auto",
-    ferretdbBin: process.env.QOPS_FERRETDB_BIN,
+    engine: config.embeddedEngine,
+    ferretdbBin: config.ferretdbBin,
     logger,
   });
   project.provide("mongoUri", engine.uri);
