@@ -1,7 +1,25 @@
-import { startApp } from "./app.js";
-import { ConfigError, loadConfig } from "./config/index.js";
-import { createLogger } from "./logger.js";
+// Signal handlers come before anything is loaded: a SIGTERM that arrives while QOps is still
+// loading or starting waits for the start, then stops cleanly (exit 0), never mid-write.
+type Stoppable = { stop(): Promise<void> };
+let starting: Promise<Stoppable | undefined> = Promise.resolve(undefined);
+let stopping = false;
 
+async function shutdown(signal: string): Promise<void> {
+  if (stopping) return;
+  stopping = true;
+  try {
+    const app = await starting;
+    await app?.stop();
+    process.exit(0);
+  } catch (error) {
+    process.stderr.write(`QOps shutdown after ${signal} failed: ${String(error)}\n`);
+    process.exit(1);
+  }
+}
+process.on("SIGTERM", () => void shutdown("SIGTERM"));
+process.on("SIGINT", () => void shutdown("SIGINT"));
+
+const { ConfigError, loadConfig } = await import("./config/index.js");
 let config: ReturnType<typeof loadConfig>;
 try {
   config = loadConfig();
@@ -15,28 +33,16 @@ try {
   throw error;
 }
 
+const { createLogger } = await import("./logger.js");
 const logger = createLogger(config.logLevel);
 process.on("unhandledRejection", (reason) => {
   logger.error({ err: reason }, "unhandled rejection");
 });
 
+const { startApp } = await import("./app.js");
+starting = startApp({ config, logger });
 try {
-  const app = await startApp({ config, logger });
-  let stopping = false;
-  const shutdown = async (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    logger.info({ signal }, "shutting down");
-    try {
-      await app.stop();
-      process.exit(0);
-    } catch (error) {
-      logger.error({ err: error }, "shutdown failed");
-      process.exit(1);
-    }
-  };
-  process.on("SIGTERM", () => void shutdown("SIGTERM"));
-  process.on("SIGINT", () => void shutdown("SIGINT"));
+  await starting;
 } catch (error) {
   logger.fatal({ err: error }, "QOps could not start");
   process.exit(1);

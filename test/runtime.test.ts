@@ -31,6 +31,16 @@ describe("the running service", () => {
     expect(await exitOf(child)).toBe(0);
   });
 
+  it("a SIGTERM that arrives while QOps is still starting stops it cleanly (exit 0)", async () => {
+    const port = await freePort();
+    const dataDir = await mkdtemp(join(tmpdir(), "qops-early-"));
+    const { child, output } = startQops({ PORT: String(port), QOPS_DATA_DIR: dataDir, LOG_LEVEL: "info" });
+    // The database is up but the HTTP server and scheduler are not yet: stop right there.
+    expect(await eventually(async () => output().includes("embedded database started"), 60_000)).toBe(true);
+    child.kill("SIGTERM");
+    expect(await exitOf(child)).toBe(0);
+  });
+
   it("a record written before a restart is still there after it (embedded database on disk)", async () => {
     const dataDir = await mkdtemp(join(tmpdir(), "qops-persist-"));
     const config = loadConfig({ PORT: "0", QOPS_DATA_DIR: dataDir });
