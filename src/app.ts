@@ -1,9 +1,11 @@
 import type { Server } from "node:http";
+import { hostname } from "node:os";
 import type { webApi } from "@slack/bolt";
 import type { Agenda } from "agenda";
 import { subHours } from "date-fns";
 import mongoose from "mongoose";
 import { createChatPlatforms } from "./bot/index.js";
+import { SlackMessagingPort } from "./bot/slack/messagingPort.js";
 import type { Config } from "./config/index.js";
 import { connectDatabase, disconnectDatabase } from "./db/connection.js";
 import { type DatabaseEngine, startDatabaseEngine } from "./db/engine.js";
@@ -63,8 +65,23 @@ export async function startApp(options: StartOptions): Promise<RunningApp> {
 
   const db = mongoose.connection.db;
   if (!db) throw new Error("database connection has no db handle");
-  const agenda: Agenda = createScheduler(db, { logger, clock }, { process: config.role !== "web" });
-  await startScheduler(agenda);
+  const ports = config.slack
+    ? {
+        slack: new SlackMessagingPort(
+          config.slack.botToken,
+          config.slack.apiUrl,
+          logger.child({ port: "slack" }),
+        ),
+      }
+    : {};
+  const agenda: Agenda = createScheduler(db, {
+    logger,
+    clock,
+    ports,
+    workerId: `${hostname()}:${process.pid}`,
+  });
+  const processing = config.role !== "web";
+  await startScheduler(agenda, { process: processing });
 
   return {
     port,
@@ -73,8 +90,10 @@ export async function startApp(options: StartOptions): Promise<RunningApp> {
       if (server) await closeServer(server);
       await platforms.stop();
       // Let running jobs finish (or release their locks) before the database goes away.
-      await agenda.drain({ timeout: 10_000 });
-      await agenda.stop(false);
+      if (processing) {
+        await agenda.drain({ timeout: 10_000 });
+        await agenda.stop(false);
+      }
       await disconnectDatabase();
       await engine.stop();
     },

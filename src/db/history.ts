@@ -100,7 +100,8 @@ export interface CreateRecordInput {
   keyFor: (n: number) => { recordKey: string; ref: string | null };
   actor: Actor;
   at?: Date;
-  fields: Record<string, unknown>;
+  /** The record's first fields; a function when they depend on the stream number. */
+  fields: Record<string, unknown> | ((n: number) => Record<string, unknown>);
   /** Same key, same record: a retried request returns the first result. */
   idempotencyKey?: string;
   type?: string;
@@ -137,7 +138,10 @@ export async function createRecord<T extends RecordBase>(
       type: input.type ?? "created",
       actor: input.actor,
       at,
-      changes: diff(null, { ...input.fields, ref }),
+      changes: diff(null, {
+        ...(typeof input.fields === "function" ? input.fields(number) : input.fields),
+        ref,
+      }),
       reason: input.reason ?? null,
       idempotencyKey,
       prevHash: GENESIS_HASH,

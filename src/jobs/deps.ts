@@ -1,3 +1,4 @@
+import type { MessagingPort } from "../bot/ports.js";
 import type { Logger } from "../logger.js";
 
 export interface Clock {
@@ -9,4 +10,14 @@ export const systemClock: Clock = { now: () => new Date() };
 export interface JobDeps {
   logger: Logger;
   clock: Clock;
+  /** How to reach people on each configured platform. */
+  ports?: Partial<Record<"slack" | "teams", MessagingPort>>;
+  /** Names this process in delivery claims. */
+  workerId?: string;
+}
+
+/** The port for a workspace id (`slack:T…` / `teams:…`), if that platform is configured. */
+export function portFor(deps: JobDeps, workspaceId: string): MessagingPort | undefined {
+  const platform = workspaceId.split(":")[0] as "slack" | "teams";
+  return deps.ports?.[platform];
 }

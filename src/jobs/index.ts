@@ -1,16 +1,19 @@
 import { MongoBackend } from "@agendajs/mongo-backend";
 import { Agenda } from "agenda";
 import type { Db } from "mongodb";
+import * as deliverDue from "./deliverDue.js";
 import type { JobDeps } from "./deps.js";
+import * as policyEscalation from "./policyEscalation.js";
 import * as repairHistory from "./repairHistory.js";
+import * as syncMembers from "./syncMembers.js";
 
-const jobs = [repairHistory];
+const jobs = [repairHistory, deliverDue, syncMembers, policyEscalation];
 
 /** Agenda on QOps's own connection, with every job defined. */
-export function createScheduler(db: Db, deps: JobDeps, options: { process: boolean }): Agenda {
+export function createScheduler(db: Db, deps: JobDeps): Agenda {
   const agenda = new Agenda({
     backend: new MongoBackend({ mongo: db, collection: "agenda_jobs" }),
-    processEvery: options.process ? "5 seconds" : "1 day",
+    processEvery: "5 seconds",
   });
   agenda.on("error", (error: Error) => deps.logger.error({ err: error }, "scheduler error"));
   agenda.on("fail", (error: Error, job) => {
@@ -20,7 +23,12 @@ export function createScheduler(db: Db, deps: JobDeps, options: { process: boole
   return agenda;
 }
 
-export async function startScheduler(agenda: Agenda): Promise<void> {
-  await agenda.start();
+/**
+ * Records the recurring jobs (every role does, so a web-only deployment still has them for its
+ * workers) and, for a worker, starts processing. Several workers share the jobs through
+ * Agenda's locks; the jobs themselves are safe to run twice.
+ */
+export async function startScheduler(agenda: Agenda, options: { process: boolean }): Promise<void> {
   for (const job of jobs) await job.schedule(agenda);
+  if (options.process) await agenda.start();
 }

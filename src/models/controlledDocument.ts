@@ -23,6 +23,8 @@ export interface ControlledDocument extends RecordBase {
   nextReviewAt: Date | null;
   approvedBy: PersonRef | null;
   publishedAt: Date | null;
+  stateChangedBy: PersonRef;
+  stateChangedAt: Date;
 }
 
 const documentSchema = new Schema<ControlledDocument>(
@@ -41,6 +43,8 @@ const documentSchema = new Schema<ControlledDocument>(
     nextReviewAt: { type: Date, default: null },
     approvedBy: { type: { id: String, name: String }, _id: false, default: null },
     publishedAt: { type: Date, default: null },
+    stateChangedBy: { type: { id: String, name: String }, _id: false, required: true },
+    stateChangedAt: { type: Date, required: true },
   },
   { ...recordSchemaOptions, collection: "controlled_documents" },
 );

@@ -5,17 +5,31 @@ import mongoose, { Schema } from "mongoose";
  * `_id` is the occasion key plus the recipient: written before sending, so a second writer
  * (another worker, a retry, a restart) finds it and does not send again.
  */
+export const DELIVERY_STATES = ["pending", "sent", "uncertain", "failed", "cancelled"] as const;
+export type DeliveryState = (typeof DELIVERY_STATES)[number];
+
+/** What to send, in platform-neutral form (see MessagingPort's OutboundMessage). */
+export interface DeliveryContent {
+  text: string;
+  title?: string;
+  lines?: string[];
+  buttons?: { actionId: string; text: string; value: string; style?: "primary" | "danger" }[];
+}
+
 export interface ReminderDelivery {
   _id: string;
   workspaceId: string;
   occasion: string;
   recipientId: string;
-  state: "pending" | "sent" | "uncertain" | "failed";
+  state: DeliveryState;
   attempts: number;
   notBefore: Date;
+  /** Send only within the recipient's working hours (in their time zone). */
+  workingHoursOnly: boolean;
+  content: DeliveryContent;
   sentAt: Date | null;
   lastError: string | null;
-  message: { channelId: string; ts: string } | null;
+  delivered: { channelId: string; ts: string } | null;
   createdAt: Date;
 }
 
@@ -25,18 +39,21 @@ const deliverySchema = new Schema<ReminderDelivery>(
     workspaceId: { type: String, required: true },
     occasion: { type: String, required: true },
     recipientId: { type: String, required: true },
-    state: { type: String, enum: ["pending", "sent", "uncertain", "failed"], required: true },
+    state: { type: String, enum: DELIVERY_STATES, required: true },
     attempts: { type: Number, default: 0 },
     notBefore: { type: Date, required: true },
+    workingHoursOnly: { type: Boolean, default: true },
+    content: { type: Schema.Types.Mixed, required: true },
     sentAt: { type: Date, default: null },
     lastError: { type: String, default: null },
-    message: { type: { channelId: String, ts: String }, _id: false, default: null },
+    delivered: { type: { channelId: String, ts: String }, _id: false, default: null },
     createdAt: { type: Date, required: true },
   },
   { collection: "reminder_deliveries", versionKey: false },
 );
 deliverySchema.index({ state: 1, notBefore: 1 });
 deliverySchema.index({ workspaceId: 1, occasion: 1 });
+deliverySchema.index({ workspaceId: 1, recipientId: 1, state: 1 });
 
 export const ReminderDeliveryModel = mongoose.model<ReminderDelivery>("ReminderDelivery", deliverySchema);
 

@@ -7,6 +7,7 @@ import {
 } from "./controlledDocument.js";
 import { CorrectiveActionModel } from "./correctiveAction.js";
 import { ConversationReferenceModel, ReminderDeliveryModel } from "./delivery.js";
+import { DeliveryClaimModel } from "./deliveryClaim.js";
 import { HistoryAnchorModel, HistoryEventModel, StreamHeadModel } from "./historyEvent.js";
 import { ImprovementIdeaModel } from "./improvementIdea.js";
 import { InternalAuditModel, ManagementReviewModel } from "./internalAudit.js";
@@ -47,6 +48,7 @@ export const ALL_MODELS = [
   HistoryAnchorModel,
   StreamHeadModel,
   ReminderDeliveryModel,
+  DeliveryClaimModel,
   ConversationReferenceModel,
 ] as Model<unknown>[];
 
@@ -56,6 +58,7 @@ export {
   ControlledDocumentModel,
   ConversationReferenceModel,
   CorrectiveActionModel,
+  DeliveryClaimModel,
   HistoryAnchorModel,
   HistoryEventModel,
   ImprovementIdeaModel,

@@ -14,6 +14,18 @@ export interface Fault {
   error?: string;
   /** Hold the response this long (a slow or timing-out Slack). */
   delayMs?: number;
+  /** Post the message for real, then answer with the fault (Slack's internal_error after success). */
+  afterPosting?: boolean;
+}
+
+export interface FakeUser {
+  id: string;
+  name: string;
+  real_name: string;
+  tz: string;
+  is_bot?: boolean;
+  deleted?: boolean;
+  is_restricted?: boolean;
 }
 
 /**
@@ -28,6 +40,10 @@ export class FakeSlack {
   private ts = 1_700_000_000;
   url = "";
   users = new Map<string, { name: string; real_name: string; tz: string }>();
+  /** The workspace's directory for users.list (paginated like Slack). */
+  directory: FakeUser[] = [];
+  /** Messages posted, per channel (DMs under the user id's D-channel), with their metadata. */
+  readonly posted = new Map<string, { ts: string; text: unknown; metadata: unknown }[]>();
 
   constructor(private readonly token = "xoxb-test-token") {}
 
@@ -50,6 +66,11 @@ export class FakeSlack {
 
   responseUrl(id: string): string {
     return `${this.url}/response/${id}`;
+  }
+
+  /** Messages in one person's DM with the bot. */
+  dmsTo(userId: string): { ts: string; text: unknown; metadata: unknown }[] {
+    return this.posted.get(`D${userId.slice(1)}`) ?? [];
   }
 
   /** The next calls of `method` (that match `where`, if given) answer with these faults, in order. */
@@ -118,6 +139,10 @@ export class FakeSlack {
     const fault = this.takeFault(method, args);
     this.calls.push({ method, args, at: Date.now() });
     if (fault?.delayMs) await sleep(fault.delayMs);
+    if (fault?.afterPosting) {
+      this.answer(method, args);
+      return send(res, 200, { ok: false, error: fault.error ?? "internal_error" });
+    }
     if (fault?.status === 429) {
       res.writeHead(429, {
         "content-type": "application/json",
@@ -139,13 +164,30 @@ export class FakeSlack {
     switch (method) {
       case "chat.postMessage": {
         const ts = `${this.ts++}.000100`;
-        const channel = String(args.channel ?? "");
+        const given = String(args.channel ?? "");
+        const channel = given.startsWith("U") ? `D${given.slice(1)}` : given;
+        const list = this.posted.get(channel) ?? [];
+        list.push({ ts, text: args.text, metadata: args.metadata ?? null });
+        this.posted.set(channel, list);
+        return { ok: true, channel, ts, message: { ts, text: args.text } };
+      }
+      case "conversations.open":
+        return { ok: true, channel: { id: `D${String(args.users ?? "").slice(1)}` } };
+      case "conversations.history": {
+        const messages = [...(this.posted.get(String(args.channel)) ?? [])]
+          .reverse()
+          .slice(0, Number(args.limit ?? 100));
         return {
           ok: true,
-          channel: channel.startsWith("U") ? `D${channel.slice(1)}` : channel,
-          ts,
-          message: { ts, text: args.text },
+          messages: messages.map((m) => ({ type: "message", ts: m.ts, text: m.text, metadata: m.metadata })),
         };
+      }
+      case "users.list": {
+        const start = Number(args.cursor || 0);
+        const limit = Number(args.limit ?? 200);
+        const page = this.directory.slice(start, start + limit);
+        const next = start + limit < this.directory.length ? String(start + limit) : "";
+        return { ok: true, members: page, response_metadata: { next_cursor: next } };
       }
       case "chat.update":
         return { ok: true, channel: args.channel, ts: args.ts };

@@ -7,8 +7,10 @@ import { InFlight } from "../../util/inFlight.js";
 import { register as registerButtons } from "./actions/buttons.js";
 import { register as registerComplaint } from "./commands/complaint.js";
 import { register as registerIdea } from "./commands/idea.js";
+import { register as registerPolicy } from "./commands/policy.js";
 import { register as registerQms } from "./commands/qms.js";
 import { register as registerHome } from "./home/appHome.js";
+import { SlackMessagingPort } from "./messagingPort.js";
 import { SlackNotifier } from "./notify.js";
 import type { SlackDeps } from "./requestContext.js";
 import { register as registerShortcut } from "./shortcuts/logComplaint.js";
@@ -130,6 +132,7 @@ export function createSlackApp(settings: SlackSettings, options: SlackAppOptions
   registerViews(listeners, deps, notifier);
   registerShortcut(listeners, deps);
   registerHome(listeners, deps, notifier);
+  registerPolicy(listeners, deps, new SlackMessagingPort(settings.botToken, settings.apiUrl, options.logger));
 
   return {
     app,

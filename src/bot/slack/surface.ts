@@ -6,6 +6,7 @@ export const SLASH_COMMANDS = {
   complaint: "/complaint",
   idea: "/idea",
   qms: "/qms",
+  policy: "/policy",
 } as const;
 
 export const SHORTCUTS = {
@@ -20,6 +21,7 @@ export const VIEWS = {
   rejectIdea: "idea.reject_reason",
   newAction: "action.new",
   actionNotEffective: "action.not_effective_reason",
+  draftPolicy: "policy.draft",
 } as const;
 
 export const ACTIONS = {
@@ -42,6 +44,9 @@ export const ACTIONS = {
   actionEffective: "action.effective",
   actionNotEffective: "action.not_effective",
   qmsSetChannel: "qms.set_channel",
+  policyApprove: "policy.approve",
+  policyPublish: "policy.publish",
+  policyAcknowledge: "policy.acknowledge",
 } as const;
 
 export const EVENTS = {

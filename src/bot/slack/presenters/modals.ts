@@ -197,3 +197,25 @@ export function closeComplaintModal(origin: ButtonOrigin): View {
     origin,
   );
 }
+
+export function policyDraftModal(): View {
+  return modal(
+    VIEWS.draftPolicy,
+    "Draft quality policy",
+    "Save draft",
+    [
+      textInput("text", "Policy text (or give a link and a summary)", {
+        multiline: true,
+        maxLength: 3000,
+        optional: true,
+      }),
+      textInput("link", "Link to the full policy", {
+        maxLength: 500,
+        optional: true,
+        placeholder: "https://…",
+      }),
+      textInput("summary", "Summary", { multiline: true, maxLength: 1000, optional: true }),
+    ],
+    {},
+  );
+}

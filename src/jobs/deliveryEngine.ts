@@ -1,0 +1,247 @@
+import { addMilliseconds, addSeconds } from "date-fns";
+import type { DeliveryFailure, MessagingPort } from "../bot/ports.js";
+import { isDuplicateKey } from "../db/history.js";
+import type { DeliveryContent, ReminderDelivery } from "../models/delivery.js";
+import { ReminderDeliveryModel } from "../models/delivery.js";
+import { DeliveryClaimModel } from "../models/deliveryClaim.js";
+import { MemberModel } from "../models/member.js";
+import { WorkspaceModel } from "../models/workspace.js";
+import type { JobDeps } from "./deps.js";
+import { DEFAULT_WORKING_HOURS, nextWorkingMoment, type WorkingHours } from "./workingHours.js";
+
+/** A worker that died mid-send leaves its claim; after this long the attempt counts as uncertain. */
+export const CLAIM_LEASE_MS = 2 * 60_000;
+const UNCERTAIN_RECHECK_S = 30;
+const MAX_ATTEMPTS = 12;
+
+export interface DeliveryDeps extends Omit<JobDeps, "ports" | "workerId"> {
+  port: MessagingPort;
+  /** Names this process in claims (host:pid), for the record. */
+  workerId: string;
+}
+
+export interface NewDelivery {
+  workspaceId: string;
+  occasion: string;
+  recipientId: string;
+  notBefore: Date;
+  content: DeliveryContent;
+  workingHoursOnly?: boolean;
+}
+
+export const deliveryId = (occasion: string, recipientId: string) => `${occasion}|${recipientId}`;
+
+/**
+ * Records deliveries before anything is sent. The `_id` is occasion + recipient, so enqueuing
+ * the same occasion twice (a retried publish, a restarted job) adds nothing. Returns how many
+ * are new.
+ */
+export async function enqueueDeliveries(items: NewDelivery[], now: Date): Promise<number> {
+  if (items.length === 0) return 0;
+  const docs = items.map((d) => ({
+    _id: deliveryId(d.occasion, d.recipientId),
+    workspaceId: d.workspaceId,
+    occasion: d.occasion,
+    recipientId: d.recipientId,
+    state: "pending" as const,
+    attempts: 0,
+    notBefore: d.notBefore,
+    workingHoursOnly: d.workingHoursOnly ?? true,
+    content: d.content,
+    sentAt: null,
+    lastError: null,
+    delivered: null,
+    createdAt: now,
+  }));
+  try {
+    const result = await ReminderDeliveryModel.collection.insertMany(docs as never[], { ordered: false });
+    return result.insertedCount;
+  } catch (error) {
+    if (!isDuplicateKey(error)) throw error;
+    const inserted = (error as { result?: { insertedCount?: number }; insertedCount?: number }).insertedCount;
+    return inserted ?? 0;
+  }
+}
+
+/** Stops the pending deliveries of an occasion for one person (they answered already). */
+export async function cancelDeliveries(
+  workspaceId: string,
+  recipientId: string,
+  occasionPrefix: string,
+): Promise<void> {
+  const pending = await ReminderDeliveryModel.find(
+    { workspaceId, recipientId, state: "pending" },
+    { occasion: 1 },
+  ).lean();
+  const ids = pending.filter((d) => d.occasion.startsWith(occasionPrefix)).map((d) => d._id);
+  for (const id of ids) await ReminderDeliveryModel.updateOne({ _id: id }, { $set: { state: "cancelled" } });
+}
+
+export interface PassResult {
+  sent: number;
+  deferred: number;
+  retried: number;
+  uncertain: number;
+  failed: number;
+  skipped: number;
+}
+
+/**
+ * One pass over due deliveries. Each send happens under a claim (`<delivery>#<attempt>`,
+ * unique), so several workers share the work and never send the same attempt twice; a new
+ * attempt is made only after the previous one is known not to have been posted.
+ */
+export async function runDeliveryPass(
+  deps: DeliveryDeps,
+  limit = 200,
+  forWorkspace: (workspaceId: string) => boolean = () => true,
+): Promise<PassResult> {
+  const now = deps.clock.now();
+  const result: PassResult = { sent: 0, deferred: 0, retried: 0, uncertain: 0, failed: 0, skipped: 0 };
+  const due = (await ReminderDeliveryModel.find({
+    state: { $in: ["pending", "uncertain"] },
+    notBefore: { $lte: now },
+  })
+    .limit(limit)
+    .lean()) as ReminderDelivery[];
+  const pausedUntil = new Map<string, Date>();
+  const hoursCache = new Map<string, WorkingHours>();
+
+  for (const delivery of due.filter((d) => forWorkspace(d.workspaceId))) {
+    const paused = pausedUntil.get(delivery.workspaceId);
+    if (paused) {
+      // The platform said to slow down for this workspace: everything waits as long.
+      await ReminderDeliveryModel.updateOne({ _id: delivery._id }, { $set: { notBefore: paused } });
+      result.retried++;
+      continue;
+    }
+    if (delivery.workingHoursOnly) {
+      const when = await workingMoment(delivery, now, hoursCache);
+      if (when > now) {
+        await ReminderDeliveryModel.updateOne({ _id: delivery._id }, { $set: { notBefore: when } });
+        result.deferred++;
+        continue;
+      }
+    }
+    if (!(await claim(delivery, deps.workerId, now))) {
+      result.skipped++;
+      continue;
+    }
+    const outcome = await attempt(deps, delivery, now);
+    result[outcome.counter]++;
+    if (outcome.pauseUntil) pausedUntil.set(delivery.workspaceId, outcome.pauseUntil);
+  }
+  return result;
+}
+
+async function workingMoment(
+  delivery: ReminderDelivery,
+  now: Date,
+  cache: Map<string, WorkingHours>,
+): Promise<Date> {
+  let hours = cache.get(delivery.workspaceId);
+  if (!hours) {
+    const workspace = await WorkspaceModel.findById(`${delivery.workspaceId}/workspace`, {
+      workingHours: 1,
+    }).lean();
+    hours = (workspace?.workingHours as WorkingHours | undefined) ?? DEFAULT_WORKING_HOURS;
+    cache.set(delivery.workspaceId, hours);
+  }
+  const member = await MemberModel.findById(`${delivery.workspaceId}/member/${delivery.recipientId}`, {
+    tz: 1,
+  }).lean();
+  return nextWorkingMoment(now, member?.tz ?? "UTC", hours);
+}
+
+/** Claims attempt `attempts` of a delivery; a stale claim (its worker died) makes it uncertain. */
+async function claim(delivery: ReminderDelivery, workerId: string, now: Date): Promise<boolean> {
+  const id = `${delivery._id}#${delivery.attempts}`;
+  try {
+    await DeliveryClaimModel.collection.insertOne({ _id: id as never, worker: workerId, at: now });
+    return true;
+  } catch (error) {
+    if (!isDuplicateKey(error)) throw error;
+  }
+  const existing = await DeliveryClaimModel.findById(id).lean();
+  if (existing && now.getTime() - existing.at.getTime() > CLAIM_LEASE_MS) {
+    // Its worker stopped between claim and result: the message may or may not be out.
+    await ReminderDeliveryModel.updateOne(
+      { _id: delivery._id },
+      {
+        $set: {
+          state: "uncertain",
+          attempts: delivery.attempts + 1,
+          lastError: `worker ${existing.worker} stopped mid-send`,
+        },
+      },
+    );
+  }
+  return false;
+}
+
+type Counter = keyof PassResult;
+
+async function attempt(
+  deps: DeliveryDeps,
+  delivery: ReminderDelivery,
+  now: Date,
+): Promise<{ counter: Counter; pauseUntil?: Date }> {
+  const next = delivery.attempts + 1;
+  const log = deps.logger.child({ delivery: delivery._id, attempt: next });
+  try {
+    if (delivery.state === "uncertain") {
+      const found = await deps.port.findDelivered(delivery.workspaceId, delivery.recipientId, delivery._id);
+      if (found) {
+        await markSent(delivery, next, now, found);
+        log.info("an uncertain delivery had been posted; not sending it again");
+        return { counter: "sent" };
+      }
+    }
+    const delivered = await deps.port.sendDirect(delivery.workspaceId, delivery.recipientId, {
+      ...delivery.content,
+      deliveryId: delivery._id,
+    });
+    await markSent(delivery, next, now, delivered);
+    return { counter: "sent" };
+  } catch (error) {
+    const failure = error as DeliveryFailure;
+    const kind = failure.name === "DeliveryFailure" ? failure.kind : "uncertain";
+    const base = { attempts: next, lastError: `${kind}: ${failure.message ?? String(error)}`.slice(0, 500) };
+    if (kind === "rate_limited") {
+      const until = addMilliseconds(now, Math.max(failure.retryAfterMs, 1000));
+      await ReminderDeliveryModel.updateOne({ _id: delivery._id }, { $set: { ...base, notBefore: until } });
+      return { counter: "retried", pauseUntil: until };
+    }
+    if (kind === "permanent" || next >= MAX_ATTEMPTS) {
+      await ReminderDeliveryModel.updateOne({ _id: delivery._id }, { $set: { ...base, state: "failed" } });
+      log.error({ err: error }, "delivery failed for good");
+      return { counter: "failed" };
+    }
+    if (kind === "uncertain") {
+      await ReminderDeliveryModel.updateOne(
+        { _id: delivery._id },
+        { $set: { ...base, state: "uncertain", notBefore: addSeconds(now, UNCERTAIN_RECHECK_S) } },
+      );
+      log.warn({ err: error }, "delivery uncertain; will check before sending again");
+      return { counter: "uncertain" };
+    }
+    const backoff = Math.min(2 ** next * 5, 900);
+    await ReminderDeliveryModel.updateOne(
+      { _id: delivery._id },
+      { $set: { ...base, notBefore: addSeconds(now, backoff) } },
+    );
+    return { counter: "retried" };
+  }
+}
+
+async function markSent(
+  delivery: ReminderDelivery,
+  attempts: number,
+  now: Date,
+  delivered: { channelId: string; ts: string },
+): Promise<void> {
+  await ReminderDeliveryModel.updateOne(
+    { _id: delivery._id },
+    { $set: { state: "sent", attempts, sentAt: now, delivered, lastError: null } },
+  );
+}

@@ -1,0 +1,189 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { SlackMessagingPort } from "../src/bot/slack/messagingPort.js";
+import { syncMembers } from "../src/commands/policy/policyRequests.js";
+import { enqueueDeliveries, runDeliveryPass } from "../src/jobs/deliveryEngine.js";
+import { createLogger } from "../src/logger.js";
+import { ReminderDeliveryModel } from "../src/models/delivery.js";
+import { useTestDatabase } from "./helpers/db.js";
+import { FakeSlack } from "./helpers/fakeSlack.js";
+
+useTestDatabase();
+const logger = createLogger("silent", false);
+let fake: FakeSlack;
+let port: SlackMessagingPort;
+
+beforeAll(async () => {
+  fake = await new FakeSlack("xoxb-engine").start();
+  port = new SlackMessagingPort("xoxb-engine", fake.apiUrl, logger);
+});
+afterAll(async () => {
+  await fake.stop();
+});
+
+function clockAt(iso: string) {
+  const clock = {
+    t: new Date(iso),
+    now: () => clock.t,
+    set: (when: string) => {
+      clock.t = new Date(when);
+    },
+  };
+  return clock;
+}
+
+async function workspaceWith(people: { id: string; tz: string }[]) {
+  const workspaceId = `slack:T${Math.random().toString(36).slice(2, 8).toUpperCase()}`;
+  await syncMembers(
+    workspaceId,
+    people.map((p) => ({ userId: p.id, name: p.id, tz: p.tz, isGuest: false })),
+    new Date("2026-11-01T00:00:00Z"),
+  );
+  return workspaceId;
+}
+
+const content = (text: string) => ({ text, lines: [text] });
+
+describe("delivery engine", () => {
+  it("sends at the start of each person's own working day, never at night or on a weekend", async () => {
+    const workspaceId = await workspaceWith([
+      { id: "UTOKYO", tz: "Asia/Tokyo" },
+      { id: "UCHICAGO", tz: "America/Chicago" },
+    ]);
+    // Friday 2026-11-27 22:00 UTC: Saturday 07:00 in Tokyo, Friday 16:00 in Chicago.
+    const clock = clockAt("2026-11-27T22:00:00Z");
+    const deps = { logger, clock, port, workerId: "w1" };
+    await enqueueDeliveries(
+      ["UTOKYO", "UCHICAGO"].map((id) => ({
+        workspaceId,
+        occasion: "hello",
+        recipientId: id,
+        notBefore: clock.t,
+        content: content("Hello"),
+      })),
+      clock.t,
+    );
+    const sentAt: Record<string, Date> = {};
+    for (let hour = 0; hour < 24 * 5 && Object.keys(sentAt).length < 2; hour++) {
+      await runDeliveryPass(deps);
+      for (const id of ["UTOKYO", "UCHICAGO"])
+        if (fake.dmsTo(id).length && !sentAt[id]) sentAt[id] = new Date(clock.t);
+      clock.set(new Date(clock.t.getTime() + 3600_000).toISOString());
+    }
+    // Chicago: still within Friday's hours. Tokyo: not Saturday or Sunday; Monday 09:00 local.
+    expect(sentAt.UCHICAGO?.toISOString()).toBe("2026-11-27T22:00:00.000Z");
+    expect(sentAt.UTOKYO?.toISOString()).toBe("2026-11-30T00:00:00.000Z");
+    expect(fake.dmsTo("UTOKYO")).toHaveLength(1);
+  });
+
+  it("two workers running together send each message once", async () => {
+    const people = Array.from({ length: 30 }, (_, i) => ({ id: `UW${i}`, tz: "UTC" }));
+    const workspaceId = await workspaceWith(people);
+    const clock = clockAt("2026-11-25T10:00:00Z");
+    await enqueueDeliveries(
+      people.map((p) => ({
+        workspaceId,
+        occasion: "twice",
+        recipientId: p.id,
+        notBefore: clock.t,
+        content: content("Once only"),
+      })),
+      clock.t,
+    );
+    const [a, b] = await Promise.all([
+      runDeliveryPass({ logger, clock, port, workerId: "worker-a" }),
+      runDeliveryPass({ logger, clock, port, workerId: "worker-b" }),
+    ]);
+    expect((a?.sent ?? 0) + (b?.sent ?? 0)).toBe(30);
+    for (const p of people) expect(fake.dmsTo(p.id)).toHaveLength(1);
+  });
+
+  it("a 429 delays the workspace by Retry-After and loses nothing", async () => {
+    const people = Array.from({ length: 5 }, (_, i) => ({ id: `URL${i}`, tz: "UTC" }));
+    const workspaceId = await workspaceWith(people);
+    const clock = clockAt("2026-11-25T10:00:00Z");
+    await enqueueDeliveries(
+      people.map((p) => ({
+        workspaceId,
+        occasion: "limited",
+        recipientId: p.id,
+        notBefore: clock.t,
+        content: content("Slow down"),
+      })),
+      clock.t,
+    );
+    fake.failNextWhere("chat.postMessage", (args) => String(args.channel).startsWith("URL"), {
+      status: 429,
+      retryAfter: 30,
+    });
+    const first = await runDeliveryPass({ logger, clock, port, workerId: "w" });
+    expect(first.sent).toBe(0);
+    const waiting = await ReminderDeliveryModel.find({ workspaceId }).lean();
+    expect(
+      waiting.every((d) => d.state === "pending" && d.notBefore.getTime() === clock.t.getTime() + 30_000),
+    ).toBe(true);
+
+    clock.set("2026-11-25T10:00:29Z");
+    expect((await runDeliveryPass({ logger, clock, port, workerId: "w" })).sent).toBe(0);
+    clock.set("2026-11-25T10:00:31Z");
+    expect((await runDeliveryPass({ logger, clock, port, workerId: "w" })).sent).toBe(5);
+    for (const p of people) expect(fake.dmsTo(p.id)).toHaveLength(1);
+  });
+
+  it("after internal_error the message is not posted twice: it is found and marked sent", async () => {
+    const workspaceId = await workspaceWith([{ id: "UIE", tz: "UTC" }]);
+    const clock = clockAt("2026-11-25T10:00:00Z");
+    await enqueueDeliveries(
+      [
+        {
+          workspaceId,
+          occasion: "maybe",
+          recipientId: "UIE",
+          notBefore: clock.t,
+          content: content("Did it arrive?"),
+        },
+      ],
+      clock.t,
+    );
+    fake.failNextWhere("chat.postMessage", (args) => args.channel === "UIE", {
+      error: "internal_error",
+      afterPosting: true,
+    });
+    expect((await runDeliveryPass({ logger, clock, port, workerId: "w" })).uncertain).toBe(1);
+    clock.set("2026-11-25T10:01:00Z");
+    expect((await runDeliveryPass({ logger, clock, port, workerId: "w" })).sent).toBe(1);
+    expect(fake.dmsTo("UIE")).toHaveLength(1);
+    const delivery = await ReminderDeliveryModel.findOne({ workspaceId }).lean();
+    expect(delivery).toMatchObject({ state: "sent", attempts: 2 });
+  });
+
+  it("after internal_error when nothing was posted, it is sent again, once", async () => {
+    const workspaceId = await workspaceWith([{ id: "UIE2", tz: "UTC" }]);
+    const clock = clockAt("2026-11-25T10:00:00Z");
+    await enqueueDeliveries(
+      [
+        {
+          workspaceId,
+          occasion: "lost",
+          recipientId: "UIE2",
+          notBefore: clock.t,
+          content: content("Second try"),
+        },
+      ],
+      clock.t,
+    );
+    fake.failNextWhere("chat.postMessage", (args) => args.channel === "UIE2", { error: "internal_error" });
+    await runDeliveryPass({ logger, clock, port, workerId: "w" });
+    clock.set("2026-11-25T10:01:00Z");
+    await runDeliveryPass({ logger, clock, port, workerId: "w" });
+    expect(fake.dmsTo("UIE2")).toHaveLength(1);
+  });
+
+  it("enqueuing the same occasion twice records it once", async () => {
+    const workspaceId = await workspaceWith([{ id: "UDUP", tz: "UTC" }]);
+    const now = new Date("2026-11-25T10:00:00Z");
+    const item = { workspaceId, occasion: "dup", recipientId: "UDUP", notBefore: now, content: content("x") };
+    expect(await enqueueDeliveries([item], now)).toBe(1);
+    expect(await enqueueDeliveries([item], now)).toBe(0);
+    expect(await ReminderDeliveryModel.countDocuments({ workspaceId })).toBe(1);
+  });
+});
