@@ -43,7 +43,7 @@ export class FakeSlack {
   /** The workspace's directory for users.list (paginated like Slack). */
   directory: FakeUser[] = [];
   /** Messages posted, per channel (DMs under the user id's D-channel), with their metadata. */
-  readonly posted = new Map<string, { ts: string; text: unknown; metadata: unknown }[]>();
+  readonly posted = new Map<string, { ts: string; text: unknown; blocks?: unknown; metadata: unknown }[]>();
 
   constructor(private readonly token = "xoxb-test-token") {}
 
@@ -69,7 +69,7 @@ export class FakeSlack {
   }
 
   /** Messages in one person's DM with the bot. */
-  dmsTo(userId: string): { ts: string; text: unknown; metadata: unknown }[] {
+  dmsTo(userId: string): { ts: string; text: unknown; blocks?: unknown; metadata: unknown }[] {
     return this.posted.get(`D${userId.slice(1)}`) ?? [];
   }
 
@@ -167,7 +167,7 @@ export class FakeSlack {
         const given = String(args.channel ?? "");
         const channel = given.startsWith("U") ? `D${given.slice(1)}` : given;
         const list = this.posted.get(channel) ?? [];
-        list.push({ ts, text: args.text, metadata: args.metadata ?? null });
+        list.push({ ts, text: args.text, blocks: args.blocks ?? null, metadata: args.metadata ?? null });
         this.posted.set(channel, list);
         return { ok: true, channel, ts, message: { ts, text: args.text } };
       }

@@ -5,6 +5,7 @@ import { pino } from "pino";
 import { afterAll, beforeAll, inject } from "vitest";
 import { type RunningApp, startApp } from "../../src/app.js";
 import { loadConfig } from "../../src/config/index.js";
+import type { Clock } from "../../src/jobs/deps.js";
 import { FakeSlack } from "./fakeSlack.js";
 import { type SimUser, SlackClientSim } from "./slackRequests.js";
 
@@ -25,7 +26,7 @@ export interface SlackHarness {
  * The real app on a free port, its Slack pointed at a local fake Slack, its database a fresh
  * one on the run's server. Everything goes over HTTP, as with Slack itself.
  */
-export function useSlackApp(): SlackHarness {
+export function useSlackApp(options: { clock?: Clock } = {}): SlackHarness {
   const harness = { logs: [] as Record<string, unknown>[] } as SlackHarness;
   beforeAll(async () => {
     harness.fake = await new FakeSlack(BOT_TOKEN).start();
@@ -52,6 +53,7 @@ export function useSlackApp(): SlackHarness {
       config,
       logger: pino({ level: "debug" }, sink),
       dbName: `qops_slack_${randomBytes(4).toString("hex")}`,
+      ...(options.clock ? { clock: options.clock } : {}),
       slackRetryConfig: { retries: 3, factor: 1, minTimeout: 50, maxTimeout: 100 },
     });
     harness.slack = new SlackClientSim(

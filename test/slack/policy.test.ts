@@ -1,0 +1,190 @@
+import { TZDate } from "@date-fns/tz";
+import { beforeAll, describe, expect, it } from "vitest";
+import { SlackMessagingPort } from "../../src/bot/slack/messagingPort.js";
+import { deliverDue } from "../../src/jobs/deliverDue.js";
+import { escalateAll } from "../../src/jobs/policyEscalation.js";
+import { createLogger } from "../../src/logger.js";
+import {
+  AcknowledgementModel,
+  ControlledDocumentModel,
+  ReminderDeliveryModel,
+} from "../../src/models/index.js";
+import { poll } from "../helpers/poll.js";
+import { allText, BOT_TOKEN, qm, setUpWorkspace, useSlackApp } from "../helpers/slackHarness.js";
+import type { SimUser } from "../helpers/slackRequests.js";
+
+// Friday 27 Nov 2026, 03:00 UTC: noon in Tokyo, 21:00 Thursday in Chicago.
+const clock = { t: new Date("2026-11-27T03:00:00Z"), now: () => clock.t };
+const h = useSlackApp({ clock });
+const logger = createLogger("silent", false);
+const top: SimUser = { id: "UTOP", name: "Tara Top" };
+const tokyo: SimUser = { id: "UTOKYO", name: "Kenji Tokyo" };
+const chicago: SimUser = { id: "UCHI", name: "Carla Chicago" };
+
+function jobDeps() {
+  return {
+    logger,
+    clock,
+    ports: { slack: new SlackMessagingPort(BOT_TOKEN, h.fake.apiUrl, logger) },
+    workerId: "test-worker",
+  };
+}
+
+const localHour = (at: Date, tz: string) => new TZDate(at.getTime(), tz).getHours();
+const localDay = (at: Date, tz: string) => new TZDate(at.getTime(), tz).getDay();
+
+beforeAll(async () => {
+  h.fake.directory = [
+    { id: qm.id, name: "quinn", real_name: qm.name, tz: "Europe/Berlin" },
+    { id: top.id, name: "tara", real_name: top.name, tz: "Europe/London" },
+    { id: tokyo.id, name: "kenji", real_name: tokyo.name, tz: "Asia/Tokyo" },
+    { id: chicago.id, name: "carla", real_name: chicago.name, tz: "America/Chicago" },
+    { id: "UBOT", name: "somebot", real_name: "Some Bot", tz: "UTC", is_bot: true },
+    { id: "UGONE", name: "gone", real_name: "Gone", tz: "UTC", deleted: true },
+    { id: "UGUEST", name: "guest", real_name: "A Guest", tz: "UTC", is_restricted: true },
+  ];
+  await setUpWorkspace(h);
+  const grant = h.slack.command("/qms", `roles grant <@${top.id}|tara> top_management`, qm);
+  await grant.send();
+  await h.fake.waitForResponse(grant.responseId);
+});
+
+async function draftApprovePublish(text: string): Promise<string> {
+  await h.slack.command("/policy", "draft", qm).send();
+  await h.fake.waitForCall("views.open", (c) => allText(c.args).includes("Draft quality policy"));
+  await h.slack.submitView(
+    "policy.draft",
+    { text: { value: text }, link: { value: "" }, summary: { value: "" } },
+    qm,
+  );
+  const ask = await h.fake.waitForCall(
+    "chat.postMessage",
+    (c) => c.args.channel === top.id && allText(c.args).includes(text.slice(0, 20)),
+  );
+  const ref = /POL-v\d+/.exec(allText(ask.args))?.[0] ?? "";
+  const approve = h.slack.button("policy.approve", ref, top, { channel: "DTOP", ts: "1.1" });
+  await approve.send();
+  await h.fake.waitForResponse(approve.responseId);
+  const publish = h.slack.button("policy.publish", ref, qm, { channel: "DQM1", ts: "1.2" });
+  await publish.send();
+  const reply = await h.fake.waitForResponse(publish.responseId);
+  expect(allText(reply)).toContain(`Published *${ref}*`);
+  return ref;
+}
+
+describe("the quality policy", () => {
+  it("only top management approves, and nothing is asked of anyone before publishing", async () => {
+    await h.slack.submitView(
+      "policy.draft",
+      { text: { value: "Draft that the QM tries to approve" }, link: { value: "" }, summary: { value: "" } },
+      qm,
+    );
+    const draft = await poll(() =>
+      ControlledDocumentModel.findOne({ text: "Draft that the QM tries to approve" }).lean(),
+    );
+    const tryApprove = h.slack.command("/policy", `approve ${draft.ref}`, qm);
+    await tryApprove.send();
+    expect(allText(await h.fake.waitForResponse(tryApprove.responseId))).toContain(
+      "Only a top management can approve",
+    );
+    expect(await ReminderDeliveryModel.countDocuments({})).toBe(0);
+  });
+
+  it("publishing asks each member in their own working hours; reminders follow; the QMs get one list a day", async () => {
+    const ref = await draftApprovePublish("We meet customer requirements and improve continually.");
+    // Members come from users.list: bots, deactivated accounts and guests are not asked.
+    const requests = await ReminderDeliveryModel.find({ occasion: `policy:${ref}:request` }).lean();
+    expect(requests.map((r) => r.recipientId).sort()).toEqual([chicago.id, qm.id, tokyo.id, top.id].sort());
+
+    const received: Record<string, Date[]> = {};
+    const end = new Date("2026-12-24T00:00:00Z").getTime();
+    for (; clock.t.getTime() < end; clock.t = new Date(clock.t.getTime() + 3600_000)) {
+      const before = Object.fromEntries([tokyo, chicago].map((p) => [p.id, h.fake.dmsTo(p.id).length]));
+      await deliverDue(jobDeps());
+      for (const person of [tokyo, chicago]) {
+        if (h.fake.dmsTo(person.id).length > (before[person.id] ?? 0))
+          (received[person.id] ??= []).push(new Date(clock.t));
+      }
+      // Kenji acknowledges when the first reminder reaches him.
+      if (
+        received[tokyo.id]?.length === 2 &&
+        !(await AcknowledgementModel.exists({ policyRef: ref, "member.id": tokyo.id }))
+      ) {
+        const dm = h.fake.dmsTo(tokyo.id).at(-1);
+        await h.slack
+          .button("policy.acknowledge", ref, tokyo, { channel: "DTOKYO", ts: dm?.ts ?? "" })
+          .send();
+        await poll(() => AcknowledgementModel.exists({ policyRef: ref, "member.id": tokyo.id }));
+      }
+    }
+    expect(received[tokyo.id]?.[0]?.toISOString()).toBe("2026-11-27T03:00:00.000Z"); // noon in Tokyo
+    expect(received[chicago.id]?.[0]?.toISOString()).toBe("2026-11-27T15:00:00.000Z"); // 09:00 in Chicago
+    for (const [person, tz] of [
+      [tokyo, "Asia/Tokyo"],
+      [chicago, "America/Chicago"],
+    ] as const) {
+      for (const at of received[person.id] ?? []) {
+        expect(localHour(at, tz)).toBeGreaterThanOrEqual(9);
+        expect(localHour(at, tz)).toBeLessThan(17);
+        expect([1, 2, 3, 4, 5]).toContain(localDay(at, tz));
+      }
+    }
+    expect(received[tokyo.id]).toHaveLength(2); // the request and one reminder, then he acknowledged
+    expect(received[chicago.id]).toHaveLength(4); // the request and three reminders, then no more
+
+    await escalateAll(jobDeps());
+    await escalateAll(jobDeps());
+    await deliverDue(jobDeps());
+    clock.t = new Date(clock.t.getTime() + 12 * 3600_000);
+    await deliverDue(jobDeps());
+    const escalations = h.fake.dmsTo(qm.id).filter((m) => String(m.text).includes("have not acknowledged"));
+    expect(escalations).toHaveLength(1);
+    expect(allText(escalations[0])).toContain(chicago.name);
+    expect(allText(escalations[0])).not.toContain(tokyo.name);
+  });
+
+  it("acknowledging twice records one acknowledgement and says so", async () => {
+    const policy = await poll(() => ControlledDocumentModel.findOne({ state: "published" }).lean());
+    const again = h.slack.button("policy.acknowledge", policy.ref ?? "", tokyo, {
+      channel: "DTOKYO",
+      ts: "9.9",
+    });
+    await again.send();
+    expect(allText(await h.fake.waitForResponse(again.responseId))).toContain(
+      `You already acknowledged ${policy.ref}`,
+    );
+    expect(await AcknowledgementModel.countDocuments({ policyRef: policy.ref, "member.id": tokyo.id })).toBe(
+      1,
+    );
+    const ack = await AcknowledgementModel.findOne({ policyRef: policy.ref, "member.id": tokyo.id }).lean();
+    expect(ack?.contentHash).toBe(policy.contentHash);
+  });
+
+  it("a new version asks everyone again; acknowledging the old one is refused and does not count", async () => {
+    const old = await poll(() => ControlledDocumentModel.findOne({ state: "published" }).lean());
+    const ref = await draftApprovePublish("Version two: we also measure customer satisfaction.");
+    expect((await ControlledDocumentModel.findById(old._id).lean())?.state).toBe("superseded");
+    const requests = await ReminderDeliveryModel.countDocuments({ occasion: `policy:${ref}:request` });
+    expect(requests).toBe(4); // Kenji too: his acknowledgement was of the old version
+
+    const stale = h.slack.button("policy.acknowledge", old.ref ?? "", chicago, {
+      channel: "DCHI",
+      ts: "8.8",
+    });
+    await stale.send();
+    expect(allText(await h.fake.waitForResponse(stale.responseId))).toContain(`was replaced by ${ref}`);
+    expect(await AcknowledgementModel.countDocuments({ "member.id": chicago.id })).toBe(0);
+
+    const status = h.slack.command("/policy", "status export", qm);
+    await status.send();
+    const csv = allText(await h.fake.waitForResponse(status.responseId));
+    expect(csv).toContain("policy,member_id,name,acknowledged_at,content_hash");
+    expect(csv).toContain(`${ref},${chicago.id},${chicago.name},,`);
+  });
+
+  it("an employee cannot see the acknowledgement list", async () => {
+    const status = h.slack.command("/policy", "status", chicago);
+    await status.send();
+    expect(allText(await h.fake.waitForResponse(status.responseId))).toContain("Only a quality manager");
+  });
+});
