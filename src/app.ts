@@ -81,7 +81,7 @@ export async function startApp(options: StartOptions): Promise<RunningApp> {
     workerId: `${hostname()}:${process.pid}`,
   });
   const processing = config.role !== "web";
-  await startScheduler(agenda, { process: processing });
+  await startScheduler(agenda, { logger, clock }, { process: processing });
 
   return {
     port,

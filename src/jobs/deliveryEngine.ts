@@ -18,6 +18,8 @@ export interface DeliveryDeps extends Omit<JobDeps, "ports" | "workerId"> {
   port: MessagingPort;
   /** Names this process in claims (host:pid), for the record. */
   workerId: string;
+  /** How long a claim may go without a result before its attempt counts as uncertain. */
+  claimLeaseMs?: number;
 }
 
 export interface NewDelivery {
@@ -123,7 +125,7 @@ export async function runDeliveryPass(
         continue;
       }
     }
-    if (!(await claim(delivery, deps.workerId, now))) {
+    if (!(await claim(delivery, deps.workerId, now, deps.claimLeaseMs ?? CLAIM_LEASE_MS))) {
       result.skipped++;
       continue;
     }
@@ -154,7 +156,12 @@ async function workingMoment(
 }
 
 /** Claims attempt `attempts` of a delivery; a stale claim (its worker died) makes it uncertain. */
-async function claim(delivery: ReminderDelivery, workerId: string, now: Date): Promise<boolean> {
+async function claim(
+  delivery: ReminderDelivery,
+  workerId: string,
+  now: Date,
+  leaseMs: number,
+): Promise<boolean> {
   const id = `${delivery._id}#${delivery.attempts}`;
   try {
     await DeliveryClaimModel.collection.insertOne({ _id: id as never, worker: workerId, at: now });
@@ -163,7 +170,7 @@ async function claim(delivery: ReminderDelivery, workerId: string, now: Date): P
     if (!isDuplicateKey(error)) throw error;
   }
   const existing = await DeliveryClaimModel.findById(id).lean();
-  if (existing && now.getTime() - existing.at.getTime() > CLAIM_LEASE_MS) {
+  if (existing && now.getTime() - existing.at.getTime() > leaseMs) {
     // Its worker stopped between claim and result: the message may or may not be out.
     await ReminderDeliveryModel.updateOne(
       { _id: delivery._id },

@@ -1,13 +1,16 @@
+import { setTimeout as sleep } from "node:timers/promises";
 import { MongoBackend } from "@agendajs/mongo-backend";
 import { Agenda } from "agenda";
 import type { Db } from "mongodb";
+import { withTimeout } from "../util/timeout.js";
 import * as deliverDue from "./deliverDue.js";
 import type { JobDeps } from "./deps.js";
+import * as dueReminders from "./dueReminders.js";
 import * as policyEscalation from "./policyEscalation.js";
 import * as repairHistory from "./repairHistory.js";
 import * as syncMembers from "./syncMembers.js";
 
-const jobs = [repairHistory, deliverDue, syncMembers, policyEscalation];
+const jobs = [repairHistory, deliverDue, syncMembers, policyEscalation, dueReminders];
 
 /** Agenda on QOps's own connection, with every job defined. */
 export function createScheduler(db: Db, deps: JobDeps): Agenda {
@@ -28,7 +31,28 @@ export function createScheduler(db: Db, deps: JobDeps): Agenda {
  * workers) and, for a worker, starts processing. Several workers share the jobs through
  * Agenda's locks; the jobs themselves are safe to run twice.
  */
-export async function startScheduler(agenda: Agenda, options: { process: boolean }): Promise<void> {
+export async function startScheduler(
+  agenda: Agenda,
+  deps: JobDeps,
+  options: { process: boolean },
+): Promise<void> {
   for (const job of jobs) await job.schedule(agenda);
-  if (options.process) await agenda.start();
+  if (options.process) void startProcessing(agenda, deps);
+}
+
+/**
+ * Agenda's start() never settles when the database is unreachable (the failure surfaces as an
+ * unhandled rejection, which main.ts logs). Start in the background with a deadline and keep
+ * trying, so an outage at start-up is logged and retried, not a hang of the whole process.
+ */
+async function startProcessing(agenda: Agenda, deps: JobDeps): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await withTimeout(agenda.start(), 30_000, "scheduler start");
+      return;
+    } catch (error) {
+      deps.logger.error({ err: error, attempt }, "scheduler could not start; retrying in 10 s");
+      await sleep(10_000);
+    }
+  }
 }

@@ -7,7 +7,7 @@ import type {
 } from "@slack/bolt";
 import type { CommandContext } from "../../../commands/context.js";
 import { formatWhen } from "../../../commands/context.js";
-import { namesWithRole, requireRole } from "../../../commands/members.js";
+import { namesWithRole, requireRole, requireWorkspace } from "../../../commands/members.js";
 import {
   acknowledgePolicy,
   approvePolicy,
