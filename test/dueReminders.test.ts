@@ -1,6 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { SlackMessagingPort } from "../src/bot/slack/messagingPort.js";
-import { completeAction, startAction } from "../src/commands/actions/actionTransitions.js";
+import {
+  completeAction,
+  snoozeActionReminders,
+  startAction,
+} from "../src/commands/actions/actionTransitions.js";
 import { createAction } from "../src/commands/actions/createAction.js";
 import { assignComplaintOwner } from "../src/commands/complaints/complaintTransitions.js";
 import { createComplaint } from "../src/commands/complaints/createComplaint.js";
@@ -73,7 +77,51 @@ describe("reminders about actions and complaints", () => {
     ]);
   });
 
+  it("snoozed reminders stay quiet until the date, and the snooze is in the action's history", async () => {
+    clock.t = new Date("2027-03-01T09:00:00Z");
+    const { action } = await createAction(ctx(), {
+      problem: "Snoozed action",
+      ownerId: owner.id,
+      ownerName: owner.name,
+      dueDate: "2027-03-03",
+    });
+    const { event } = await snoozeActionReminders(
+      ctx(owner),
+      action.ref ?? "",
+      "2027-03-10",
+      "Waiting for the supplier's samples",
+    );
+    expect(event).toMatchObject({
+      type: "reminders_snoozed",
+      reason: "Waiting for the supplier's samples",
+      actor: owner,
+    });
+    await runUntil("2027-03-11T00:00:00Z");
+    const about = fake.dmsTo(owner.id).filter((m) => String(m.text).includes(action.ref ?? "?"));
+    // Nothing before the 10th; on the 10th the overdue series resumes (one week overdue).
+    expect(about.map((m) => String(m.text))).toEqual([`${action.ref} is 1 week overdue (due 2027-03-03).`]);
+  });
+
+  it("a snooze needs a reason and a date within 90 days", async () => {
+    const { action } = await createAction(ctx(), {
+      problem: "Bad snooze",
+      ownerId: owner.id,
+      ownerName: owner.name,
+      dueDate: "2027-04-30",
+    });
+    await expect(snoozeActionReminders(ctx(owner), action.ref ?? "", "2027-04-20", " ")).rejects.toThrow(
+      "reason",
+    );
+    await expect(snoozeActionReminders(ctx(owner), action.ref ?? "", "2030-01-01", "later")).rejects.toThrow(
+      "90 days",
+    );
+    await expect(
+      snoozeActionReminders(ctx({ id: "USTRANGER", name: "Stranger" }), action.ref ?? "", "2027-04-20", "x"),
+    ).rejects.toThrow("Only the owner");
+  });
+
   it("the QM is asked to check effectiveness when the check date comes", async () => {
+    clock.t = new Date("2026-12-20T09:00:00Z");
     const { action } = await createAction(ctx(), {
       problem: "Wrong torque",
       ownerId: owner.id,

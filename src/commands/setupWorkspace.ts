@@ -106,3 +106,27 @@ export async function setSeveritySla(
   });
   return record;
 }
+
+/** A QM decides whether guest accounts are members (asked to acknowledge the policy). */
+export async function setGuestMembership(ctx: CommandContext, include: boolean): Promise<Workspace> {
+  await requireWorkspace(ctx);
+  await requireRole(ctx, "qm", "decide whether guests are members");
+  const { record } = await transition<Workspace>({
+    kind: "workspace",
+    recordKey: workspaceKey(ctx.workspaceId),
+    type: include ? "guests_included" : "guests_excluded",
+    actor: ctx.actor,
+    at: ctx.now,
+    idempotencyKey: ctx.requestId,
+    decide: (w) => {
+      if (Boolean(w.includeGuests) === include) {
+        throw new QopsError(
+          "invalid_transition",
+          `Guests are already ${include ? "included" : "excluded"}. Nothing was changed.`,
+        );
+      }
+      return { includeGuests: include };
+    },
+  });
+  return record;
+}

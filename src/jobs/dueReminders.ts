@@ -29,8 +29,9 @@ export async function recordDueReminders(deps: JobDeps): Promise<number> {
 
     for (const action of await CorrectiveActionModel.find({ workspaceId }).lean()) {
       const ref = action.ref ?? "";
-      if (!OPEN_ACTION.includes(action.state)) {
-        // Done or closed: nothing more about its due date.
+      const snoozed = action.snoozedUntil && now < action.snoozedUntil;
+      if (!OPEN_ACTION.includes(action.state) || snoozed) {
+        // Done, closed or snoozed: nothing about its due date (until the snooze ends).
         await cancelDeliveries(workspaceId, action.owner.id, `action:${ref}:due`);
       } else {
         const due = action.dueAt;
@@ -40,6 +41,7 @@ export async function recordDueReminders(deps: JobDeps): Promise<number> {
             ? []
             : [{ actionId: "action.start", text: "Start", value: ref }]),
           { actionId: "action.complete", text: "Mark done", value: ref, style: "primary" as const },
+          { actionId: "action.snooze", text: "Snooze", value: ref },
         ];
         const line = `Problem: ${action.problem.slice(0, 300)}`;
         const twoDaysBefore = startOfDay(subDays(due, 2));
@@ -57,7 +59,8 @@ export async function recordDueReminders(deps: JobDeps): Promise<number> {
             },
           });
         }
-        if (now >= startOfDay(due)) {
+        // Each reminder only within its own window: after a snooze, no stale "due today".
+        if (now >= startOfDay(due) && now < addDays(startOfDay(due), 1)) {
           items.push({
             workspaceId,
             occasion: `${series}:on-the-day`,

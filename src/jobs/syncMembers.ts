@@ -8,14 +8,16 @@ export const SYNC_MEMBERS = "sync-members";
 /** Daily: each workspace's members (names, time zones, who joined or left) from the platform. */
 export async function syncAllMembers(deps: JobDeps): Promise<number> {
   let added = 0;
-  for (const workspace of await WorkspaceModel.find({}, { workspaceId: 1 }).lean()) {
+  for (const workspace of await WorkspaceModel.find({}, { workspaceId: 1, includeGuests: 1 }).lean()) {
     const port = portFor(deps, workspace.workspaceId);
     if (!port) continue;
     try {
+      const members = await port.listMembers(workspace.workspaceId);
       added += await syncMembers(
         workspace.workspaceId,
-        await port.listMembers(workspace.workspaceId),
+        members,
         deps.clock.now(),
+        Boolean(workspace.includeGuests),
       );
     } catch (error) {
       deps.logger.error(

@@ -21,6 +21,8 @@ export interface CorrectiveAction extends RecordBase {
   doneAt: Date | null;
   effectivenessCheckAt: Date | null;
   reopenReason: string | null;
+  /** Due-date reminders are paused until then (the owner said why, in the history). */
+  snoozedUntil: Date | null;
   /** Who moved it into its current state, and when (for "already accepted by …"). */
   stateChangedBy: PersonRef;
   stateChangedAt: Date;
@@ -45,6 +47,7 @@ const actionSchema = new Schema<CorrectiveAction>(
     doneAt: { type: Date, default: null },
     effectivenessCheckAt: { type: Date, default: null },
     reopenReason: { type: String, default: null },
+    snoozedUntil: { type: Date, default: null },
     createdBy: { type: { id: String, name: String }, _id: false, required: true },
   },
   { ...recordSchemaOptions, collection: "corrective_actions" },

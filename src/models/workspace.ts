@@ -18,6 +18,8 @@ export interface Workspace extends RecordBase {
   qualityChannelId: string | null;
   slaDays: SeveritySla;
   workingHours: { start: string; end: string; days: number[] };
+  /** Whether guest accounts count as members (asked to acknowledge the policy). */
+  includeGuests: boolean;
 }
 
 const workspaceSchema = new Schema<Workspace>(
@@ -32,6 +34,7 @@ const workspaceSchema = new Schema<Workspace>(
       _id: false,
       default: () => ({ ...DEFAULT_SLA_DAYS }),
     },
+    includeGuests: { type: Boolean, default: false },
     workingHours: {
       type: { start: String, end: String, days: [Number] },
       _id: false,

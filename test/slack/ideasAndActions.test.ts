@@ -227,6 +227,39 @@ describe("corrective actions", () => {
     ]);
   });
 
+  it("Snooze on a reminder asks for a date and a reason, and records them in the history", async () => {
+    const { action, where } = await openAction("Snooze me");
+    const stranger = h.slack.button("action.snooze", action.ref ?? "", employee, where);
+    await stranger.send();
+    expect(allText(await h.fake.waitForResponse(stranger.responseId))).toContain(
+      "Only a quality manager can snooze someone else's reminders",
+    );
+
+    await h.slack.button("action.snooze", action.ref ?? "", owner, where).send();
+    const modal = await h.fake.waitForCall("views.open", (c) =>
+      allText(c.args).includes(`Snooze ${action.ref}`),
+    );
+    const privateMetadata = (modal.args.view as { private_metadata: string }).private_metadata;
+    const noDate = await h.slack.submitView("action.snooze", { reason: { value: "waiting" } }, owner, {
+      privateMetadata,
+    });
+    expect(JSON.parse(noDate.body).errors.until).toBe("Choose a date.");
+    const until = new Date(Date.now() + 5 * 86_400_000).toISOString().slice(0, 10);
+    await h.slack.submitView(
+      "action.snooze",
+      { until: { date: until }, reason: { value: "Supplier on holiday" } },
+      owner,
+      { privateMetadata },
+    );
+    const event = await poll(() =>
+      HistoryEventModel.findOne({ recordKey: action._id, type: "reminders_snoozed" }).lean(),
+    );
+    expect(event).toMatchObject({ reason: "Supplier on holiday", actor: { id: owner.id } });
+    expect(
+      (await CorrectiveActionModel.findById(action._id).lean())?.snoozedUntil?.toISOString().slice(0, 10),
+    ).toBe(until);
+  });
+
   it("/qms actions lists them; /qms action CA-… shows one with its history", async () => {
     const { action } = await openAction("Listed action");
     const list = h.slack.command("/qms", "actions mine", owner);

@@ -3,6 +3,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { SlackMessagingPort } from "../../src/bot/slack/messagingPort.js";
 import { deliverDue } from "../../src/jobs/deliverDue.js";
 import { escalateAll } from "../../src/jobs/policyEscalation.js";
+import { syncAllMembers } from "../../src/jobs/syncMembers.js";
 import { createLogger } from "../../src/logger.js";
 import {
   AcknowledgementModel,
@@ -93,6 +94,10 @@ describe("the quality policy", () => {
   it("publishing asks each member in their own working hours; reminders follow; the QMs get one list a day", async () => {
     const ref = await draftApprovePublish("We meet customer requirements and improve continually.");
     // Members come from users.list: bots, deactivated accounts and guests are not asked.
+    await h.fake.waitForCall(
+      "chat.postMessage",
+      (c) => c.args.channel === "CQUALITY" && allText(c.args).includes(`published the quality policy ${ref}`),
+    );
     const requests = await ReminderDeliveryModel.find({ occasion: `policy:${ref}:request` }).lean();
     expect(requests.map((r) => r.recipientId).sort()).toEqual([chicago.id, qm.id, tokyo.id, top.id].sort());
 
@@ -180,6 +185,26 @@ describe("the quality policy", () => {
     const csv = allText(await h.fake.waitForResponse(status.responseId));
     expect(csv).toContain("policy,member_id,name,acknowledged_at,content_hash");
     expect(csv).toContain(`${ref},${chicago.id},${chicago.name},,`);
+  });
+
+  it("someone who joins after publication is asked too; guests only when a QM includes them", async () => {
+    const policy = await poll(() => ControlledDocumentModel.findOne({ state: "published" }).lean());
+    h.fake.directory.push({ id: "UNEW", name: "newbie", real_name: "Nina New", tz: "Europe/Paris" });
+    await syncAllMembers(jobDeps());
+    expect(
+      await ReminderDeliveryModel.exists({ occasion: `policy:${policy.ref}:request`, recipientId: "UNEW" }),
+    ).toBeTruthy();
+    expect(
+      await ReminderDeliveryModel.exists({ occasion: `policy:${policy.ref}:request`, recipientId: "UGUEST" }),
+    ).toBeNull();
+
+    const include = h.slack.command("/qms", "guests include", qm);
+    await include.send();
+    expect(allText(await h.fake.waitForResponse(include.responseId))).toContain("Guests are now included");
+    await syncAllMembers(jobDeps());
+    expect(
+      await ReminderDeliveryModel.exists({ occasion: `policy:${policy.ref}:request`, recipientId: "UGUEST" }),
+    ).toBeTruthy();
   });
 
   it("an employee cannot see the acknowledgement list", async () => {

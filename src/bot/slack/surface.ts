@@ -22,6 +22,7 @@ export const VIEWS = {
   newAction: "action.new",
   actionNotEffective: "action.not_effective_reason",
   draftPolicy: "policy.draft",
+  snoozeAction: "action.snooze",
 } as const;
 
 export const ACTIONS = {
@@ -43,6 +44,7 @@ export const ACTIONS = {
   actionComplete: "action.complete",
   actionEffective: "action.effective",
   actionNotEffective: "action.not_effective",
+  actionSnooze: "action.snooze",
   qmsSetChannel: "qms.set_channel",
   policyApprove: "policy.approve",
   policyPublish: "policy.publish",

@@ -1,7 +1,14 @@
-import { addDays } from "date-fns";
+import { addDays, isValid, parseISO } from "date-fns";
+import { QopsError } from "../../errors.js";
 import type { CorrectiveAction } from "../../models/correctiveAction.js";
 import type { CommandContext } from "../context.js";
-import { requireReason, runTransition, type TransitionOutcome, type TransitionSpec } from "../lifecycle.js";
+import {
+  requireReason,
+  runTransition,
+  runUpdate,
+  type TransitionOutcome,
+  type TransitionSpec,
+} from "../lifecycle.js";
 
 /** Days after "done" when the QM checks whether the action worked. */
 export const EFFECTIVENESS_CHECK_DAYS = 30;
@@ -69,4 +76,28 @@ export function markActionNotEffective(
     () => ({ reopenReason: why, doneAt: null, effectivenessCheckAt: null }),
     why,
   );
+}
+
+/** The owner (or a QM) pauses due-date reminders until a date, saying why; recorded in history. */
+export async function snoozeActionReminders(
+  ctx: CommandContext,
+  ref: string,
+  until: string | undefined,
+  reason: string | undefined,
+): Outcome {
+  const why = requireReason(reason, "for snoozing the reminders");
+  const date = until ? parseISO(until) : null;
+  if (!date || !isValid(date) || date <= ctx.now || date > addDays(ctx.now, 90)) {
+    throw new QopsError("invalid_input", "Choose a date between tomorrow and 90 days from now.", {
+      fieldErrors: { until: "Choose a date between tomorrow and 90 days from now." },
+    });
+  }
+  return runUpdate<CorrectiveAction>(ctx, "action", ref, {
+    type: "reminders_snoozed",
+    allowedIn: ["open", "in_progress", "reopened"],
+    who: "owner_or_qm",
+    action: "snooze its reminders",
+    reason: why,
+    fields: () => ({ snoozedUntil: date }),
+  });
 }

@@ -104,6 +104,7 @@ export async function createAction(
       doneAt: null,
       effectivenessCheckAt: null,
       reopenReason: null,
+      snoozedUntil: null,
       createdBy: ctx.actor,
       stateChangedBy: ctx.actor,
       stateChangedAt: ctx.now,

@@ -213,7 +213,7 @@ export interface PolicyStatus {
 
 /** Who has and has not acknowledged the current (or a named) version. */
 export async function policyStatus(ctx: CommandContext, ref?: string): Promise<PolicyStatus> {
-  await requireWorkspace(ctx);
+  const workspace = await requireWorkspace(ctx);
   const policy = ref
     ? await loadByRef<ControlledDocument & { owner: ControlledDocument["owner"] }>(ctx, "document", ref)
     : await currentPolicy(ctx.workspaceId);
@@ -223,7 +223,11 @@ export async function policyStatus(ctx: CommandContext, ref?: string): Promise<P
       "No quality policy has been published yet. A quality manager drafts one with `/policy draft`.",
     );
   const [members, acks] = await Promise.all([
-    MemberModel.find({ workspaceId: ctx.workspaceId, active: true, isGuest: false }).lean(),
+    MemberModel.find({
+      workspaceId: ctx.workspaceId,
+      active: true,
+      ...(workspace.includeGuests ? {} : { isGuest: false }),
+    }).lean(),
     AcknowledgementModel.find({ workspaceId: ctx.workspaceId, policyRef: policy.ref }).lean(),
   ]);
   const acked = new Set(acks.map((a) => a.member.id));

@@ -26,7 +26,13 @@ import type { Complaint } from "../../../models/complaint.js";
 import type { CorrectiveAction } from "../../../models/correctiveAction.js";
 import type { ImprovementIdea } from "../../../models/improvementIdea.js";
 import type { SlackNotifier } from "../notify.js";
-import { actionModal, type ButtonOrigin, closeComplaintModal, reasonModal } from "../presenters/modals.js";
+import {
+  actionModal,
+  type ButtonOrigin,
+  closeComplaintModal,
+  reasonModal,
+  snoozeModal,
+} from "../presenters/modals.js";
 import { actionMessage, complaintMessage, ideaMessage } from "../presenters/records.js";
 import { slackDay } from "../presenters/text.js";
 import {
@@ -252,6 +258,16 @@ export function register(app: App, deps: SlackDeps, notifier: SlackNotifier): vo
         `Why was ${ref} not effective? It will be reopened.`,
         originOf(args, ref),
       ),
+    });
+    return null;
+  });
+
+  onButton(ACTIONS.actionSnooze, async (ctx, ref, args) => {
+    const action = await loadByRef<CorrectiveAction>(ctx, "action", ref);
+    if (action.owner.id !== ctx.actor.id) await requireRole(ctx, "qm", "snooze someone else's reminders");
+    await deps.client.views.open({
+      trigger_id: args.body.trigger_id,
+      view: snoozeModal(originOf(args, ref)),
     });
     return null;
   });

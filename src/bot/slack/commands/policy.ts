@@ -74,16 +74,41 @@ async function publishAndRequest(
   port: MessagingPort,
 ): Promise<string> {
   const { policy, superseded } = await publishPolicy(ctx, ref);
+  const workspace = await requireWorkspace(ctx);
   try {
-    await syncMembers(ctx.workspaceId, await port.listMembers(ctx.workspaceId), ctx.now);
+    await syncMembers(
+      ctx.workspaceId,
+      await port.listMembers(ctx.workspaceId),
+      ctx.now,
+      workspace.includeGuests,
+    );
   } catch (error) {
     deps.logger.warn({ err: error }, "member sync before publishing failed; asking the members QOps knows");
   }
-  const members = await MemberModel.find(
-    { workspaceId: ctx.workspaceId, active: true, isGuest: false },
-    { userId: 1, tz: 1 },
-  ).lean();
+  const members = (
+    await MemberModel.find(
+      { workspaceId: ctx.workspaceId, active: true },
+      { userId: 1, tz: 1, isGuest: 1 },
+    ).lean()
+  ).filter((m) => workspace.includeGuests || !m.isGuest);
   await enqueuePolicyRequests(policy, members, ctx.now);
+  if (workspace.qualityChannelId) {
+    // A courtesy: the record of who was asked is the deliveries above.
+    await deps.client.chat
+      .postMessage({
+        channel: workspace.qualityChannelId,
+        text: `📣 ${ctx.actor.name} published the quality policy ${policy.ref}. Everyone will get a message asking them to read and acknowledge it.`,
+        blocks: [
+          mrkdwnSection(
+            `📣 *${ctx.actor.name} published the quality policy ${policy.ref}.* Everyone will get a message asking them to read and acknowledge it.`,
+          ),
+          ...policyBlocks(policy, null).slice(0, -1),
+        ],
+      })
+      .catch((error: unknown) =>
+        deps.logger.error({ err: error, ref: policy.ref }, "policy announcement failed"),
+      );
+  }
   return `✅ Published *${policy.ref}* (by ${ctx.actor.name}, ${formatWhen(ctx.now)}).${superseded ? ` ${superseded.ref} is superseded.` : ""} ${members.length} members will be asked to acknowledge it during their working hours, and reminded every 3 working days until they do. Track it with \`/policy status\`.`;
 }
 

@@ -8,7 +8,12 @@ import {
   qmsStatus,
   showRecord,
 } from "../../../commands/registers.js";
-import { setQualityChannel, setSeveritySla, setupWorkspace } from "../../../commands/setupWorkspace.js";
+import {
+  setGuestMembership,
+  setQualityChannel,
+  setSeveritySla,
+  setupWorkspace,
+} from "../../../commands/setupWorkspace.js";
 import { QopsError } from "../../../errors.js";
 import { SEVERITIES, type Severity } from "../../../models/complaint.js";
 import { ROLES, type Role } from "../../../models/member.js";
@@ -168,6 +173,21 @@ async function actions({ ctx, args, respond }: Sub) {
   });
 }
 
+async function guests({ ctx, args, respond }: Sub) {
+  const choice = (args[0] ?? "").toLowerCase();
+  if (choice !== "include" && choice !== "exclude") {
+    throw new QopsError(
+      "invalid_input",
+      "Use `/qms guests include` or `/qms guests exclude` (whether guest accounts are asked to acknowledge the policy).",
+    );
+  }
+  await setGuestMembership(ctx, choice === "include");
+  await respond({
+    response_type: "ephemeral",
+    text: `✅ Guests are now ${choice}d from the members QOps asks (changed by ${ctx.actor.name}); this applies from the next member sync and publication.`,
+  });
+}
+
 async function status({ ctx, respond }: Sub) {
   await respond({
     response_type: "ephemeral",
@@ -186,6 +206,7 @@ export function register(app: App, deps: SlackDeps): void {
     action: (sub) => action(sub, deps),
     actions,
     status,
+    guests,
   };
   app.command(SLASH_COMMANDS.qms, async ({ command, ack, respond }) => {
     await ack();

@@ -219,3 +219,21 @@ export function policyDraftModal(): View {
     {},
   );
 }
+
+export function snoozeModal(origin: ButtonOrigin): View {
+  return modal(
+    VIEWS.snoozeAction,
+    `Snooze ${origin.ref}`,
+    "Snooze",
+    [
+      {
+        type: "input",
+        block_id: "until",
+        label: { type: "plain_text", text: "Remind me again on" },
+        element: { type: "datepicker", action_id: "until" },
+      },
+      textInput("reason", "Why? (kept in the action's history)", { multiline: true, maxLength: 1000 }),
+    ],
+    origin,
+  );
+}

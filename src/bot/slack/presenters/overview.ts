@@ -40,6 +40,7 @@ export const HELP_LINES = [
   "`/qms action new` — open a corrective or preventive action (QM)",
   "`/qms actions [open|mine|overdue|all]` — corrective actions; `/qms action CA-2026-0001` — one action",
   "`/qms status` — open complaints, overdue items, ideas and actions at a glance",
+  "`/qms guests include|exclude` — whether guest accounts are members asked to acknowledge the policy (QM)",
   "`/qms help` — this list",
 ];
 

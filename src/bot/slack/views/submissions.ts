@@ -1,6 +1,9 @@
 import type { AllMiddlewareArgs, App, SlackViewMiddlewareArgs, ViewSubmitAction } from "@slack/bolt";
 import type { ZodType } from "zod";
-import { markActionNotEffective } from "../../../commands/actions/actionTransitions.js";
+import {
+  markActionNotEffective,
+  snoozeActionReminders,
+} from "../../../commands/actions/actionTransitions.js";
 import { actionInput, createAction } from "../../../commands/actions/createAction.js";
 import { closeComplaint, rejectComplaint } from "../../../commands/complaints/complaintTransitions.js";
 import { complaintInput, createComplaint } from "../../../commands/complaints/createComplaint.js";
@@ -182,6 +185,21 @@ export function register(app: App, deps: SlackDeps, notifier: SlackNotifier): vo
       await notifier.dm(
         record.submitter.id,
         `Your idea *${record.ref}* was not taken up; ${ctx.actor.name} said: ${record.rejectionReason}`,
+        undefined,
+        record.ref,
+      );
+    },
+  );
+
+  onSubmit(
+    VIEWS.snoozeAction,
+    (v) => reasonError(v.reason) ?? (v.until ? null : { until: "Choose a date." }),
+    async (ctx, values, { view }) => {
+      const { ref = "" } = metadata<ButtonOrigin>(view);
+      const { record } = await snoozeActionReminders(ctx, ref, values.until, values.reason);
+      await notifier.dm(
+        ctx.actor.id,
+        `😴 Reminders about *${record.ref}* are paused until ${slackDay(record.snoozedUntil ?? ctx.now)} (by ${ctx.actor.name}: ${values.reason?.trim()}).`,
         undefined,
         record.ref,
       );
