@@ -107,8 +107,9 @@ describe("the quality policy", () => {
       const before = Object.fromEntries([tokyo, chicago].map((p) => [p.id, h.fake.dmsTo(p.id).length]));
       await deliverDue(jobDeps());
       for (const person of [tokyo, chicago]) {
-        if (h.fake.dmsTo(person.id).length > (before[person.id] ?? 0))
-          (received[person.id] ??= []).push(new Date(clock.t));
+        if (h.fake.dmsTo(person.id).length > (before[person.id] ?? 0)) {
+          received[person.id] = [...(received[person.id] ?? []), new Date(clock.t)];
+        }
       }
       // Kenji acknowledges when the first reminder reaches him.
       if (
