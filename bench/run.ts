@@ -2,11 +2,17 @@
  * npm run bench               every benchmark
  * npm run bench -- history    transitions and reference allocations per second
  * npm run bench -- slack      slash-command ack latency and throughput vs a bare Bolt app
+ * npm run bench -- reminders  policy fan-out under Slack's rate limit; reminder pickup delay
  */
 import { runHistoryBench } from "./history.js";
+import { runRemindersBench } from "./reminders.js";
 import { runSlackBench } from "./slack.js";
 
-const benches: Record<string, () => Promise<string>> = { history: runHistoryBench, slack: runSlackBench };
+const benches: Record<string, () => Promise<string>> = {
+  history: runHistoryBench,
+  slack: runSlackBench,
+  reminders: runRemindersBench,
+};
 const chosen = process.argv.slice(2).filter((a) => a in benches);
 for (const name of chosen.length ? chosen : Object.keys(benches)) {
   const bench = benches[name];

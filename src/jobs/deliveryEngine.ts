@@ -52,7 +52,6 @@ export async function enqueueDeliveries(items: NewDelivery[], now: Date): Promis
     content: d.content,
     sentAt: null,
     lastError: null,
-    delivered: null,
     createdAt: now,
   }));
   try {
@@ -108,19 +107,20 @@ export async function runDeliveryPass(
     .lean()) as ReminderDelivery[];
   const pausedUntil = new Map<string, Date>();
   const hoursCache = new Map<string, WorkingHours>();
+  const writes = new PassWrites(now);
 
   for (const delivery of due.filter((d) => forWorkspace(d.workspaceId))) {
     const paused = pausedUntil.get(delivery.workspaceId);
     if (paused) {
       // The platform said to slow down for this workspace: everything waits as long.
-      await ReminderDeliveryModel.updateOne({ _id: delivery._id }, { $set: { notBefore: paused } });
+      writes.postpone(delivery._id, paused);
       result.retried++;
       continue;
     }
     if (delivery.workingHoursOnly) {
       const when = await workingMoment(delivery, now, hoursCache);
       if (when > now) {
-        await ReminderDeliveryModel.updateOne({ _id: delivery._id }, { $set: { notBefore: when } });
+        writes.postpone(delivery._id, when);
         result.deferred++;
         continue;
       }
@@ -131,9 +131,52 @@ export async function runDeliveryPass(
     }
     const outcome = await attempt(deps, delivery, now);
     result[outcome.counter]++;
+    if (outcome.counter === "sent") await writes.sent(delivery._id);
     if (outcome.pauseUntil) pausedUntil.set(delivery.workspaceId, outcome.pauseUntil);
   }
+  await writes.flush();
   return result;
+}
+
+/**
+ * The pass's routine writes, batched: on FerretDB every update scans the collection, so one
+ * `updateMany` for many deliveries costs what one `updateOne` does. A send whose "sent" is not
+ * written yet when the process dies keeps its claim, which expires into an uncertain attempt
+ * that is checked against the conversation before anything is sent again.
+ */
+class PassWrites {
+  private readonly sentIds: string[] = [];
+  private readonly postponed = new Map<number, string[]>();
+
+  constructor(private readonly now: Date) {}
+
+  postpone(id: string, until: Date): void {
+    const ids = this.postponed.get(until.getTime()) ?? [];
+    ids.push(id);
+    this.postponed.set(until.getTime(), ids);
+  }
+
+  async sent(id: string): Promise<void> {
+    this.sentIds.push(id);
+    if (this.sentIds.length >= 100) await this.flushSent();
+  }
+
+  private async flushSent(): Promise<void> {
+    const ids = this.sentIds.splice(0);
+    if (ids.length === 0) return;
+    await ReminderDeliveryModel.updateMany(
+      { _id: { $in: ids } },
+      { $set: { state: "sent", sentAt: this.now, lastError: null }, $inc: { attempts: 1 } },
+    );
+  }
+
+  async flush(): Promise<void> {
+    await this.flushSent();
+    for (const [at, ids] of this.postponed) {
+      await ReminderDeliveryModel.updateMany({ _id: { $in: ids } }, { $set: { notBefore: new Date(at) } });
+    }
+    this.postponed.clear();
+  }
 }
 
 async function workingMoment(
@@ -199,16 +242,14 @@ async function attempt(
     if (delivery.state === "uncertain") {
       const found = await deps.port.findDelivered(delivery.workspaceId, delivery.recipientId, delivery._id);
       if (found) {
-        await markSent(delivery, next, now, found);
         log.info("an uncertain delivery had been posted; not sending it again");
         return { counter: "sent" };
       }
     }
-    const delivered = await deps.port.sendDirect(delivery.workspaceId, delivery.recipientId, {
+    await deps.port.sendDirect(delivery.workspaceId, delivery.recipientId, {
       ...delivery.content,
       deliveryId: delivery._id,
     });
-    await markSent(delivery, next, now, delivered);
     return { counter: "sent" };
   } catch (error) {
     const failure = error as DeliveryFailure;
@@ -239,16 +280,4 @@ async function attempt(
     );
     return { counter: "retried" };
   }
-}
-
-async function markSent(
-  delivery: ReminderDelivery,
-  attempts: number,
-  now: Date,
-  delivered: { channelId: string; ts: string },
-): Promise<void> {
-  await ReminderDeliveryModel.updateOne(
-    { _id: delivery._id },
-    { $set: { state: "sent", attempts, sentAt: now, delivered, lastError: null } },
-  );
 }

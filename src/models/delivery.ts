@@ -29,7 +29,6 @@ export interface ReminderDelivery {
   content: DeliveryContent;
   sentAt: Date | null;
   lastError: string | null;
-  delivered: { channelId: string; ts: string } | null;
   createdAt: Date;
 }
 
@@ -46,7 +45,6 @@ const deliverySchema = new Schema<ReminderDelivery>(
     content: { type: Schema.Types.Mixed, required: true },
     sentAt: { type: Date, default: null },
     lastError: { type: String, default: null },
-    delivered: { type: { channelId: String, ts: String }, _id: false, default: null },
     createdAt: { type: Date, required: true },
   },
   { collection: "reminder_deliveries", versionKey: false },

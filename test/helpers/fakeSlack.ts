@@ -40,6 +40,9 @@ export class FakeSlack {
   private ts = 1_700_000_000;
   url = "";
   users = new Map<string, { name: string; real_name: string; tz: string }>();
+  /** Slack's workspace rate limit for chat.postMessage: at most this many per rolling minute. */
+  postsPerMinute: number | null = null;
+  private recentPosts: number[] = [];
   /** The workspace's directory for users.list (paginated like Slack). */
   directory: FakeUser[] = [];
   /** Messages posted, per channel (DMs under the user id's D-channel), with their metadata. */
@@ -136,6 +139,18 @@ export class FakeSlack {
     }
     const method = path.replace(/^\/api\//, "").split("?")[0] ?? "";
     const args = parseArgs(raw, req.headers["content-type"] ?? "");
+    if (method === "chat.postMessage" && this.postsPerMinute !== null) {
+      const now = Date.now();
+      this.recentPosts = this.recentPosts.filter((t) => t > now - 60_000);
+      if (this.recentPosts.length >= this.postsPerMinute) {
+        const retryAfter = Math.max(1, Math.ceil(((this.recentPosts[0] ?? now) + 60_000 - now) / 1000));
+        this.calls.push({ method, args, at: now });
+        res.writeHead(429, { "content-type": "application/json", "retry-after": String(retryAfter) });
+        res.end(JSON.stringify({ ok: false, error: "ratelimited" }));
+        return;
+      }
+      this.recentPosts.push(now);
+    }
     const fault = this.takeFault(method, args);
     this.calls.push({ method, args, at: Date.now() });
     if (fault?.delayMs) await sleep(fault.delayMs);

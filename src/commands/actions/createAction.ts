@@ -1,12 +1,13 @@
 import { addDays, isValid, parseISO } from "date-fns";
 import { z } from "zod";
-import { createRecord, transition } from "../../db/history.js";
-import { kindOfRef, referenceStream } from "../../db/references.js";
+import { transition } from "../../db/history.js";
+import { kindOfRef } from "../../db/references.js";
 import { QopsError } from "../../errors.js";
 import type { Complaint } from "../../models/complaint.js";
 import type { CorrectiveAction } from "../../models/correctiveAction.js";
 import type { ImprovementIdea } from "../../models/improvementIdea.js";
 import type { CommandContext } from "../context.js";
+import { createReferenced } from "../createReferenced.js";
 import { loadByRef, type StatefulRecord } from "../lifecycle.js";
 import { ensureMember, hasRole, requireWorkspace } from "../members.js";
 import { parseForm } from "../validation.js";
@@ -81,34 +82,22 @@ export async function createAction(
   }
   const owner = { id: fields.ownerId, name: fields.ownerName || fields.ownerId };
   await ensureMember(ctx);
-  const { stream, keyFor } = referenceStream(ctx.workspaceId, "CA", ctx.now);
-  const { record, created } = await createRecord<CorrectiveAction>({
-    kind: "action",
-    workspaceId: ctx.workspaceId,
-    stream,
-    keyFor,
-    actor: ctx.actor,
-    at: ctx.now,
-    idempotencyKey: ctx.requestId,
-    fields: {
-      state: "open",
-      actionType: fields.actionType,
-      source: sourceKind ?? "manual",
-      sourceRef: source?.ref ?? null,
-      problem: fields.problem,
-      containment: fields.containment,
-      rootCause: fields.rootCause,
-      plan: fields.plan,
-      owner,
-      dueAt: due,
-      doneAt: null,
-      effectivenessCheckAt: null,
-      reopenReason: null,
-      snoozedUntil: null,
-      createdBy: ctx.actor,
-      stateChangedBy: ctx.actor,
-      stateChangedAt: ctx.now,
-    },
+  const { record, created } = await createReferenced<CorrectiveAction>(ctx, "action", {
+    state: "open",
+    actionType: fields.actionType,
+    source: sourceKind ?? "manual",
+    sourceRef: source?.ref ?? null,
+    problem: fields.problem,
+    containment: fields.containment,
+    rootCause: fields.rootCause,
+    plan: fields.plan,
+    owner,
+    dueAt: due,
+    doneAt: null,
+    effectivenessCheckAt: null,
+    reopenReason: null,
+    snoozedUntil: null,
+    createdBy: ctx.actor,
   });
   if (source && sourceKind) await linkAction(ctx, sourceKind, source._id, record.ref ?? "");
   return { action: record, created, source };

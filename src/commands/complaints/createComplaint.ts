@@ -1,10 +1,9 @@
 import { addDays } from "date-fns";
 import { z } from "zod";
-import { createRecord } from "../../db/history.js";
-import { referenceStream } from "../../db/references.js";
 import { type Complaint, SEVERITIES } from "../../models/complaint.js";
 import type { Workspace } from "../../models/workspace.js";
 import type { CommandContext } from "../context.js";
+import { createReferenced } from "../createReferenced.js";
 import { ensureMember, requireWorkspace } from "../members.js";
 import { parseForm } from "../validation.js";
 
@@ -56,28 +55,16 @@ export async function createComplaint(
   const fields = parseForm(complaintInput, input, "complaint");
   const workspace = await requireWorkspace(ctx);
   await ensureMember(ctx);
-  const { stream, keyFor } = referenceStream(ctx.workspaceId, "CMP", ctx.now);
-  const { record, created } = await createRecord<Complaint>({
-    kind: "complaint",
-    workspaceId: ctx.workspaceId,
-    stream,
-    keyFor,
-    actor: ctx.actor,
-    at: ctx.now,
-    idempotencyKey: ctx.requestId,
-    fields: {
-      ...fields,
-      state: "new",
-      reporter: ctx.actor,
-      owner: null,
-      dueAt: addDays(ctx.now, workspace.slaDays[fields.severity]),
-      source,
-      linkedActions: [],
-      customerNotified: null,
-      rejectionReason: null,
-      stateChangedBy: ctx.actor,
-      stateChangedAt: ctx.now,
-    },
+  const { record, created } = await createReferenced<Complaint>(ctx, "complaint", {
+    ...fields,
+    state: "new",
+    reporter: ctx.actor,
+    owner: null,
+    dueAt: addDays(ctx.now, workspace.slaDays[fields.severity]),
+    source,
+    linkedActions: [],
+    customerNotified: null,
+    rejectionReason: null,
   });
   return { complaint: record, workspace, created };
 }

@@ -1,9 +1,8 @@
 import { z } from "zod";
-import { createRecord } from "../../db/history.js";
-import { referenceStream } from "../../db/references.js";
 import type { ImprovementIdea } from "../../models/improvementIdea.js";
 import type { PersonRef } from "../../models/recordBase.js";
 import type { CommandContext } from "../context.js";
+import { createReferenced } from "../createReferenced.js";
 import {
   requireReason,
   runTransition,
@@ -75,26 +74,14 @@ export async function submitIdea(
   const fields = parseForm(ideaInput, input, "idea");
   await requireWorkspace(ctx);
   await ensureMember(ctx);
-  const { stream, keyFor } = referenceStream(ctx.workspaceId, "IDEA", ctx.now);
-  const { record, created } = await createRecord<ImprovementIdea>({
-    kind: "idea",
-    workspaceId: ctx.workspaceId,
-    stream,
-    keyFor,
-    actor: ctx.actor,
-    at: ctx.now,
-    idempotencyKey: ctx.requestId,
-    fields: {
-      ...fields,
-      state: "submitted",
-      submitter: ctx.actor,
-      owner: null,
-      votes: [],
-      rejectionReason: null,
-      linkedActions: [],
-      stateChangedBy: ctx.actor,
-      stateChangedAt: ctx.now,
-    },
+  const { record, created } = await createReferenced<ImprovementIdea>(ctx, "idea", {
+    ...fields,
+    state: "submitted",
+    submitter: ctx.actor,
+    owner: null,
+    votes: [],
+    rejectionReason: null,
+    linkedActions: [],
   });
   return { idea: record, created };
 }

@@ -1,0 +1,164 @@
+/**
+ * The reminder engine at scale:
+ *  - fan-out: the policy request to BENCH_MEMBERS (5,000) members against a fake Slack that
+ *    allows BENCH_PER_MINUTE (3,000) posts per rolling minute and answers 429 + Retry-After
+ *    beyond it; total time against the bound the limit sets, duplicates, losses;
+ *  - pickup: BENCH_REMINDERS (100,000) scheduled reminders falling due over BENCH_SPREAD_S
+ *    seconds; the delay between each one's due time and its send (p50, p99).
+ *   npm run bench -- reminders          (BENCH_PART=fanout|pickup for one half)
+ */
+import { randomBytes } from "node:crypto";
+import mongoose from "mongoose";
+import type { Delivered, MessagingPort, OutboundMessage } from "../src/bot/ports.js";
+import { SlackMessagingPort } from "../src/bot/slack/messagingPort.js";
+import { connectDatabase, disconnectDatabase } from "../src/db/connection.js";
+import { startDatabaseEngine } from "../src/db/engine.js";
+import { enqueueDeliveries, runDeliveryPass } from "../src/jobs/deliveryEngine.js";
+import { createLogger } from "../src/logger.js";
+import { ReminderDeliveryModel } from "../src/models/delivery.js";
+import { FakeSlack } from "../test/helpers/fakeSlack.js";
+import { round, table } from "./stats.js";
+
+const MEMBERS = Number(process.env.BENCH_MEMBERS ?? 5000);
+const PER_MINUTE = Number(process.env.BENCH_PER_MINUTE ?? 3000);
+const REMINDERS = Number(process.env.BENCH_REMINDERS ?? 100_000);
+const SPREAD_S = Number(process.env.BENCH_SPREAD_S ?? 120);
+const logger = createLogger("silent", false);
+const clock = { now: () => new Date() };
+
+async function drain(port: MessagingPort, until: () => Promise<boolean>) {
+  const deps = { logger, clock, port, workerId: "bench", claimLeaseMs: 120_000 };
+  while (!(await until())) {
+    const result = await runDeliveryPass(deps, 500);
+    if (result.sent === 0) await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+async function fanOut(): Promise<string> {
+  const fake = await new FakeSlack("xoxb-bench").start();
+  fake.postsPerMinute = PER_MINUTE;
+  const port = new SlackMessagingPort("xoxb-bench", fake.apiUrl, logger);
+  const workspaceId = "slack:TFANOUT";
+  const now = new Date();
+  await enqueueDeliveries(
+    Array.from({ length: MEMBERS }, (_, i) => ({
+      workspaceId,
+      occasion: "policy:POL-v1:request",
+      recipientId: `U${String(i).padStart(5, "0")}`,
+      notBefore: now,
+      workingHoursOnly: false,
+      content: { text: "Please read and acknowledge the quality policy POL-v1." },
+    })),
+    now,
+  );
+  const started = performance.now();
+  await drain(
+    port,
+    async () => (await ReminderDeliveryModel.countDocuments({ workspaceId, state: "sent" })) >= MEMBERS,
+  );
+  const seconds = (performance.now() - started) / 1000;
+  // PER_MINUTE may go out in any rolling minute: the first batch at once, each further batch a
+  // minute after the previous one, so the last message cannot leave before this.
+  const bound = Math.max(0, Math.ceil(MEMBERS / PER_MINUTE) - 1) * 60;
+  let duplicates = 0;
+  let lost = 0;
+  for (let i = 0; i < MEMBERS; i++) {
+    const n = fake.dmsTo(`U${String(i).padStart(5, "0")}`).length;
+    if (n > 1) duplicates += n - 1;
+    if (n === 0) lost++;
+  }
+  const refused = fake.callsTo("chat.postMessage").length - MEMBERS;
+  await fake.stop();
+  return [
+    `Policy request to ${MEMBERS} members, Slack limit ${PER_MINUTE} posts per rolling minute`,
+    "",
+    table([
+      {
+        "total s": round(seconds),
+        "bound s": bound,
+        "vs. bound": bound ? `${round(seconds / bound, 2)}×` : "—",
+        "429s answered": refused,
+        duplicates,
+        lost,
+      },
+    ]),
+  ].join("\n");
+}
+
+/** A port that only notes when each message went out: the measure is the engine's pickup. */
+class TimingPort implements MessagingPort {
+  readonly platform = "slack" as const;
+  readonly sentAt = new Map<string, number>();
+  async sendDirect(_w: string, _u: string, message: OutboundMessage): Promise<Delivered> {
+    this.sentAt.set(message.deliveryId, Date.now());
+    return { channelId: "D", ts: String(Date.now()) };
+  }
+  async findDelivered(): Promise<Delivered | null> {
+    return null;
+  }
+  async listMembers() {
+    return [];
+  }
+}
+
+async function pickup(): Promise<string> {
+  const port = new TimingPort();
+  const workspaceId = "slack:TPICKUP";
+  const start = Date.now() + 30_000; // time to record them all first
+  const due = new Map<string, number>();
+  const batch = 5000;
+  const enqueueStarted = performance.now();
+  for (let i = 0; i < REMINDERS; i += batch) {
+    const items = Array.from({ length: Math.min(batch, REMINDERS - i) }, (_, j) => {
+      const n = i + j;
+      const at = start + Math.floor((n / REMINDERS) * SPREAD_S * 1000);
+      due.set(`r:${n}|U${n}`, at);
+      return {
+        workspaceId,
+        occasion: `r:${n}`,
+        recipientId: `U${n}`,
+        notBefore: new Date(at),
+        workingHoursOnly: false,
+        content: { text: "x" },
+      };
+    });
+    await enqueueDeliveries(items, new Date());
+  }
+  const enqueueSeconds = (performance.now() - enqueueStarted) / 1000;
+  const deadline = start + SPREAD_S * 1000 + 600_000;
+  await drain(port, async () => port.sentAt.size >= REMINDERS || Date.now() > deadline);
+  const delays = [...port.sentAt].map(([id, at]) => (at - (due.get(id) ?? at)) / 1000).sort((a, b) => a - b);
+  const pct = (p: number) => delays[Math.min(delays.length - 1, Math.floor(p * delays.length))] ?? Number.NaN;
+  return [
+    `${REMINDERS} reminders falling due over ${SPREAD_S} s (recorded in ${round(enqueueSeconds)} s beforehand), one worker`,
+    "",
+    table([
+      {
+        sent: port.sentAt.size,
+        "p50 delay s": round(pct(0.5), 2),
+        "p99 delay s": round(pct(0.99), 2),
+        "max delay s": round(delays.at(-1) ?? Number.NaN, 2),
+      },
+    ]),
+  ].join("\n");
+}
+
+export async function runRemindersBench(): Promise<string> {
+  const engine = await startDatabaseEngine({
+    mongodbUri: process.env.MONGODB_URI,
+    dataDir: undefined,
+    engine: "auto",
+    ferretdbBin: undefined,
+    logger,
+  });
+  await connectDatabase(engine.uri, `qops_bench_${randomBytes(3).toString("hex")}`);
+  // BENCH_PART=fanout or pickup runs one half; both by default.
+  const part = process.env.BENCH_PART;
+  const parts = [`Database: ${engine.kind}`];
+  if (part !== "pickup") parts.push("", await fanOut());
+  if (part !== "fanout") parts.push("", await pickup());
+  await mongoose.connection.db?.dropDatabase();
+  await disconnectDatabase();
+  await engine.stop();
+  return parts.join("\n");
+}
