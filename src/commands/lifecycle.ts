@@ -33,6 +33,7 @@ export const KIND_NAMES: Record<string, string> = {
   complaint: "complaint",
   idea: "improvement idea",
   action: "corrective action",
+  document: "policy version",
 };
 
 export async function loadByRef<T extends StatefulRecord>(

@@ -281,6 +281,11 @@ describe("triage", () => {
       owner: { id: owner.id },
       state: "open",
     });
+    // The triage message now lists the action.
+    await h.fake.waitForCall(
+      "chat.update",
+      (c) => c.args.ts === where.ts && allText(c.args).includes(`*Actions:* ${linked}`),
+    );
   });
 });
 

@@ -45,7 +45,7 @@ export interface CreatedAction {
  */
 export async function createAction(
   ctx: CommandContext,
-  input: ActionInput,
+  input: ActionInput | Record<string, unknown>,
   sourceRef: string | null = null,
 ): Promise<CreatedAction> {
   const fields = parseForm(actionInput, input, "corrective action");

@@ -49,7 +49,8 @@ export interface CreatedComplaint {
 /** Any employee logs a complaint; it is due after its severity's SLA. */
 export async function createComplaint(
   ctx: CommandContext,
-  input: ComplaintInput,
+  /** Form values; checked here, so anything may come in. */
+  input: ComplaintInput | Record<string, unknown>,
   source: ComplaintSource | null = null,
 ): Promise<CreatedComplaint> {
   const fields = parseForm(complaintInput, input, "complaint");

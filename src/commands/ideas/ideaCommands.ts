@@ -69,7 +69,7 @@ type Outcome = Promise<TransitionOutcome<ImprovementIdea>>;
 
 export async function submitIdea(
   ctx: CommandContext,
-  input: IdeaInput,
+  input: IdeaInput | Record<string, unknown>,
 ): Promise<{ idea: ImprovementIdea; created: boolean }> {
   const fields = parseForm(ideaInput, input, "idea");
   await requireWorkspace(ctx);

@@ -11,11 +11,9 @@ import {
 import { MemberModel } from "../../models/member.js";
 import type { CommandContext } from "../context.js";
 import { formatWhen } from "../context.js";
-import { KIND_NAMES, loadByRef, runTransition, type TransitionSpec } from "../lifecycle.js";
+import { loadByRef, runTransition, type TransitionSpec } from "../lifecycle.js";
 import { ensureMember, requireRole, requireWorkspace } from "../members.js";
 import { parseForm } from "../validation.js";
-
-KIND_NAMES.document = "policy version";
 
 export const policyInput = z
   .object({

@@ -10,7 +10,10 @@ import { complaintInput, createComplaint } from "../../../commands/complaints/cr
 import type { CommandContext } from "../../../commands/context.js";
 import { ideaInput, rejectIdea, submitIdea } from "../../../commands/ideas/ideaCommands.js";
 import { requireWorkspace } from "../../../commands/members.js";
+import { loadRecord } from "../../../db/history.js";
 import { isQopsError } from "../../../errors.js";
+import type { Complaint } from "../../../models/complaint.js";
+import type { ImprovementIdea } from "../../../models/improvementIdea.js";
 import type { SlackNotifier } from "../notify.js";
 import type { ButtonOrigin, MessageOrigin } from "../presenters/modals.js";
 import { actionMessage, complaintText } from "../presenters/records.js";
@@ -71,7 +74,7 @@ export function register(app: App, deps: SlackDeps, notifier: SlackNotifier): vo
       const origin = metadata<{ origin: MessageOrigin | null }>(view).origin ?? null;
       const source = origin ? await messageSource(deps, origin) : null;
       try {
-        const { complaint, workspace, created } = await createComplaint(ctx, values as never, source);
+        const { complaint, workspace, created } = await createComplaint(ctx, values, source);
         if (!created) return; // a repeated submit of the same form: already logged and announced
         const posted = await notifier.postComplaintForTriage(workspace, complaint);
         const where = workspace.qualityChannelId
@@ -102,7 +105,7 @@ export function register(app: App, deps: SlackDeps, notifier: SlackNotifier): vo
     (v) => inlineErrors(ideaInput, v),
     async (ctx, values) => {
       const workspace = await requireWorkspace(ctx);
-      const { idea, created } = await submitIdea(ctx, values as never);
+      const { idea, created } = await submitIdea(ctx, values);
       if (!created) return;
       await notifier.postIdea(workspace, idea);
       await notifier.dm(
@@ -120,11 +123,7 @@ export function register(app: App, deps: SlackDeps, notifier: SlackNotifier): vo
     async (ctx, values, { view }) => {
       const sourceRef = metadata<{ sourceRef: string | null }>(view).sourceRef ?? null;
       const ownerName = values.ownerId ? await displayName(deps, values.ownerId) : "";
-      const { action, created, source } = await createAction(
-        ctx,
-        { ...values, ownerName } as never,
-        sourceRef,
-      );
+      const { action, created, source } = await createAction(ctx, { ...values, ownerName }, sourceRef);
       if (!created) return;
       await notifier.dm(
         action.owner.id,
@@ -138,8 +137,15 @@ export function register(app: App, deps: SlackDeps, notifier: SlackNotifier): vo
         undefined,
         action.ref,
       );
-      if (source?.kind === "complaint") await notifier.refreshComplaint(source as never);
-      if (source?.kind === "idea") await notifier.refreshIdea(source as never);
+      // Show the new link on the source's channel message, from the record as it is now.
+      if (source?.kind === "complaint") {
+        const complaint = await loadRecord<Complaint>("complaint", source._id);
+        if (complaint) await notifier.refreshComplaint(complaint);
+      }
+      if (source?.kind === "idea") {
+        const idea = await loadRecord<ImprovementIdea>("idea", source._id);
+        if (idea) await notifier.refreshIdea(idea);
+      }
     },
   );
 
