@@ -1,16 +1,9 @@
-/**
- * Transitions per second and reference allocations per second on the embedded database,
- * side by side with a baseline of plain inserts into the same server.
- *   npm run bench -- history
- */
-import { randomBytes } from "node:crypto";
 import mongoose from "mongoose";
-import { connectDatabase, disconnectDatabase } from "../src/db/connection.js";
-import { startDatabaseEngine } from "../src/db/engine.js";
 import { createRecord, transition } from "../src/db/history.js";
 import { referenceStream } from "../src/db/references.js";
 import { createLogger } from "../src/logger.js";
 import type { Complaint } from "../src/models/complaint.js";
+import { connectBenchDatabase, startBenchEngine } from "./database.js";
 import { median, round, table } from "./stats.js";
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
@@ -52,14 +45,8 @@ function complaintFields() {
 
 export async function runHistoryBench(): Promise<string> {
   const logger = createLogger("warn", false);
-  const engine = await startDatabaseEngine({
-    mongodbUri: process.env.MONGODB_URI,
-    dataDir: undefined,
-    engine: "auto",
-    ferretdbBin: undefined,
-    logger,
-  });
-  await connectDatabase(engine.uri, `qops_bench_${randomBytes(3).toString("hex")}`);
+  const engine = await startBenchEngine(logger);
+  const closeDatabase = await connectBenchDatabase(engine);
   const raw = mongoose.connection.db?.collection("bench_baseline");
   if (!raw) throw new Error("no database");
   const results = {
@@ -117,9 +104,7 @@ export async function runHistoryBench(): Promise<string> {
       ),
     );
   }
-  await mongoose.connection.db?.dropDatabase();
-  await disconnectDatabase();
-  await engine.stop();
+  await closeDatabase();
 
   const base = median(results.baseline);
   const row = (name: string, values: number[]) => ({

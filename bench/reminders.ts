@@ -1,22 +1,10 @@
-/**
- * The reminder engine at scale:
- *  - fan-out: the policy request to BENCH_MEMBERS (5,000) members against a fake Slack that
- *    allows BENCH_PER_MINUTE (3,000) posts per rolling minute and answers 429 + Retry-After
- *    beyond it; total time against the bound the limit sets, duplicates, losses;
- *  - pickup: BENCH_REMINDERS (100,000) scheduled reminders falling due over BENCH_SPREAD_S
- *    seconds; the delay between each one's due time and its send (p50, p99).
- *   npm run bench -- reminders          (BENCH_PART=fanout|pickup for one half)
- */
-import { randomBytes } from "node:crypto";
-import mongoose from "mongoose";
 import type { Delivered, MessagingPort, OutboundMessage } from "../src/bot/ports.js";
 import { SlackMessagingPort } from "../src/bot/slack/messagingPort.js";
-import { connectDatabase, disconnectDatabase } from "../src/db/connection.js";
-import { startDatabaseEngine } from "../src/db/engine.js";
 import { enqueueDeliveries, runDeliveryPass } from "../src/jobs/deliveryEngine.js";
 import { createLogger } from "../src/logger.js";
 import { ReminderDeliveryModel } from "../src/models/delivery.js";
 import { FakeSlack } from "../test/helpers/fakeSlack.js";
+import { connectBenchDatabase, startBenchEngine } from "./database.js";
 import { round, table } from "./stats.js";
 
 const MEMBERS = Number(process.env.BENCH_MEMBERS ?? 5000);
@@ -144,21 +132,13 @@ async function pickup(): Promise<string> {
 }
 
 export async function runRemindersBench(): Promise<string> {
-  const engine = await startDatabaseEngine({
-    mongodbUri: process.env.MONGODB_URI,
-    dataDir: undefined,
-    engine: "auto",
-    ferretdbBin: undefined,
-    logger,
-  });
-  await connectDatabase(engine.uri, `qops_bench_${randomBytes(3).toString("hex")}`);
+  const engine = await startBenchEngine(logger);
+  const closeDatabase = await connectBenchDatabase(engine);
   // BENCH_PART=fanout or pickup runs one half; both by default.
   const part = process.env.BENCH_PART;
   const parts = [`Database: ${engine.kind}`];
   if (part !== "pickup") parts.push("", await fanOut());
   if (part !== "fanout") parts.push("", await pickup());
-  await mongoose.connection.db?.dropDatabase();
-  await disconnectDatabase();
-  await engine.stop();
+  await closeDatabase();
   return parts.join("\n");
 }

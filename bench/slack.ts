@@ -8,10 +8,10 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { createInterface } from "node:readline";
 import autocannon from "autocannon";
-import { startDatabaseEngine } from "../src/db/engine.js";
 import { createLogger } from "../src/logger.js";
 import { FakeSlack } from "../test/helpers/fakeSlack.js";
 import { SlackClientSim } from "../test/helpers/slackRequests.js";
+import { startBenchEngine } from "./database.js";
 import { median, round, table } from "./stats.js";
 
 const SECRET = "bench-secret";
@@ -81,13 +81,7 @@ async function load(port: number, body: string, headers: Record<string, string>,
 export async function runSlackBench(): Promise<string> {
   const logger = createLogger("warn", false);
   const fake = await new FakeSlack(TOKEN).start();
-  const engine = await startDatabaseEngine({
-    mongodbUri: process.env.MONGODB_URI,
-    dataDir: undefined,
-    engine: "auto",
-    ferretdbBin: undefined,
-    logger,
-  });
+  const engine = await startBenchEngine(logger);
   const env = {
     PORT: "0",
     MONGODB_URI: engine.uri,

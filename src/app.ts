@@ -50,10 +50,21 @@ export async function startApp(options: StartOptions): Promise<RunningApp> {
 
   let server: Server | undefined;
   let port = 0;
+  // One messaging port per platform, shared by the chat handlers and the jobs.
+  const ports = config.slack
+    ? {
+        slack: new SlackMessagingPort(
+          config.slack.botToken,
+          config.slack.apiUrl,
+          logger.child({ port: "slack" }),
+        ),
+      }
+    : {};
   const platforms = createChatPlatforms({
     config,
     logger,
     clock,
+    ports,
     slackRetryConfig: options.slackRetryConfig,
   });
   if (config.role !== "worker") {
@@ -65,15 +76,6 @@ export async function startApp(options: StartOptions): Promise<RunningApp> {
 
   const db = mongoose.connection.db;
   if (!db) throw new Error("database connection has no db handle");
-  const ports = config.slack
-    ? {
-        slack: new SlackMessagingPort(
-          config.slack.botToken,
-          config.slack.apiUrl,
-          logger.child({ port: "slack" }),
-        ),
-      }
-    : {};
   const agenda: Agenda = createScheduler(db, {
     logger,
     clock,

@@ -3,6 +3,7 @@ import type { Config } from "../config/index.js";
 import type { Clock } from "../jobs/deps.js";
 import type { Logger } from "../logger.js";
 import type { RequestHandler } from "../server.js";
+import type { MessagingPort } from "./ports.js";
 import { createSlackApp } from "./slack/app.js";
 
 export interface PlatformDeps {
@@ -10,6 +11,7 @@ export interface PlatformDeps {
   logger: Logger;
   clock: Clock;
   slackRetryConfig?: webApi.RetryOptions;
+  ports: Partial<Record<"slack" | "teams", MessagingPort>>;
 }
 
 export interface ChatPlatforms {
@@ -27,6 +29,7 @@ export function createChatPlatforms(deps: PlatformDeps): ChatPlatforms {
       logger: deps.logger.child({ platform: "slack" }),
       clock: deps.clock,
       retryConfig: deps.slackRetryConfig,
+      port: deps.ports.slack,
     });
     if (slack.requestListener) routes["POST /slack/events"] = slack.requestListener;
     started.push(slack);

@@ -4,6 +4,7 @@ import type { Clock } from "../../jobs/deps.js";
 import type { Logger } from "../../logger.js";
 import type { RequestHandler } from "../../server.js";
 import { InFlight } from "../../util/inFlight.js";
+import type { MessagingPort } from "../ports.js";
 import { register as registerButtons } from "./actions/buttons.js";
 import { register as registerComplaint } from "./commands/complaint.js";
 import { register as registerIdea } from "./commands/idea.js";
@@ -21,6 +22,8 @@ export interface SlackAppOptions {
   clock: Clock;
   /** Web API retry policy; production uses the client's default (ten retries in ~30 min). */
   retryConfig?: webApi.RetryOptions;
+  /** How jobs reach people; shared with the policy handlers (one is made if not given). */
+  port?: MessagingPort;
   /** Requests whose work may run at once (default 200). */
   maxInFlight?: number;
   /** Told of every listener registered (the manifest test compares them to the manifest). */
@@ -132,7 +135,11 @@ export function createSlackApp(settings: SlackSettings, options: SlackAppOptions
   registerViews(listeners, deps, notifier);
   registerShortcut(listeners, deps);
   registerHome(listeners, deps, notifier);
-  registerPolicy(listeners, deps, new SlackMessagingPort(settings.botToken, settings.apiUrl, options.logger));
+  registerPolicy(
+    listeners,
+    deps,
+    options.port ?? new SlackMessagingPort(settings.botToken, settings.apiUrl, options.logger),
+  );
 
   return {
     app,
