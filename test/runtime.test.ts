@@ -9,7 +9,9 @@ import { loadRecord } from "../src/db/history.js";
 import { createLogger } from "../src/logger.js";
 import type { Complaint } from "../src/models/complaint.js";
 import { buildComplaint, newWorkspaceId } from "./helpers/factories.js";
+import { FakeSlack } from "./helpers/fakeSlack.js";
 import { eventually, exitOf, freePort, startQops, statusOf } from "./helpers/process.js";
+import { SlackClientSim } from "./helpers/slackRequests.js";
 
 const logger = createLogger("silent", false);
 
@@ -29,6 +31,40 @@ describe("the running service", () => {
       child.kill("SIGTERM");
     }
     expect(await exitOf(child)).toBe(0);
+  });
+
+  it("npm start with the Slack variables answers a signed slash command through SLACK_API_URL", async () => {
+    const fake = await new FakeSlack("xoxb-process").start();
+    const port = await freePort();
+    const dataDir = await mkdtemp(join(tmpdir(), "qops-slack-"));
+    const { child, output } = startQops({
+      PORT: String(port),
+      QOPS_DATA_DIR: dataDir,
+      SLACK_SIGNING_SECRET: "process-secret",
+      SLACK_BOT_TOKEN: "xoxb-process",
+      SLACK_API_URL: fake.apiUrl,
+    });
+    try {
+      const up = await eventually(
+        async () => (await statusOf(`http://127.0.0.1:${port}/healthz`)) === 200,
+        60_000,
+      );
+      expect(up, output()).toBe(true);
+      const slack = new SlackClientSim(`http://127.0.0.1:${port}`, "process-secret", "TPROC", (id) =>
+        fake.responseUrl(id),
+      );
+      const setup = slack.command("/qms", "setup <#CQ|quality>", { id: "UPROC", name: "Pat Process" });
+      expect((await setup.send()).status).toBe(200);
+      expect(JSON.stringify(await fake.waitForResponse(setup.responseId))).toContain("first quality manager");
+      const forged = slack.command("/qms", "setup", { id: "UEVIL", name: "Eve" });
+      expect((await forged.send({ signature: "v0=forged" })).status).toBe(401);
+      expect(output()).not.toContain("process-secret");
+      expect(output()).not.toContain("xoxb-process");
+    } finally {
+      child.kill("SIGTERM");
+      await exitOf(child);
+      await fake.stop();
+    }
   });
 
   it("a SIGTERM that arrives while QOps is still starting stops it cleanly (exit 0)", async () => {
