@@ -25,7 +25,11 @@ async function serve(
   mode: "qops" | "bare",
   env: Record<string, string>,
 ): Promise<{ port: number; child: ChildProcess }> {
-  const child = spawn(process.execPath, ["--import", "tsx", "bench/serve.ts", mode], {
+  // BENCH_PROFILE=dir writes a CPU profile of each server process there.
+  const profile = process.env.BENCH_PROFILE
+    ? ["--cpu-prof", `--cpu-prof-dir=${process.env.BENCH_PROFILE}`]
+    : [];
+  const child = spawn(process.execPath, [...profile, "--import", "tsx", "bench/serve.ts", mode], {
     env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "", ...env },
     stdio: ["ignore", "pipe", "inherit"],
   });
