@@ -4,6 +4,7 @@ import { syncMembers } from "../src/commands/policy/policyRequests.js";
 import { enqueueDeliveries, runDeliveryPass } from "../src/jobs/deliveryEngine.js";
 import { createLogger } from "../src/logger.js";
 import { ReminderDeliveryModel } from "../src/models/delivery.js";
+import { WorkspaceModel } from "../src/models/workspace.js";
 import { useTestDatabase } from "./helpers/db.js";
 import { FakeSlack } from "./helpers/fakeSlack.js";
 
@@ -73,6 +74,32 @@ describe("delivery engine", () => {
     expect(sentAt.UCHICAGO?.toISOString()).toBe("2026-11-27T22:00:00.000Z");
     expect(sentAt.UTOKYO?.toISOString()).toBe("2026-11-30T00:00:00.000Z");
     expect(fake.dmsTo("UTOKYO")).toHaveLength(1);
+  });
+
+  it("follows the workspace's own working hours (a Sunday-to-Thursday week)", async () => {
+    const workspaceId = await workspaceWith([{ id: "UDUBAI", tz: "Asia/Dubai" }]);
+    await WorkspaceModel.create({
+      _id: `${workspaceId}/workspace`,
+      workspaceId,
+      kind: "workspace",
+      ref: null,
+      seq: 1,
+      createdAt: new Date(),
+      updatedAt: new Date(),
+      platform: "slack",
+      externalId: "X",
+      setupBy: { id: "U", name: "U" },
+      workingHours: { start: "08:00", end: "16:00", days: [0, 1, 2, 3, 4] },
+    });
+    // Friday 27 Nov 2026, 08:00 UTC = 12:00 in Dubai: not a working day there.
+    const clock = clockAt("2026-11-27T08:00:00Z");
+    await enqueueDeliveries(
+      [{ workspaceId, occasion: "week", recipientId: "UDUBAI", notBefore: clock.t, content: content("Hi") }],
+      clock.t,
+    );
+    expect((await runDeliveryPass({ logger, clock, port, workerId: "w" })).deferred).toBe(1);
+    const deferred = await ReminderDeliveryModel.findOne({ workspaceId }).lean();
+    expect(deferred?.notBefore.toISOString()).toBe("2026-11-29T04:00:00.000Z"); // Sunday 08:00 in Dubai
   });
 
   it("two workers running together send each message once", async () => {

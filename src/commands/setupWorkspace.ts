@@ -130,3 +130,51 @@ export async function setGuestMembership(ctx: CommandContext, include: boolean):
   });
   return record;
 }
+
+const DAY_NAMES = ["sun", "mon", "tue", "wed", "thu", "fri", "sat"];
+
+/** "mon-fri", "mon,wed,fri", "sun-thu" → day numbers (0 = Sunday); null if not understood. */
+export function parseDays(text: string): number[] | null {
+  const days = new Set<number>();
+  for (const part of text.toLowerCase().split(",")) {
+    const [from, to] = part.split("-").map((d) => DAY_NAMES.indexOf(d.trim().slice(0, 3)));
+    if (from === undefined || from < 0 || (to !== undefined && to < 0)) return null;
+    if (to === undefined) days.add(from);
+    else
+      for (let d = from; ; d = (d + 1) % 7) {
+        days.add(d);
+        if (d === to) break;
+      }
+  }
+  return days.size ? [...days].sort() : null;
+}
+
+/** A QM sets the workspace's working hours: reminders go out only within them, in each person's zone. */
+export async function setWorkingHours(
+  ctx: CommandContext,
+  hours: string,
+  daysText: string,
+): Promise<Workspace> {
+  await requireWorkspace(ctx);
+  await requireRole(ctx, "qm", "change the working hours");
+  const match = /^([01]\d|2[0-3]):([0-5]\d)-([01]\d|2[0-3]):([0-5]\d)$/.exec(hours.trim());
+  const days = parseDays(daysText);
+  if (!match || !days || `${match[1]}:${match[2]}` >= `${match[3]}:${match[4]}`) {
+    throw new QopsError(
+      "invalid_input",
+      "Use `/qms hours HH:MM-HH:MM DAYS`, e.g. `/qms hours 08:30-16:30 mon-fri` or `/qms hours 09:00-17:00 sun-thu`; the start must be before the end.",
+    );
+  }
+  const { record } = await transition<Workspace>({
+    kind: "workspace",
+    recordKey: workspaceKey(ctx.workspaceId),
+    type: "working_hours_changed",
+    actor: ctx.actor,
+    at: ctx.now,
+    idempotencyKey: ctx.requestId,
+    decide: () => ({
+      workingHours: { start: `${match[1]}:${match[2]}`, end: `${match[3]}:${match[4]}`, days },
+    }),
+  });
+  return record;
+}

@@ -162,6 +162,26 @@ describe("settings", () => {
     expect(Math.round((doc.dueAt.getTime() - doc.createdAt.getTime()) / 86_400_000)).toBe(3);
   });
 
+  it("a QM sets the working hours reminders keep to; bad input is explained and changes nothing", async () => {
+    const bad = h.slack.command("/qms", "hours 17:00-09:00 mon-fri", qm);
+    await bad.send();
+    expect(allText(await h.fake.waitForResponse(bad.responseId))).toContain(
+      "the start must be before the end",
+    );
+    const set = h.slack.command("/qms", "hours 08:30-16:30 sun-thu", qm);
+    await set.send();
+    expect(allText(await h.fake.waitForResponse(set.responseId))).toContain(
+      "08:30–16:30 on Sun, Mon, Tue, Wed, Thu",
+    );
+    const workspace = await WorkspaceModel.findById(`slack:${h.teamId}/workspace`).lean();
+    expect(workspace?.workingHours).toEqual({ start: "08:30", end: "16:30", days: [0, 1, 2, 3, 4] });
+    const refused = h.slack.command("/qms", "hours 00:00-23:59 mon-sun", employee);
+    await refused.send();
+    expect(allText(await h.fake.waitForResponse(refused.responseId))).toContain(
+      "Only a quality manager can change the working hours",
+    );
+  });
+
   it("an employee cannot change the SLA", async () => {
     const sla = h.slack.command("/qms", "sla critical 30", employee);
     await sla.send();

@@ -13,6 +13,7 @@ import {
   setQualityChannel,
   setSeveritySla,
   setupWorkspace,
+  setWorkingHours,
 } from "../../../commands/setupWorkspace.js";
 import { QopsError } from "../../../errors.js";
 import { SEVERITIES, type Severity } from "../../../models/complaint.js";
@@ -188,6 +189,16 @@ async function guests({ ctx, args, respond }: Sub) {
   });
 }
 
+async function hours({ ctx, args, respond }: Sub) {
+  const workspace = await setWorkingHours(ctx, args[0] ?? "", args[1] ?? "mon-fri");
+  const { start, end, days } = workspace.workingHours;
+  const names = days.map((d) => ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"][d]).join(", ");
+  await respond({
+    response_type: "ephemeral",
+    text: `✅ Reminders now go out ${start}–${end} on ${names}, in each person's own time zone (changed by ${ctx.actor.name}).`,
+  });
+}
+
 async function status({ ctx, respond }: Sub) {
   await respond({
     response_type: "ephemeral",
@@ -207,6 +218,7 @@ export function register(app: App, deps: SlackDeps): void {
     actions,
     status,
     guests,
+    hours,
   };
   app.command(SLASH_COMMANDS.qms, async ({ command, ack, respond }) => {
     await ack();

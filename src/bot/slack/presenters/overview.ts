@@ -41,6 +41,7 @@ export const HELP_LINES = [
   "`/qms actions [open|mine|overdue|all]` — corrective actions; `/qms action CA-2026-0001` — one action",
   "`/qms status` — open complaints, overdue items, ideas and actions at a glance",
   "`/qms guests include|exclude` — whether guest accounts are members asked to acknowledge the policy (QM)",
+  "`/qms hours 09:00-17:00 mon-fri` — when reminders may reach people, in their own time zones (QM)",
   "`/qms help` — this list",
 ];
 
