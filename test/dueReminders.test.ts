@@ -69,6 +69,11 @@ describe("reminders about actions and complaints", () => {
       if (clock.t.toISOString() === "2026-12-11T13:00:00.000Z")
         await completeAction(ctx(owner), action.ref ?? "");
     });
+    // After the week-overdue reminder went unanswered, the QM got the list once a day until done.
+    const escalations = fake.dmsTo(qm.id).filter((m) => String(m.text).includes("overdue despite reminders"));
+    expect(escalations.length).toBeGreaterThanOrEqual(1);
+    expect(escalations.length).toBeLessThanOrEqual(2); // 11 and 12 Dec at most: done on the 11th
+    expect(JSON.stringify(escalations[0]?.blocks)).toContain(action.ref ?? "?");
     const about = texts(owner.id).filter((t) => t.includes(action.ref ?? "?"));
     expect(about).toEqual([
       `${action.ref} is due in 2 days (2026-12-03).`,

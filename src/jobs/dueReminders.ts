@@ -10,6 +10,8 @@ import type { JobDeps } from "./deps.js";
 export const DUE_REMINDERS = "due-reminders";
 
 const day = (d: Date) => format(d, "yyyy-MM-dd");
+/** Days after the first overdue reminder before the QMs are told. */
+const ESCALATE_AFTER_DAYS = 1;
 const OPEN_ACTION: string[] = ["open", "in_progress", "reopened"];
 const OPEN_COMPLAINT: ComplaintState[] = ["new", "accepted", "investigating", "resolved"];
 
@@ -27,7 +29,8 @@ export async function recordDueReminders(deps: JobDeps): Promise<number> {
       await MemberModel.find({ workspaceId, roles: "qm", active: true }, { userId: 1 }).lean()
     ).map((m) => m.userId);
 
-    for (const action of await CorrectiveActionModel.find({ workspaceId }).lean()) {
+    const actions = await CorrectiveActionModel.find({ workspaceId }).lean();
+    for (const action of actions) {
       const ref = action.ref ?? "";
       const snoozed = action.snoozedUntil && now < action.snoozedUntil;
       if (!OPEN_ACTION.includes(action.state) || snoozed) {
@@ -103,6 +106,32 @@ export async function recordDueReminders(deps: JobDeps): Promise<number> {
             },
           });
         }
+      }
+    }
+
+    // Owners who let the reminders pass (2 days before, on the day, a week overdue): the QMs get
+    // the list, one message a day, not one per action.
+    const ignored = actions.filter(
+      (a) =>
+        OPEN_ACTION.includes(a.state) &&
+        !(a.snoozedUntil && now < a.snoozedUntil) &&
+        differenceInCalendarDays(now, a.dueAt) >= 7 + ESCALATE_AFTER_DAYS,
+    );
+    if (ignored.length) {
+      for (const qm of qms) {
+        items.push({
+          workspaceId,
+          occasion: `escalation:actions:${day(now)}`,
+          recipientId: qm,
+          notBefore: now,
+          content: {
+            text: `${ignored.length} corrective action${ignored.length > 1 ? "s are" : " is"} overdue despite reminders.`,
+            title: "Overdue corrective actions",
+            lines: ignored
+              .slice(0, 50)
+              .map((a) => `${a.ref} (owner ${a.owner.name}, due ${day(a.dueAt)}): ${a.problem.slice(0, 80)}`),
+          },
+        });
       }
     }
 
