@@ -55,7 +55,7 @@ export async function loadByRef<T extends StatefulRecord>(
 async function checkPerformer(
   ctx: CommandContext,
   record: StatefulRecord,
-  spec: TransitionSpec,
+  spec: Pick<TransitionSpec, "who" | "action">,
 ): Promise<void> {
   if (spec.who === "anyone") return;
   if (await hasRole(ctx, "qm")) return;
@@ -93,7 +93,7 @@ export interface TransitionOutcome<T> {
  * commits it. Permission is checked against the record as loaded; the state is checked again
  * inside the commit loop, so a concurrent change is seen.
  */
-export async function runTransition<T extends StatefulRecord>(
+export function runTransition<T extends StatefulRecord>(
   ctx: CommandContext,
   kind: RecordKind,
   ref: string,
@@ -101,21 +101,19 @@ export async function runTransition<T extends StatefulRecord>(
   fields: (record: T) => Record<string, unknown> = () => ({}),
   reason: string | null = null,
 ): Promise<TransitionOutcome<T>> {
-  await requireWorkspace(ctx);
-  const current = await loadByRef<T>(ctx, kind, ref);
-  await checkPerformer(ctx, current, spec);
-  return transition<T>({
-    kind,
-    recordKey: current._id,
+  return runUpdate<T>(ctx, kind, ref, {
     type: spec.name,
-    actor: ctx.actor,
-    at: ctx.now,
+    allowedIn: spec.from,
+    who: spec.who,
+    action: spec.action,
     reason,
-    idempotencyKey: ctx.requestId,
-    decide: (record) => {
-      if (!spec.from.includes(record.state)) throw refusal(record, spec);
-      return { ...fields(record), state: spec.to, stateChangedBy: ctx.actor, stateChangedAt: ctx.now };
-    },
+    refuse: (record) => refusal(record, spec),
+    fields: (record) => ({
+      ...fields(record),
+      state: spec.to,
+      stateChangedBy: ctx.actor,
+      stateChangedAt: ctx.now,
+    }),
   });
 }
 
@@ -131,19 +129,13 @@ export async function runUpdate<T extends StatefulRecord>(
     action: string;
     fields: (record: T) => Record<string, unknown>;
     reason?: string | null;
+    /** Why not, when the record is in a state outside `allowedIn`. */
+    refuse?: (record: T) => QopsError;
   },
 ): Promise<TransitionOutcome<T>> {
   await requireWorkspace(ctx);
   const current = await loadByRef<T>(ctx, kind, ref);
-  const spec: TransitionSpec = {
-    name: "update",
-    from: options.allowedIn,
-    to: "",
-    done: "changed",
-    who: options.who,
-    action: options.action,
-  };
-  await checkPerformer(ctx, current, spec);
+  await checkPerformer(ctx, current, options);
   return transition<T>({
     kind,
     recordKey: current._id,
@@ -154,9 +146,12 @@ export async function runUpdate<T extends StatefulRecord>(
     idempotencyKey: ctx.requestId,
     decide: (record) => {
       if (!options.allowedIn.includes(record.state)) {
-        throw new QopsError(
-          "invalid_transition",
-          `${record.ref} is ${words(record.state)} (by ${record.stateChangedBy.name}, ${formatWhen(record.stateChangedAt)}); you cannot ${options.action} now. Nothing was changed.`,
+        throw (
+          options.refuse?.(record) ??
+          new QopsError(
+            "invalid_transition",
+            `${record.ref} is ${words(record.state)} (by ${record.stateChangedBy.name}, ${formatWhen(record.stateChangedAt)}); you cannot ${options.action} now. Nothing was changed.`,
+          )
         );
       }
       return options.fields(record);

@@ -1,5 +1,4 @@
 import type { Agenda } from "agenda";
-import { ReminderDeliveryModel } from "../models/delivery.js";
 import { type PassResult, runDeliveryPass } from "./deliveryEngine.js";
 import { type JobDeps, portFor } from "./deps.js";
 
@@ -10,11 +9,6 @@ export async function deliverDue(deps: JobDeps): Promise<PassResult[]> {
   const results: PassResult[] = [];
   for (const [platform, port] of Object.entries(deps.ports ?? {})) {
     if (!port) continue;
-    const pending = await ReminderDeliveryModel.exists({
-      state: { $in: ["pending", "uncertain"] },
-      notBefore: { $lte: deps.clock.now() },
-    });
-    if (!pending) continue;
     results.push(
       await runDeliveryPass(
         { ...deps, port, workerId: deps.workerId ?? `${platform}-worker` },
