@@ -208,6 +208,17 @@ describe("the quality policy", () => {
     ).toBeTruthy();
   });
 
+  it("/policy shows the current version, whether I acknowledged it, and the rate", async () => {
+    const policy = await poll(() => ControlledDocumentModel.findOne({ state: "published" }).lean());
+    const mine = h.slack.command("/policy", "", chicago);
+    await mine.send();
+    const reply = await h.fake.waitForResponse(mine.responseId);
+    expect(allText(reply)).toContain(`Quality policy ${policy.ref}`);
+    expect(allText(reply)).toContain("Version two: we also measure customer satisfaction.");
+    expect(JSON.stringify(reply.blocks)).toContain("policy.acknowledge");
+    expect(allText(reply)).toMatch(/Acknowledged by \d+ of \d+ members/);
+  });
+
   it("an employee cannot see the acknowledgement list", async () => {
     const status = h.slack.command("/policy", "status", chicago);
     await status.send();

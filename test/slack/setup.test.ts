@@ -5,11 +5,14 @@ import { allText, employee, owner, qm, setUpWorkspace, useSlackApp } from "../he
 const h = useSlackApp();
 
 describe("/qms setup and roles", () => {
-  it("commands before setup say how to start", async () => {
+  it("commands and the App Home before setup say how to start", async () => {
     const cmd = h.slack.command("/complaint", "list", employee);
     expect((await cmd.send()).status).toBe(200);
     const reply = await h.fake.waitForResponse(cmd.responseId);
     expect(allText(reply)).toContain("/qms setup");
+    await h.slack.event({ type: "app_home_opened", user: employee.id, channel: "DEMP", tab: "home" });
+    const home = await h.fake.waitForCall("views.publish", (c) => c.args.user_id === employee.id);
+    expect(allText(home.args)).toContain("/qms setup");
   });
 
   it("the first person to run setup becomes quality manager; the next is told who did", async () => {
@@ -64,6 +67,49 @@ describe("/qms setup and roles", () => {
     const text = allText(await h.fake.waitForResponse(list.responseId));
     expect(text).toContain(`quality manager:* <@${qm.id}>`);
     expect(text).toContain(`auditor:* <@${owner.id}>`);
+  });
+
+  it("a QM moves the quality channel with /qms channel or the picker; an employee cannot", async () => {
+    const move = h.slack.command("/qms", "channel <#CNEWQ|new-quality>", qm);
+    await move.send();
+    expect(allText(await h.fake.waitForResponse(move.responseId))).toContain(
+      "quality channel is now <#CNEWQ>",
+    );
+    expect((await WorkspaceModel.findById(`slack:${h.teamId}/workspace`).lean())?.qualityChannelId).toBe(
+      "CNEWQ",
+    );
+
+    const responseId = "picker-1";
+    await h.slack.interaction({
+      type: "block_actions",
+      team: { id: h.teamId },
+      user: { id: qm.id, name: qm.name, team_id: h.teamId },
+      trigger_id: "trigger-picker",
+      container: { type: "message", channel_id: "DQM", message_ts: "1.1", is_ephemeral: true },
+      response_url: h.fake.responseUrl(responseId),
+      actions: [
+        {
+          type: "conversations_select",
+          action_id: "qms.set_channel",
+          block_id: "qms-channel",
+          selected_conversation: "CQUALITY",
+          action_ts: "1",
+        },
+      ],
+    });
+    expect(allText(await h.fake.waitForResponse(responseId))).toContain("quality channel is now <#CQUALITY>");
+    expect((await WorkspaceModel.findById(`slack:${h.teamId}/workspace`).lean())?.qualityChannelId).toBe(
+      "CQUALITY",
+    );
+
+    const refused = h.slack.command("/qms", "channel <#CEVIL|evil>", employee);
+    await refused.send();
+    expect(allText(await h.fake.waitForResponse(refused.responseId))).toContain(
+      "Only a quality manager can set the quality channel",
+    );
+    expect((await WorkspaceModel.findById(`slack:${h.teamId}/workspace`).lean())?.qualityChannelId).toBe(
+      "CQUALITY",
+    );
   });
 
   it("the last quality manager cannot revoke their own role", async () => {
