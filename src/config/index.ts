@@ -46,6 +46,17 @@ const envSchema = z.object({
   SLACK_API_URL: optionalString.pipe(
     z.url({ message: "must be a URL, e.g. https://slack.com/api/" }).optional(),
   ),
+  MICROSOFT_APP_ID: optionalString,
+  MICROSOFT_APP_PASSWORD: optionalString,
+  MICROSOFT_APP_TENANT_ID: optionalString,
+  MICROSOFT_APP_TYPE: z
+    .enum(["MultiTenant", "SingleTenant", "UserAssignedMSI"], {
+      message: "must be MultiTenant, SingleTenant or UserAssignedMSI",
+    })
+    .default("MultiTenant"),
+  QOPS_LOCAL_MODE: z
+    .enum(["auto", "true", "false"], { message: "must be auto, true or false" })
+    .default("auto"),
 });
 
 export type Env = z.infer<typeof envSchema>;
@@ -55,6 +66,14 @@ export interface SlackSettings {
   botToken: string;
   appToken: string | undefined;
   apiUrl: string;
+}
+
+export interface TeamsSettings {
+  /** Empty only in local mode, where requests are not authenticated. */
+  appId: string;
+  appPassword: string | undefined;
+  tenantId: string | undefined;
+  appType: Env["MICROSOFT_APP_TYPE"];
 }
 
 export interface Config {
@@ -68,6 +87,12 @@ export interface Config {
   embeddedEngine: Env["QOPS_EMBEDDED_ENGINE"];
   ferretdbBin: string | undefined;
   slack: SlackSettings | undefined;
+  teams: TeamsSettings | undefined;
+  /**
+   * No chat credentials: Teams (Bot Framework Emulator) without authentication, on 127.0.0.1
+   * only, never with NODE_ENV=production.
+   */
+  localMode: boolean;
 }
 
 export class ConfigError extends Error {
@@ -106,6 +131,8 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     );
   }
 
+  if (env) problems.push(...teamsProblems(env));
+
   if (problems.length > 0 || !env) throw new ConfigError(problems);
 
   const slack =
@@ -118,11 +145,23 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
         }
       : undefined;
 
+  const localMode = isLocalMode(env);
+  const teams: TeamsSettings | undefined = env.MICROSOFT_APP_ID
+    ? {
+        appId: env.MICROSOFT_APP_ID,
+        appPassword: env.MICROSOFT_APP_PASSWORD,
+        tenantId: env.MICROSOFT_APP_TENANT_ID,
+        appType: env.MICROSOFT_APP_TYPE,
+      }
+    : localMode
+      ? { appId: "", appPassword: undefined, tenantId: undefined, appType: "MultiTenant" }
+      : undefined;
+
   return {
     env: env.NODE_ENV,
     port: env.PORT,
-    // With no chat platform configured QOps is a local tool: do not listen beyond this machine.
-    host: env.HOST ?? (slack ? "0.0.0.0" : "127.0.0.1"),
+    // In local mode, or with no chat platform, QOps is a local tool: not reachable from elsewhere.
+    host: env.HOST ?? (localMode || (!slack && !teams) ? "127.0.0.1" : "0.0.0.0"),
     logLevel: env.LOG_LEVEL,
     role: env.QOPS_ROLE,
     mongodbUri: env.MONGODB_URI,
@@ -130,7 +169,54 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     embeddedEngine: env.QOPS_EMBEDDED_ENGINE,
     ferretdbBin: env.QOPS_FERRETDB_BIN,
     slack,
+    teams,
+    localMode,
   };
+}
+
+/** Local mode: asked for, or (auto) when no chat platform has credentials. */
+function isLocalMode(env: Env): boolean {
+  if (env.QOPS_LOCAL_MODE !== "auto") return env.QOPS_LOCAL_MODE === "true";
+  const slack = Boolean(env.SLACK_SIGNING_SECRET || env.SLACK_BOT_TOKEN);
+  return !slack && !env.MICROSOFT_APP_ID && env.NODE_ENV !== "production";
+}
+
+const LOOPBACK = new Set(["127.0.0.1", "::1", "localhost"]);
+
+/** Teams without an app id accepts any request: only in local mode, and never in production. */
+function teamsProblems(env: Env): string[] {
+  const problems: string[] = [];
+  const local = isLocalMode(env);
+  if (!env.MICROSOFT_APP_ID) {
+    for (const name of ["MICROSOFT_APP_PASSWORD", "MICROSOFT_APP_TENANT_ID"] as const) {
+      if (env[name]) problems.push(`MICROSOFT_APP_ID: required when ${name} is set`);
+    }
+  } else {
+    if (local)
+      problems.push(
+        "QOPS_LOCAL_MODE: local mode runs Teams without authentication, so it cannot be combined with MICROSOFT_APP_ID; unset one of them",
+      );
+    if (env.MICROSOFT_APP_TYPE !== "UserAssignedMSI" && !env.MICROSOFT_APP_PASSWORD)
+      problems.push(`MICROSOFT_APP_PASSWORD: required for MICROSOFT_APP_TYPE=${env.MICROSOFT_APP_TYPE}`);
+    if (env.MICROSOFT_APP_TYPE !== "MultiTenant" && !env.MICROSOFT_APP_TENANT_ID)
+      problems.push(`MICROSOFT_APP_TENANT_ID: required for MICROSOFT_APP_TYPE=${env.MICROSOFT_APP_TYPE}`);
+  }
+  const slack = Boolean(env.SLACK_SIGNING_SECRET || env.SLACK_BOT_TOKEN);
+  if (env.NODE_ENV === "production") {
+    if (env.QOPS_LOCAL_MODE === "true")
+      problems.push(
+        "QOPS_LOCAL_MODE: local mode accepts unauthenticated Teams requests and is refused when NODE_ENV=production",
+      );
+    else if (!slack && !env.MICROSOFT_APP_ID)
+      problems.push(
+        "NODE_ENV=production needs chat credentials: set MICROSOFT_APP_ID and MICROSOFT_APP_PASSWORD (Teams) or SLACK_SIGNING_SECRET and SLACK_BOT_TOKEN (Slack); local mode without credentials is refused in production",
+      );
+  }
+  if (local && env.HOST && !LOOPBACK.has(env.HOST))
+    problems.push(
+      `HOST: local mode accepts unauthenticated Teams requests, so it listens on 127.0.0.1 only (got ${JSON.stringify(env.HOST)}); configure MICROSOFT_APP_ID to listen elsewhere`,
+    );
+  return problems;
 }
 
 function withTrailingSlash(url: string): string {

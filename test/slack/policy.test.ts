@@ -69,7 +69,7 @@ async function draftApprovePublish(text: string): Promise<string> {
   const publish = h.slack.button("policy.publish", ref, qm, { channel: "DQM1", ts: "1.2" });
   await publish.send();
   const reply = await h.fake.waitForResponse(publish.responseId);
-  expect(allText(reply)).toContain(`Published *${ref}*`);
+  expect(allText(reply)).toContain(`Published ${ref}`);
   return ref;
 }
 

@@ -1,3 +1,5 @@
+import { RECORD_ACTIONS } from "../../commands/buttons.js";
+
 /**
  * Every Slack entry point QOps registers, in one place: the manifest test checks these
  * against manifests/slack/manifest.json in both directions.
@@ -26,29 +28,8 @@ export const VIEWS = {
 } as const;
 
 export const ACTIONS = {
-  complaintAccept: "complaint.accept",
-  complaintReject: "complaint.reject",
-  complaintAssign: "complaint.assign",
-  complaintInvestigate: "complaint.investigate",
-  complaintResolve: "complaint.resolve",
-  complaintClose: "complaint.close",
-  complaintRaiseAction: "complaint.raise_action",
-  ideaVote: "idea.vote",
-  ideaApprove: "idea.approve",
-  ideaReject: "idea.reject",
-  ideaAssign: "idea.assign",
-  ideaStart: "idea.start",
-  ideaImplement: "idea.implement",
-  ideaRaiseAction: "idea.raise_action",
-  actionStart: "action.start",
-  actionComplete: "action.complete",
-  actionEffective: "action.effective",
-  actionNotEffective: "action.not_effective",
-  actionSnooze: "action.snooze",
+  ...RECORD_ACTIONS,
   qmsSetChannel: "qms.set_channel",
-  policyApprove: "policy.approve",
-  policyPublish: "policy.publish",
-  policyAcknowledge: "policy.acknowledge",
 } as const;
 
 export const EVENTS = {

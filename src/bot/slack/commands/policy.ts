@@ -7,7 +7,7 @@ import type {
 } from "@slack/bolt";
 import type { CommandContext } from "../../../commands/context.js";
 import { formatWhen } from "../../../commands/context.js";
-import { namesWithRole, requireRole, requireWorkspace } from "../../../commands/members.js";
+import { namesWithRole, requireRole } from "../../../commands/members.js";
 import {
   acknowledgePolicy,
   approvePolicy,
@@ -16,14 +16,9 @@ import {
   policyInput,
   policyStatus,
   policyStatusCsv,
-  publishPolicy,
 } from "../../../commands/policy/policyCommands.js";
-import {
-  ACKNOWLEDGE_ACTION,
-  enqueuePolicyRequests,
-  stopPolicyReminders,
-  syncMembers,
-} from "../../../commands/policy/policyRequests.js";
+import { ACKNOWLEDGE_ACTION, stopPolicyReminders } from "../../../commands/policy/policyRequests.js";
+import { publishAndAsk, publishedText } from "../../../commands/policy/publishAndAsk.js";
 import { QopsError } from "../../../errors.js";
 import type { ControlledDocument } from "../../../models/controlledDocument.js";
 import { AcknowledgementModel } from "../../../models/controlledDocument.js";
@@ -66,34 +61,17 @@ function policyBlocks(policy: ControlledDocument, acknowledgedAt: Date | null) {
   ];
 }
 
-/** Publishes, then asks every member (synced from Slack first) during their working hours. */
+/** Publishes, asks every member, and announces it in the quality channel. */
 async function publishAndRequest(
   ctx: CommandContext,
   ref: string,
   deps: SlackDeps,
   port: MessagingPort,
 ): Promise<string> {
-  const { policy, superseded } = await publishPolicy(ctx, ref);
-  const workspace = await requireWorkspace(ctx);
-  try {
-    await syncMembers(
-      ctx.workspaceId,
-      await port.listMembers(ctx.workspaceId),
-      ctx.now,
-      workspace.includeGuests,
-    );
-  } catch (error) {
-    deps.logger.warn({ err: error }, "member sync before publishing failed; asking the members QOps knows");
-  }
-  const members = (
-    await MemberModel.find(
-      { workspaceId: ctx.workspaceId, active: true },
-      { userId: 1, tz: 1, isGuest: 1 },
-    ).lean()
-  ).filter((m) => workspace.includeGuests || !m.isGuest);
-  await enqueuePolicyRequests(policy, members, ctx.now);
+  const result = await publishAndAsk(ctx, ref, port, deps.logger);
+  const { policy, workspace } = result;
   if (workspace.qualityChannelId) {
-    // A courtesy: the record of who was asked is the deliveries above.
+    // A courtesy: the record of who was asked is the deliveries.
     await deps.client.chat
       .postMessage({
         channel: workspace.qualityChannelId,
@@ -109,7 +87,7 @@ async function publishAndRequest(
         deps.logger.error({ err: error, ref: policy.ref }, "policy announcement failed"),
       );
   }
-  return `✅ Published *${policy.ref}* (by ${ctx.actor.name}, ${formatWhen(ctx.now)}).${superseded ? ` ${superseded.ref} is superseded.` : ""} ${members.length} members will be asked to acknowledge it during their working hours, and reminded every 3 working days until they do. Track it with \`/policy status\`.`;
+  return publishedText(ctx, result, "`/policy status`");
 }
 
 export function register(app: App, deps: SlackDeps, port: MessagingPort): void {

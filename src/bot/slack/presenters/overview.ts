@@ -1,5 +1,6 @@
 import type { types } from "@slack/bolt";
 import { words } from "../../../commands/context.js";
+import { HELP } from "../../../commands/help.js";
 import type { RoleListing } from "../../../commands/members.js";
 import { roleName } from "../../../commands/members.js";
 import type { MyItems, QmsStatus, Register } from "../../../commands/registers.js";
@@ -18,32 +19,10 @@ import { context, header, linesToSections, mention, mrkdwnSection } from "./text
 
 type KnownBlock = types.KnownBlock;
 
-export const HELP_LINES = [
-  "*Complaints*",
-  "`/complaint` — log a customer complaint (`/complaint some text` prefills it)",
-  "`/complaint list [open|mine|overdue|all]` — the complaints register",
-  "`/complaint CMP-2026-0007` — one complaint with its history",
-  "Message menu → *Log as complaint* — log a complaint from any message",
-  "*Improvement ideas*",
-  "`/idea` — suggest an improvement (`/idea some text` prefills it)",
-  "`/idea list [open|top|mine|all]` — ideas, or the most voted",
-  "`/idea IDEA-2026-0003` — one idea with its history",
-  "*Quality policy*",
-  "`/policy` — read the current quality policy and acknowledge it",
-  "`/policy draft` (QM) · `/policy approve POL-v2` (top management) · `/policy publish POL-v2` (QM)",
-  "`/policy status [export]` — who has acknowledged, per version; `export` gives CSV (QM)",
-  "*Quality management*",
-  "`/qms setup` — set QOps up in this workspace (the first person becomes quality manager)",
-  "`/qms channel #channel` — where triage messages and ideas are posted (QM)",
-  "`/qms roles` — who holds which role; `/qms roles grant|revoke @person qm|top_management|auditor` (QM)",
-  "`/qms sla low|medium|high|critical DAYS` — days until a complaint of that severity is due (QM)",
-  "`/qms action new` — open a corrective or preventive action (QM)",
-  "`/qms actions [open|mine|overdue|all]` — corrective actions; `/qms action CA-2026-0001` — one action",
-  "`/qms status` — open complaints, overdue items, ideas and actions at a glance",
-  "`/qms guests include|exclude` — whether guest accounts are members asked to acknowledge the policy (QM)",
-  "`/qms hours 09:00-17:00 mon-fri` — when reminders may reach people, in their own time zones (QM)",
-  "`/qms help` — this list",
-];
+export const HELP_LINES = HELP.flatMap((section) => [
+  `*${section.title}*`,
+  ...section.lines.map((l) => (l.slackOnly ? `${l.usage.replace("→ ", "→ *")}* — ${l.text}` : `\`${l.usage}\` — ${l.text}`)),
+]);
 
 export function helpBlocks(intro?: string): KnownBlock[] {
   return [...(intro ? [mrkdwnSection(intro)] : []), ...linesToSections(HELP_LINES)];

@@ -5,6 +5,7 @@ import type { Complaint } from "../../../models/complaint.js";
 import type { CorrectiveAction } from "../../../models/correctiveAction.js";
 import type { HistoryEvent } from "../../../models/historyEvent.js";
 import type { ImprovementIdea } from "../../../models/improvementIdea.js";
+import { actionButtons, complaintButtons, ideaButtons, type Viewer } from "../../../commands/buttons.js";
 import { ACTIONS } from "../surface.js";
 import {
   actionsBlock,
@@ -22,14 +23,7 @@ import {
 
 type KnownBlock = types.KnownBlock;
 
-/** Who sees the buttons: a channel (everyone, checks on the server) or one person's App Home. */
-export type Viewer = { userId: string; isQm: boolean } | "channel";
-
-const canAct = (viewer: Viewer, ownerId: string | undefined, who: "qm" | "owner_or_qm" | "anyone") =>
-  viewer === "channel" ||
-  who === "anyone" ||
-  viewer.isQm ||
-  (who === "owner_or_qm" && ownerId === viewer.userId);
+export type { Viewer };
 
 const SEVERITY_MARK: Record<string, string> = { critical: "🔴", high: "🟠", medium: "🟡", low: "⚪" };
 
@@ -41,44 +35,6 @@ function stateLine(record: {
   return `*${words(record.state)}* — by ${escapeMrkdwn(record.stateChangedBy.name)}, ${slackDate(record.stateChangedAt)}`;
 }
 
-export function complaintButtons(c: Complaint, viewer: Viewer): ButtonSpec[] {
-  const v = c.ref ?? "";
-  const owner = c.owner?.id;
-  const buttons: (ButtonSpec & { who: "qm" | "owner_or_qm" })[] = [];
-  if (c.state === "new") {
-    buttons.push({
-      actionId: ACTIONS.complaintAccept,
-      text: "Accept",
-      value: v,
-      style: "primary",
-      who: "qm",
-    });
-    buttons.push({ actionId: ACTIONS.complaintReject, text: "Reject", value: v, style: "danger", who: "qm" });
-  }
-  if (c.state === "accepted") {
-    buttons.push({
-      actionId: ACTIONS.complaintInvestigate,
-      text: "Start investigation",
-      value: v,
-      who: "owner_or_qm",
-    });
-  }
-  if (c.state === "investigating") {
-    buttons.push({ actionId: ACTIONS.complaintResolve, text: "Mark resolved", value: v, who: "owner_or_qm" });
-  }
-  if (c.state === "resolved") {
-    buttons.push({ actionId: ACTIONS.complaintClose, text: "Close", value: v, style: "primary", who: "qm" });
-  }
-  if (["accepted", "investigating", "resolved"].includes(c.state)) {
-    buttons.push({
-      actionId: ACTIONS.complaintRaiseAction,
-      text: "Raise corrective action",
-      value: v,
-      who: "owner_or_qm",
-    });
-  }
-  return buttons.filter((b) => canAct(viewer, owner, b.who)).map(({ who: _who, ...b }) => b);
-}
 
 function ownerPicker(actionId: string, current: string | null, blockId: string): KnownBlock {
   return {
@@ -135,32 +91,6 @@ export function complaintText(c: Complaint): string {
   return `${c.ref} (${c.severity}) ${words(c.state)}: ${c.title}`;
 }
 
-export function ideaButtons(i: ImprovementIdea, viewer: Viewer): ButtonSpec[] {
-  const v = i.ref ?? "";
-  const buttons: (ButtonSpec & { who: "qm" | "owner_or_qm" | "anyone" })[] = [];
-  if (["submitted", "approved", "in_progress"].includes(i.state)) {
-    const voted = viewer !== "channel" && i.votes.includes(viewer.userId);
-    buttons.push({
-      actionId: ACTIONS.ideaVote,
-      text: `${voted ? "Unvote" : "Vote"} 👍 ${i.votes.length}`,
-      value: v,
-      who: "anyone",
-    });
-  }
-  if (i.state === "submitted") {
-    buttons.push({ actionId: ACTIONS.ideaApprove, text: "Approve", value: v, style: "primary", who: "qm" });
-    buttons.push({ actionId: ACTIONS.ideaReject, text: "Reject", value: v, style: "danger", who: "qm" });
-  }
-  if (i.state === "approved")
-    buttons.push({ actionId: ACTIONS.ideaStart, text: "Start", value: v, who: "owner_or_qm" });
-  if (i.state === "in_progress") {
-    buttons.push({ actionId: ACTIONS.ideaImplement, text: "Mark implemented", value: v, who: "owner_or_qm" });
-  }
-  if (["approved", "in_progress"].includes(i.state)) {
-    buttons.push({ actionId: ACTIONS.ideaRaiseAction, text: "Create action", value: v, who: "owner_or_qm" });
-  }
-  return buttons.filter((b) => canAct(viewer, i.owner?.id, b.who)).map(({ who: _who, ...b }) => b);
-}
 
 export function ideaMessage(i: ImprovementIdea, viewer: Viewer = "channel"): KnownBlock[] {
   const ref = i.ref ?? "";
@@ -191,38 +121,6 @@ export function ideaMessage(i: ImprovementIdea, viewer: Viewer = "channel"): Kno
   return blocks;
 }
 
-export function actionButtons(a: CorrectiveAction, viewer: Viewer): ButtonSpec[] {
-  const v = a.ref ?? "";
-  const buttons: (ButtonSpec & { who: "qm" | "owner_or_qm" })[] = [];
-  if (["open", "reopened"].includes(a.state))
-    buttons.push({ actionId: ACTIONS.actionStart, text: "Start", value: v, who: "owner_or_qm" });
-  if (a.state === "in_progress") {
-    buttons.push({
-      actionId: ACTIONS.actionComplete,
-      text: "Mark done",
-      value: v,
-      style: "primary",
-      who: "owner_or_qm",
-    });
-  }
-  if (a.state === "done") {
-    buttons.push({
-      actionId: ACTIONS.actionEffective,
-      text: "Effective",
-      value: v,
-      style: "primary",
-      who: "qm",
-    });
-    buttons.push({
-      actionId: ACTIONS.actionNotEffective,
-      text: "Not effective",
-      value: v,
-      style: "danger",
-      who: "qm",
-    });
-  }
-  return buttons.filter((b) => canAct(viewer, a.owner.id, b.who)).map(({ who: _who, ...b }) => b);
-}
 
 export function actionMessage(a: CorrectiveAction, viewer: Viewer = "channel"): KnownBlock[] {
   const ref = a.ref ?? "";

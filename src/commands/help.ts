@@ -1,0 +1,70 @@
+/**
+ * Every command with one line each, the same on both platforms. Slack shows the slash; Teams,
+ * where people type to the bot, shows the words without it. Lines marked `slackOnly` name
+ * a Slack surface Teams does not have.
+ */
+export interface HelpSection {
+  title: string;
+  lines: { usage: string; text: string; slackOnly?: boolean }[];
+}
+
+export const HELP: HelpSection[] = [
+  {
+    title: "Complaints",
+    lines: [
+      { usage: "/complaint", text: "log a customer complaint (`/complaint some text` prefills it)" },
+      { usage: "/complaint list [open|mine|overdue|all]", text: "the complaints register" },
+      { usage: "/complaint CMP-2026-0007", text: "one complaint with its history" },
+      { usage: "Message menu → Log as complaint", text: "log a complaint from any message", slackOnly: true },
+    ],
+  },
+  {
+    title: "Improvement ideas",
+    lines: [
+      { usage: "/idea", text: "suggest an improvement (`/idea some text` prefills it)" },
+      { usage: "/idea list [open|top|mine|all]", text: "ideas, or the most voted" },
+      { usage: "/idea IDEA-2026-0003", text: "one idea with its history" },
+    ],
+  },
+  {
+    title: "Quality policy",
+    lines: [
+      { usage: "/policy", text: "read the current quality policy and acknowledge it" },
+      {
+        usage: "/policy draft",
+        text: "(QM) · `/policy approve POL-v2` (top management) · `/policy publish POL-v2` (QM)",
+      },
+      { usage: "/policy status [export]", text: "who has acknowledged, per version; `export` gives CSV (QM)" },
+    ],
+  },
+  {
+    title: "Quality management",
+    lines: [
+      { usage: "/qms setup", text: "set QOps up here (the first person becomes quality manager)" },
+      { usage: "/qms channel #channel", text: "where triage messages and ideas are posted (QM)" },
+      {
+        usage: "/qms roles",
+        text: "who holds which role; `/qms roles grant|revoke @person qm|top_management|auditor` (QM)",
+      },
+      {
+        usage: "/qms sla low|medium|high|critical DAYS",
+        text: "days until a complaint of that severity is due (QM)",
+      },
+      { usage: "/qms action new", text: "open a corrective or preventive action (QM)" },
+      {
+        usage: "/qms actions [open|mine|overdue|all]",
+        text: "corrective actions; `/qms action CA-2026-0001` — one action",
+      },
+      { usage: "/qms status", text: "open complaints, overdue items, ideas and actions at a glance" },
+      {
+        usage: "/qms guests include|exclude",
+        text: "whether guest accounts are members asked to acknowledge the policy (QM)",
+      },
+      {
+        usage: "/qms hours 09:00-17:00 mon-fri",
+        text: "when reminders may reach people, in their own time zones (QM)",
+      },
+      { usage: "/qms help", text: "this list" },
+    ],
+  },
+];
