@@ -6,6 +6,7 @@ import { subHours } from "date-fns";
 import mongoose from "mongoose";
 import { createChatPlatforms } from "./bot/index.js";
 import { SlackMessagingPort } from "./bot/slack/messagingPort.js";
+import { createTeamsPort } from "./bot/teams/app.js";
 import type { Config } from "./config/index.js";
 import { connectDatabase, disconnectDatabase } from "./db/connection.js";
 import { type DatabaseEngine, startDatabaseEngine } from "./db/engine.js";
@@ -51,27 +52,42 @@ export async function startApp(options: StartOptions): Promise<RunningApp> {
   let server: Server | undefined;
   let port = 0;
   // One messaging port per platform, shared by the chat handlers and the jobs.
-  const ports = config.slack
-    ? {
-        slack: new SlackMessagingPort(
-          config.slack.botToken,
-          config.slack.apiUrl,
-          logger.child({ port: "slack" }),
-        ),
-      }
-    : {};
+  const teams = config.teams
+    ? createTeamsPort(config.teams, logger.child({ port: "teams" }), clock)
+    : undefined;
+  const ports = {
+    ...(config.slack
+      ? {
+          slack: new SlackMessagingPort(
+            config.slack.botToken,
+            config.slack.apiUrl,
+            logger.child({ port: "slack" }),
+          ),
+        }
+      : {}),
+    ...(teams ? { teams: teams.port } : {}),
+  };
   const platforms = createChatPlatforms({
     config,
     logger,
     clock,
     ports,
+    teams,
     slackRetryConfig: options.slackRetryConfig,
   });
   if (config.role !== "worker") {
     server = createHttpServer(logger, platforms.routes);
     port = await listen(server, config.port, config.host);
     await platforms.start();
-    logger.info({ port, host: config.host, slack: Boolean(config.slack) }, "listening");
+    logger.info(
+      {
+        port,
+        host: config.host,
+        slack: Boolean(config.slack),
+        teams: config.teams ? (config.localMode ? "local mode (no authentication)" : "authenticated") : false,
+      },
+      "listening",
+    );
   }
 
   const db = mongoose.connection.db;

@@ -5,6 +5,9 @@ import type { Logger } from "../logger.js";
 import type { RequestHandler } from "../server.js";
 import type { MessagingPort } from "./ports.js";
 import { createSlackApp } from "./slack/app.js";
+import { createTeamsApp } from "./teams/app.js";
+import type { BotConnector } from "./teams/connector.js";
+import type { TeamsMessagingPort } from "./teams/messagingPort.js";
 
 export interface PlatformDeps {
   config: Config;
@@ -12,6 +15,8 @@ export interface PlatformDeps {
   clock: Clock;
   slackRetryConfig?: webApi.RetryOptions;
   ports: Partial<Record<"slack" | "teams", MessagingPort>>;
+  /** The Teams connector and port, shared with the jobs; set when Teams is configured. */
+  teams?: { connector: BotConnector; port: TeamsMessagingPort };
 }
 
 export interface ChatPlatforms {
@@ -33,6 +38,16 @@ export function createChatPlatforms(deps: PlatformDeps): ChatPlatforms {
     });
     if (slack.requestListener) routes["POST /slack/events"] = slack.requestListener;
     started.push(slack);
+  }
+  if (deps.config.teams && deps.teams) {
+    const teams = createTeamsApp(deps.config.teams, {
+      logger: deps.logger.child({ platform: "teams" }),
+      clock: deps.clock,
+      connector: deps.teams.connector,
+      port: deps.teams.port,
+    });
+    routes["POST /api/messages"] = teams.requestListener;
+    started.push(teams);
   }
   return {
     routes,

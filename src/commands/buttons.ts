@@ -64,7 +64,12 @@ export function complaintButtons(c: Complaint, viewer: Viewer): MessageButton[] 
     buttons.push({ actionId: A.complaintReject, text: "Reject", value, style: "danger", who: "qm" });
   }
   if (c.state === "accepted")
-    buttons.push({ actionId: A.complaintInvestigate, text: "Start investigation", value, who: "owner_or_qm" });
+    buttons.push({
+      actionId: A.complaintInvestigate,
+      text: "Start investigation",
+      value,
+      who: "owner_or_qm",
+    });
   if (c.state === "investigating")
     buttons.push({ actionId: A.complaintResolve, text: "Mark resolved", value, who: "owner_or_qm" });
   if (c.state === "resolved")
@@ -96,7 +101,8 @@ export function ideaButtons(i: ImprovementIdea, viewer: Viewer): MessageButton[]
     buttons.push({ actionId: A.ideaApprove, text: "Approve", value, style: "primary", who: "qm" });
     buttons.push({ actionId: A.ideaReject, text: "Reject", value, style: "danger", who: "qm" });
   }
-  if (i.state === "approved") buttons.push({ actionId: A.ideaStart, text: "Start", value, who: "owner_or_qm" });
+  if (i.state === "approved")
+    buttons.push({ actionId: A.ideaStart, text: "Start", value, who: "owner_or_qm" });
   if (i.state === "in_progress")
     buttons.push({ actionId: A.ideaImplement, text: "Mark implemented", value, who: "owner_or_qm" });
   if (["approved", "in_progress"].includes(i.state))
@@ -110,10 +116,22 @@ export function actionButtons(a: CorrectiveAction, viewer: Viewer): MessageButto
   if (["open", "reopened"].includes(a.state))
     buttons.push({ actionId: A.actionStart, text: "Start", value, who: "owner_or_qm" });
   if (a.state === "in_progress")
-    buttons.push({ actionId: A.actionComplete, text: "Mark done", value, style: "primary", who: "owner_or_qm" });
+    buttons.push({
+      actionId: A.actionComplete,
+      text: "Mark done",
+      value,
+      style: "primary",
+      who: "owner_or_qm",
+    });
   if (a.state === "done") {
     buttons.push({ actionId: A.actionEffective, text: "Effective", value, style: "primary", who: "qm" });
-    buttons.push({ actionId: A.actionNotEffective, text: "Not effective", value, style: "danger", who: "qm" });
+    buttons.push({
+      actionId: A.actionNotEffective,
+      text: "Not effective",
+      value,
+      style: "danger",
+      who: "qm",
+    });
   }
   return visible(buttons, viewer, a.owner.id);
 }

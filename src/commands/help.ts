@@ -34,7 +34,10 @@ export const HELP: HelpSection[] = [
         usage: "/policy draft",
         text: "(QM) · `/policy approve POL-v2` (top management) · `/policy publish POL-v2` (QM)",
       },
-      { usage: "/policy status [export]", text: "who has acknowledged, per version; `export` gives CSV (QM)" },
+      {
+        usage: "/policy status [export]",
+        text: "who has acknowledged, per version; `export` gives CSV (QM)",
+      },
     ],
   },
   {

@@ -1,4 +1,10 @@
-import { actionButtons, complaintButtons, ideaButtons, RECORD_ACTIONS, type Viewer } from "../../commands/buttons.js";
+import {
+  actionButtons,
+  complaintButtons,
+  ideaButtons,
+  RECORD_ACTIONS,
+  type Viewer,
+} from "../../commands/buttons.js";
 import { formatDate, formatWhen, words } from "../../commands/context.js";
 import { HELP } from "../../commands/help.js";
 import type { RoleListing } from "../../commands/members.js";
@@ -76,6 +82,8 @@ export function execute(verb: string, title: string, data: Record<string, unknow
     verb,
     data,
     ...(style === "primary" ? { style: "positive" } : style === "danger" ? { style: "destructive" } : {}),
+    // Clients without Universal Actions (the Bot Framework Emulator) send a message instead.
+    fallback: { type: "Action.Submit", title, data: { ...data, verb } },
   };
 }
 
@@ -101,22 +109,28 @@ export interface Person {
 }
 
 /** The buttons of a record; those needing more input open a small inline form. */
-function recordActions(buttons: MessageButton[], people: Person[]): Element[] {
+function recordActions(buttons: MessageButton[]): Element[] {
   return buttons.map((b) => {
     const data = { ref: b.value };
     switch (b.actionId) {
       case RECORD_ACTIONS.complaintReject:
-        return showCard(b.text, [reasonInput("Why is it rejected? The reporter will see this.")], [
-          execute(b.actionId, `Reject ${b.value}`, data, "danger"),
-        ]);
+        return showCard(
+          b.text,
+          [reasonInput("Why is it rejected? The reporter will see this.")],
+          [execute(b.actionId, `Reject ${b.value}`, data, "danger")],
+        );
       case RECORD_ACTIONS.ideaReject:
-        return showCard(b.text, [reasonInput("Why is it not taken up? The submitter will see this.")], [
-          execute(b.actionId, `Reject ${b.value}`, data, "danger"),
-        ]);
+        return showCard(
+          b.text,
+          [reasonInput("Why is it not taken up? The submitter will see this.")],
+          [execute(b.actionId, `Reject ${b.value}`, data, "danger")],
+        );
       case RECORD_ACTIONS.actionNotEffective:
-        return showCard(b.text, [reasonInput(`Why was ${b.value} not effective? It will be reopened.`)], [
-          execute(b.actionId, "Reopen as not effective", data, "danger"),
-        ]);
+        return showCard(
+          b.text,
+          [reasonInput(`Why was ${b.value} not effective? It will be reopened.`)],
+          [execute(b.actionId, "Reopen as not effective", data, "danger")],
+        );
       case RECORD_ACTIONS.complaintClose:
         return showCard(
           b.text,
@@ -136,10 +150,20 @@ function recordActions(buttons: MessageButton[], people: Person[]): Element[] {
           [execute(b.actionId, `Close ${b.value}`, data, "primary")],
         );
       case RECORD_ACTIONS.actionSnooze:
-        return showCard(b.text, [
-          { type: "Input.Date", id: "until", label: "Remind me again on", isRequired: true, errorMessage: "Choose a date." },
-          reasonInput("Why wait?"),
-        ], [execute(b.actionId, "Snooze", data)]);
+        return showCard(
+          b.text,
+          [
+            {
+              type: "Input.Date",
+              id: "until",
+              label: "Remind me again on",
+              isRequired: true,
+              errorMessage: "Choose a date.",
+            },
+            reasonInput("Why wait?"),
+          ],
+          [execute(b.actionId, "Snooze", data)],
+        );
       default:
         return execute(b.actionId, b.text, data, b.style);
     }
@@ -147,20 +171,24 @@ function recordActions(buttons: MessageButton[], people: Person[]): Element[] {
 }
 
 function ownerChooser(verb: string, ref: string, people: Person[], current: string | null): Element {
-  return showCard(current ? "Change owner" : "Assign owner", [
-    {
-      type: "Input.ChoiceSet",
-      id: "ownerId",
-      label: "Owner",
-      isRequired: true,
-      errorMessage: "Choose a person to own it.",
-      style: "filtered",
-      ...(current ? { value: current } : {}),
-      choices: people.map((p) => ({ title: p.name, value: p.id })),
-      // In Teams the list also searches the organisation's directory.
-      "choices.data": { type: "Data.Query", dataset: "graph.microsoft.com/users" },
-    },
-  ], [execute(verb, "Assign", { ref })]);
+  return showCard(
+    current ? "Change owner" : "Assign owner",
+    [
+      {
+        type: "Input.ChoiceSet",
+        id: "ownerId",
+        label: "Owner",
+        isRequired: true,
+        errorMessage: "Choose a person to own it.",
+        style: "filtered",
+        ...(current ? { value: current } : {}),
+        choices: people.map((p) => ({ title: p.name, value: p.id })),
+        // In Teams the list also searches the organisation's directory.
+        "choices.data": { type: "Data.Query", dataset: "graph.microsoft.com/users" },
+      },
+    ],
+    [execute(verb, "Assign", { ref })],
+  );
 }
 
 const refresh = (ref: string): Element => ({
@@ -168,9 +196,12 @@ const refresh = (ref: string): Element => ({
 });
 
 function stateLine(r: { state: string; stateChangedBy: { name: string }; stateChangedAt: Date }): Element {
-  return md(`**${words(r.state)}** — by ${escapeMarkdown(r.stateChangedBy.name)}, ${formatWhen(r.stateChangedAt)}`, {
-    isSubtle: false,
-  });
+  return md(
+    `**${words(r.state)}** — by ${escapeMarkdown(r.stateChangedBy.name)}, ${formatWhen(r.stateChangedAt)}`,
+    {
+      isSubtle: false,
+    },
+  );
 }
 
 export interface CardOptions {
@@ -204,10 +235,12 @@ export function complaintCard(c: Complaint, options: CardOptions = {}): Adaptive
   body.push(stateLine(c));
   if (c.state === "rejected" && c.rejectionReason) body.push(literal(`Reason: ${c.rejectionReason}`));
   if (c.state === "closed") body.push(md(`Customer notified: ${c.customerNotified ? "yes" : "no"}`));
-  const actions = recordActions(complaintButtons(c, viewer), options.people ?? []);
+  const actions = recordActions(complaintButtons(c, viewer));
   const open = ["new", "accepted", "investigating", "resolved"].includes(c.state);
   if (open && (viewer === "channel" || viewer.isQm))
-    actions.push(ownerChooser(RECORD_ACTIONS.complaintAssign, ref, options.people ?? [], c.owner?.id ?? null));
+    actions.push(
+      ownerChooser(RECORD_ACTIONS.complaintAssign, ref, options.people ?? [], c.owner?.id ?? null),
+    );
   return card(body, actions, refresh(ref));
 }
 
@@ -228,7 +261,7 @@ export function ideaCard(i: ImprovementIdea, options: CardOptions = {}): Adaptiv
   if (i.expectedBenefit) body.push(literal(`Expected benefit: ${i.expectedBenefit}`));
   body.push(stateLine(i));
   if (i.state === "rejected" && i.rejectionReason) body.push(literal(`Reason: ${i.rejectionReason}`));
-  const actions = recordActions(ideaButtons(i, viewer), options.people ?? []);
+  const actions = recordActions(ideaButtons(i, viewer));
   if (["submitted", "approved", "in_progress"].includes(i.state) && (viewer === "channel" || viewer.isQm))
     actions.push(ownerChooser(RECORD_ACTIONS.ideaAssign, ref, options.people ?? [], i.owner?.id ?? null));
   return card(body, actions, refresh(ref));
@@ -244,7 +277,10 @@ export function actionCard(a: CorrectiveAction, options: CardOptions = {}): Adap
       ["Owner", a.owner.name],
       ["Due", formatDate(a.dueAt)],
       ["Source", a.sourceRef ?? words(a.source)],
-      ["Effectiveness check", a.effectivenessCheckAt ? formatDate(a.effectivenessCheckAt) : "after it is done"],
+      [
+        "Effectiveness check",
+        a.effectivenessCheckAt ? formatDate(a.effectivenessCheckAt) : "after it is done",
+      ],
     ]),
     literal(`Problem: ${a.problem}`),
   ];
@@ -252,11 +288,15 @@ export function actionCard(a: CorrectiveAction, options: CardOptions = {}): Adap
   if (a.rootCause) body.push(literal(`Root cause: ${a.rootCause}`));
   if (a.plan) body.push(literal(`Plan: ${a.plan}`));
   body.push(stateLine(a));
-  if (a.state === "reopened" && a.reopenReason) body.push(literal(`Not effective because: ${a.reopenReason}`));
-  return card(body, recordActions(actionButtons(a, viewer), options.people ?? []), refresh(ref));
+  if (a.state === "reopened" && a.reopenReason)
+    body.push(literal(`Not effective because: ${a.reopenReason}`));
+  return card(body, recordActions(actionButtons(a, viewer)), refresh(ref));
 }
 
-export function recordCard(view: Pick<RecordView, "kind" | "record">, options: CardOptions = {}): AdaptiveCard {
+export function recordCard(
+  view: Pick<RecordView, "kind" | "record">,
+  options: CardOptions = {},
+): AdaptiveCard {
   if (view.kind === "complaint") return complaintCard(view.record as Complaint, options);
   if (view.kind === "idea") return ideaCard(view.record as ImprovementIdea, options);
   return actionCard(view.record as CorrectiveAction, options);
@@ -274,12 +314,19 @@ function historyLine(e: HistoryEvent): string {
 export function recordDetailCard(view: RecordView, options: CardOptions = {}): AdaptiveCard {
   const base = recordCard(view, options);
   const lines = view.history.map(historyLine);
-  const shown = lines.length > 40 ? [`_${lines.length - 40} earlier events not shown_`, ...lines.slice(-40)] : lines;
+  const shown =
+    lines.length > 40 ? [`_${lines.length - 40} earlier events not shown_`, ...lines.slice(-40)] : lines;
   return { ...base, body: [...base.body, md("**History**", { separator: true }), md(shown.join("\n"))] };
 }
 
-export function registerCard<T>(title: string, register: Register<T>, line: (item: T) => string, empty: string) {
-  const more = register.total > register.items.length ? ` (showing ${register.items.length} of ${register.total})` : "";
+export function registerCard<T>(
+  title: string,
+  register: Register<T>,
+  line: (item: T) => string,
+  empty: string,
+) {
+  const more =
+    register.total > register.items.length ? ` (showing ${register.items.length} of ${register.total})` : "";
   return card([
     md(`**${title} — ${register.filter}** · ${register.total} item${register.total === 1 ? "" : "s"}${more}`),
     md(register.items.length ? register.items.map((item) => `- ${line(item)}`).join("\n") : empty),
@@ -295,7 +342,8 @@ export const ideaLine = (i: ImprovementIdea) =>
   `**${i.ref}** · ${words(i.state)} · 👍 ${i.votes.length} · ${escapeMarkdown(i.title)}`;
 
 export function actionLine(a: CorrectiveAction, now: Date): string {
-  const overdue = a.dueAt < now && ["open", "in_progress", "reopened"].includes(a.state) ? " ⚠️ **overdue**" : "";
+  const overdue =
+    a.dueAt < now && ["open", "in_progress", "reopened"].includes(a.state) ? " ⚠️ **overdue**" : "";
   return `**${a.ref}** · ${words(a.state)} · due ${formatDate(a.dueAt)}${overdue} · ${escapeMarkdown(a.owner.name)} · ${escapeMarkdown(a.problem.slice(0, 80))}`;
 }
 
@@ -309,8 +357,14 @@ export function statusCard(s: QmsStatus): AdaptiveCard {
   return card([
     heading("QMS status"),
     facts([
-      ["Open complaints", `${open} — critical ${sev.critical} · high ${sev.high} · medium ${sev.medium} · low ${sev.low}`],
-      ["Overdue", `${s.overdueComplaints} complaint${s.overdueComplaints === 1 ? "" : "s"}, ${s.overdueActions} action${s.overdueActions === 1 ? "" : "s"}`],
+      [
+        "Open complaints",
+        `${open} — critical ${sev.critical} · high ${sev.high} · medium ${sev.medium} · low ${sev.low}`,
+      ],
+      [
+        "Overdue",
+        `${s.overdueComplaints} complaint${s.overdueComplaints === 1 ? "" : "s"}, ${s.overdueActions} action${s.overdueActions === 1 ? "" : "s"}`,
+      ],
       ["Ideas", pairs(s.ideasByState)],
       ["Actions", pairs(s.actionsByState)],
       ["Waiting for an effectiveness check", String(s.awaitingEffectivenessCheck)],
@@ -320,10 +374,18 @@ export function statusCard(s: QmsStatus): AdaptiveCard {
 
 export function rolesCard(listing: RoleListing[]): AdaptiveCard {
   return card([
-    facts(listing.map((l) => [roleName(l.role), l.members.length ? l.members.map((m) => m.name || m.userId).join(", ") : "nobody yet"])),
-    md("Change with `qms roles grant @person qm|top_management|auditor` or `revoke` (quality managers only).", {
-      isSubtle: true,
-    }),
+    facts(
+      listing.map((l) => [
+        roleName(l.role),
+        l.members.length ? l.members.map((m) => m.name || m.userId).join(", ") : "nobody yet",
+      ]),
+    ),
+    md(
+      "Change with `qms roles grant @person qm|top_management|auditor` or `revoke` (quality managers only).",
+      {
+        isSubtle: true,
+      },
+    ),
   ]);
 }
 
@@ -349,7 +411,7 @@ export function outboundCard(message: OutboundMessage): AdaptiveCard {
   if (message.title) body.push(heading(message.title));
   body.push(md(escapeMarkdown(message.text)));
   for (const line of message.lines ?? []) body.push(literal(line));
-  return card(body, recordActions(message.buttons ?? [], []));
+  return card(body, recordActions(message.buttons ?? []));
 }
 
 // ---- Forms: the same fields and validation messages as the Slack modals ----
@@ -416,8 +478,22 @@ export function complaintForm(
   return form(
     "Log a complaint",
     [
-      ...textField({ id: "title", label: "Title", maxLength: 150, required: true, placeholder: "What went wrong, in a line" }, values, errors),
-      ...textField({ id: "description", label: "Description", multiline: true, maxLength: 3000 }, values, errors),
+      ...textField(
+        {
+          id: "title",
+          label: "Title",
+          maxLength: 150,
+          required: true,
+          placeholder: "What went wrong, in a line",
+        },
+        values,
+        errors,
+      ),
+      ...textField(
+        { id: "description", label: "Description", multiline: true, maxLength: 3000 },
+        values,
+        errors,
+      ),
       ...textField({ id: "customer", label: "Customer", maxLength: 200 }, values, errors),
       ...textField({ id: "productRef", label: "Product or order reference", maxLength: 100 }, values, errors),
       ...choiceField("severity", "Severity", severities, values, errors, "medium"),
@@ -433,8 +509,16 @@ export function ideaForm(formId: string, values: Record<string, unknown>, errors
     "Suggest an improvement",
     [
       ...textField({ id: "title", label: "Title", maxLength: 150, required: true }, values, errors),
-      ...textField({ id: "description", label: "Description", multiline: true, maxLength: 3000 }, values, errors),
-      ...textField({ id: "expectedBenefit", label: "Expected benefit", multiline: true, maxLength: 1000 }, values, errors),
+      ...textField(
+        { id: "description", label: "Description", multiline: true, maxLength: 3000 },
+        values,
+        errors,
+      ),
+      ...textField(
+        { id: "expectedBenefit", label: "Expected benefit", multiline: true, maxLength: 1000 },
+        values,
+        errors,
+      ),
     ],
     execute(VERBS.ideaSubmit, "Submit idea", { formId }, "primary"),
     errors,
@@ -470,9 +554,26 @@ export function actionForm(
   return form(
     sourceRef ? `Corrective action for ${sourceRef}` : "New corrective or preventive action",
     [
-      ...textField({ id: "problem", label: "Problem", multiline: true, maxLength: 3000, required: true }, values, errors),
-      ...textField({ id: "containment", label: "Containment (what was done right away)", multiline: true, maxLength: 3000 }, values, errors),
-      ...textField({ id: "rootCause", label: "Root cause (five whys)", multiline: true, maxLength: 3000 }, values, errors),
+      ...textField(
+        { id: "problem", label: "Problem", multiline: true, maxLength: 3000, required: true },
+        values,
+        errors,
+      ),
+      ...textField(
+        {
+          id: "containment",
+          label: "Containment (what was done right away)",
+          multiline: true,
+          maxLength: 3000,
+        },
+        values,
+        errors,
+      ),
+      ...textField(
+        { id: "rootCause", label: "Root cause (five whys)", multiline: true, maxLength: 3000 },
+        values,
+        errors,
+      ),
       ...textField({ id: "plan", label: "Plan", multiline: true, maxLength: 3000 }, values, errors),
       ...choiceField("actionType", "Type", ["corrective", "preventive"], values, errors, "corrective"),
       owner,
@@ -485,7 +586,11 @@ export function actionForm(
   );
 }
 
-export function policyDraftForm(formId: string, values: Record<string, unknown>, errors: FieldErrors): AdaptiveCard {
+export function policyDraftForm(
+  formId: string,
+  values: Record<string, unknown>,
+  errors: FieldErrors,
+): AdaptiveCard {
   return form(
     "Draft the quality policy",
     [

@@ -16,7 +16,8 @@ export class ConnectorError extends Error {
 
   /** As a delivery outcome: Teams' 429/412/502/503/504 are retried; 4xx otherwise is final. */
   toDeliveryFailure(): DeliveryFailure {
-    if (this.status === 429) return new DeliveryFailure("rate_limited", this.message, this.retryAfterMs || 1000);
+    if (this.status === 429)
+      return new DeliveryFailure("rate_limited", this.message, this.retryAfterMs || 1000);
     if (this.status === 0 || this.status === 412 || this.status >= 500)
       return new DeliveryFailure("transient", this.message, this.retryAfterMs || 2000);
     return new DeliveryFailure("permanent", this.message);
@@ -148,7 +149,13 @@ export class BotConnector {
     return this.call<{ id?: string }>("POST", serviceUrl, path, activity, { tenantId, conversationId });
   }
 
-  update(serviceUrl: string, tenantId: string, conversationId: string, activityId: string, activity: Activity) {
+  update(
+    serviceUrl: string,
+    tenantId: string,
+    conversationId: string,
+    activityId: string,
+    activity: Activity,
+  ) {
     return this.call<{ id?: string }>(
       "PUT",
       serviceUrl,

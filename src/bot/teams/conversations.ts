@@ -17,6 +17,8 @@ export interface TeamsAddress {
   /** Set for a team's channel: the team, whose roster lists the tenant's members. */
   teamId?: string;
   conversationType?: string;
+  /** The IANA time zone the member's Teams client reported. */
+  tz?: string;
 }
 
 const memberKey = (workspaceId: string, userId: string) => `${workspaceId}/member/${userId}`;
@@ -44,13 +46,15 @@ export async function rememberMember(
     ...address,
     conversationId: address.conversationId ?? known?.conversationId ?? null,
     teamsUserId: address.teamsUserId ?? known?.teamsUserId,
+    tz: address.tz ?? known?.tz,
   };
   if (
     known &&
     known.conversationId === merged.conversationId &&
     known.teamsUserId === merged.teamsUserId &&
     known.serviceUrl === merged.serviceUrl &&
-    known.name === merged.name
+    known.name === merged.name &&
+    known.tz === merged.tz
   )
     return;
   await save(memberKey(workspaceId, userId), workspaceId, userId, merged, now);
@@ -87,9 +91,7 @@ export async function conversationAddress(
 }
 
 /** Every address known in a workspace: members' and conversations'. */
-export async function addresses(
-  workspaceId: string,
-): Promise<{ userId: string; address: TeamsAddress }[]> {
+export async function addresses(workspaceId: string): Promise<{ userId: string; address: TeamsAddress }[]> {
   const docs = await ConversationReferenceModel.find({ workspaceId, platform: "teams" }).lean();
   return docs.map((d) => ({ userId: d.userId, address: d.reference as unknown as TeamsAddress }));
 }

@@ -21,7 +21,9 @@ type KnownBlock = types.KnownBlock;
 
 export const HELP_LINES = HELP.flatMap((section) => [
   `*${section.title}*`,
-  ...section.lines.map((l) => (l.slackOnly ? `${l.usage.replace("→ ", "→ *")}* — ${l.text}` : `\`${l.usage}\` — ${l.text}`)),
+  ...section.lines.map((l) =>
+    l.slackOnly ? `${l.usage.replace("→ ", "→ *")}* — ${l.text}` : `\`${l.usage}\` — ${l.text}`,
+  ),
 ]);
 
 export function helpBlocks(intro?: string): KnownBlock[] {

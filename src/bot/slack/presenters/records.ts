@@ -1,15 +1,14 @@
 import type { types } from "@slack/bolt";
+import { actionButtons, complaintButtons, ideaButtons, type Viewer } from "../../../commands/buttons.js";
 import { words } from "../../../commands/context.js";
 import type { RecordView } from "../../../commands/registers.js";
 import type { Complaint } from "../../../models/complaint.js";
 import type { CorrectiveAction } from "../../../models/correctiveAction.js";
 import type { HistoryEvent } from "../../../models/historyEvent.js";
 import type { ImprovementIdea } from "../../../models/improvementIdea.js";
-import { actionButtons, complaintButtons, ideaButtons, type Viewer } from "../../../commands/buttons.js";
 import { ACTIONS } from "../surface.js";
 import {
   actionsBlock,
-  type ButtonSpec,
   context,
   escapeMrkdwn,
   header,
@@ -34,7 +33,6 @@ function stateLine(record: {
 }): string {
   return `*${words(record.state)}* — by ${escapeMrkdwn(record.stateChangedBy.name)}, ${slackDate(record.stateChangedAt)}`;
 }
-
 
 function ownerPicker(actionId: string, current: string | null, blockId: string): KnownBlock {
   return {
@@ -91,7 +89,6 @@ export function complaintText(c: Complaint): string {
   return `${c.ref} (${c.severity}) ${words(c.state)}: ${c.title}`;
 }
 
-
 export function ideaMessage(i: ImprovementIdea, viewer: Viewer = "channel"): KnownBlock[] {
   const ref = i.ref ?? "";
   const blocks: KnownBlock[] = [
@@ -120,7 +117,6 @@ export function ideaMessage(i: ImprovementIdea, viewer: Viewer = "channel"): Kno
   }
   return blocks;
 }
-
 
 export function actionMessage(a: CorrectiveAction, viewer: Viewer = "channel"): KnownBlock[] {
   const ref = a.ref ?? "";

@@ -1,0 +1,191 @@
+import { randomBytes, randomUUID } from "node:crypto";
+import { Writable } from "node:stream";
+import mongoose from "mongoose";
+import { pino } from "pino";
+import { afterAll, beforeAll, inject } from "vitest";
+import { type RunningApp, startApp } from "../../src/app.js";
+import { loadConfig } from "../../src/config/index.js";
+import type { Clock } from "../../src/jobs/deps.js";
+import { FakeConnector } from "./fakeConnector.js";
+
+export interface TeamsUser {
+  /** Entra object id: the member's identity in QOps. */
+  aadObjectId: string;
+  /** Teams user id (`29:…`). */
+  id: string;
+  name: string;
+}
+
+export interface TeamsHarness {
+  connector: FakeConnector;
+  app: RunningApp;
+  tenantId: string;
+  url: string;
+  logs: Record<string, unknown>[];
+}
+
+export const QUALITY_CONVERSATION = "19:quality@thread.tacv2";
+export const TEAM_ID = "19:team@thread.tacv2";
+
+/**
+ * The real app on a free port in local mode (Teams without authentication), its activities
+ * carrying a serviceUrl that points at a local fake Bot Framework connector.
+ */
+export function useTeamsApp(options: { clock?: Clock; env?: Record<string, string> } = {}): TeamsHarness {
+  const harness = { logs: [] as Record<string, unknown>[] } as TeamsHarness;
+  beforeAll(async () => {
+    harness.connector = await new FakeConnector().start();
+    harness.tenantId = randomUUID();
+    const config = loadConfig({
+      PORT: "0",
+      MONGODB_URI: inject("mongoUri"),
+      QOPS_ROLE: "web",
+      NODE_ENV: "test",
+      ...options.env,
+    });
+    let partial = "";
+    const sink = new Writable({
+      write(chunk: Buffer, _enc, done) {
+        const lines = (partial + chunk.toString()).split("\n");
+        partial = lines.pop() ?? "";
+        for (const line of lines.filter(Boolean)) harness.logs.push(JSON.parse(line));
+        done();
+      },
+    });
+    harness.app = await startApp({
+      config,
+      logger: pino({ level: "debug" }, sink),
+      dbName: `qops_teams_${randomBytes(4).toString("hex")}`,
+      ...(options.clock ? { clock: options.clock } : {}),
+    });
+    harness.url = `http://127.0.0.1:${harness.app.port}/api/messages`;
+  });
+  afterAll(async () => {
+    await mongoose.connection.db?.dropDatabase();
+    await harness.app?.stop();
+    await harness.connector?.stop();
+  });
+  return harness;
+}
+
+export const teamsUser = (name: string): TeamsUser => {
+  const aadObjectId = randomUUID();
+  return { aadObjectId, id: `29:${aadObjectId.slice(0, 8)}`, name };
+};
+
+type Where = { conversationId?: string; personal?: boolean };
+
+function base(h: TeamsHarness, from: TeamsUser, where: Where) {
+  const personal = where.personal ?? !where.conversationId;
+  const conversationId = where.conversationId ?? `a:personal-${from.id}`;
+  return {
+    id: `act-${randomUUID()}`,
+    channelId: "msteams",
+    serviceUrl: h.connector.url,
+    timestamp: new Date().toISOString(),
+    from: { id: from.id, name: from.name, aadObjectId: from.aadObjectId },
+    recipient: { id: "28:qops-bot", name: "QOps" },
+    conversation: {
+      id: conversationId,
+      tenantId: h.tenantId,
+      conversationType: personal ? "personal" : "channel",
+      ...(personal ? {} : { isGroup: true }),
+    },
+    channelData: {
+      tenant: { id: h.tenantId },
+      ...(personal ? {} : { team: { id: TEAM_ID }, channel: { id: conversationId } }),
+    },
+  };
+}
+
+export async function post(
+  h: TeamsHarness,
+  activity: unknown,
+  headers: Record<string, string> = {},
+): Promise<Response> {
+  return fetch(h.url, {
+    method: "POST",
+    headers: { "content-type": "application/json", ...headers },
+    body: JSON.stringify(activity),
+  });
+}
+
+/** Types a command to the bot and waits for its reply in the same conversation. */
+export async function say(h: TeamsHarness, from: TeamsUser, text: string, where: Where = {}) {
+  const activity = {
+    ...base(h, from, where),
+    type: "message",
+    text: where.conversationId ? `<at>QOps</at> ${text}` : text,
+    localTimezone: "Europe/Berlin",
+    entities: where.conversationId
+      ? [{ type: "mention", text: "<at>QOps</at>", mentioned: { id: "28:qops-bot", name: "QOps" } }]
+      : [],
+  };
+  const response = await post(h, activity);
+  if (response.status !== 200) throw new Error(`message answered ${response.status}`);
+  const replyCall = await h.connector.waitFor(() =>
+    h.connector.calls.find((c) => c.activityId === activity.id),
+  );
+  return replyCall.body as { text: string; attachments?: { content: Card }[] };
+}
+
+export interface Card {
+  body: Record<string, unknown>[];
+  actions?: Record<string, unknown>[];
+}
+
+/** Presses an Action.Execute button (or submits a card form) and returns the refreshed card. */
+export async function press(
+  h: TeamsHarness,
+  from: TeamsUser,
+  verb: string,
+  data: Record<string, unknown>,
+  where: Where = {},
+): Promise<{ status: number; card: Card; raw: Record<string, unknown> }> {
+  const activity = {
+    ...base(h, from, where),
+    type: "invoke",
+    name: "adaptiveCard/action",
+    value: { action: { type: "Action.Execute", verb, data }, trigger: "manual" },
+  };
+  const response = await post(h, activity);
+  const raw = (await response.json()) as Record<string, unknown>;
+  return { status: response.status, card: raw.value as Card, raw };
+}
+
+/** Every text in a card (or any JSON), for assertions on what a person reads. */
+export function textOf(value: unknown): string {
+  if (typeof value === "string") return value;
+  if (Array.isArray(value)) return value.map(textOf).join("\n");
+  if (value && typeof value === "object") {
+    return Object.entries(value)
+      .filter(([k]) => k !== "data" && k !== "verb" && k !== "fallback")
+      .map(([, v]) => textOf(v))
+      .join("\n");
+  }
+  return "";
+}
+
+/** The Action.Execute verbs on a card, including those inside ShowCard forms. */
+export function verbsOf(card: Card | undefined): string[] {
+  const verbs: string[] = [];
+  const walk = (actions: Record<string, unknown>[] | undefined) => {
+    for (const a of actions ?? []) {
+      if (a.type === "Action.Execute") verbs.push(String(a.verb));
+      if (a.type === "Action.ShowCard") walk((a.card as Card).actions);
+    }
+  };
+  walk(card?.actions);
+  return verbs;
+}
+
+/** Installs QOps in the quality channel's team (conversationUpdate with the bot added). */
+export async function installInTeam(h: TeamsHarness, by: TeamsUser): Promise<void> {
+  const activity = {
+    ...base(h, by, { conversationId: QUALITY_CONVERSATION }),
+    type: "conversationUpdate",
+    membersAdded: [{ id: "28:qops-bot" }],
+  };
+  const response = await post(h, activity);
+  if (response.status !== 200) throw new Error(`conversationUpdate answered ${response.status}`);
+}

@@ -1,0 +1,125 @@
+import { describe, expect, it } from "vitest";
+import { ComplaintModel } from "../../src/models/complaint.js";
+import { HistoryEventModel } from "../../src/models/historyEvent.js";
+import {
+  installInTeam,
+  press,
+  QUALITY_CONVERSATION,
+  say,
+  teamsUser,
+  textOf,
+  useTeamsApp,
+  verbsOf,
+} from "../helpers/teamsHarness.js";
+
+const h = useTeamsApp();
+const quinn = teamsUser("Quinn Manager");
+const robin = teamsUser("Robin Manager");
+const erin = teamsUser("Erin Employee");
+
+describe("Teams: complaints end to end over HTTP", () => {
+  it("sets up in a channel, which becomes the quality channel", async () => {
+    await installInTeam(h, quinn);
+    const reply = await say(h, quinn, "qms setup", { conversationId: QUALITY_CONVERSATION });
+    expect(reply.text).toContain("you (Quinn Manager) are its first quality manager");
+    expect(reply.text).toContain("Triage messages and ideas go to this channel");
+    const grant = await say(h, quinn, `qms roles grant ${robin.aadObjectId} qm`);
+    expect(grant.text).toContain("Granted quality manager");
+  });
+
+  it("a typed command opens the complaint form; bad input comes back with inline errors and saves nothing", async () => {
+    const reply = await say(h, erin, "complaint Scratched housing");
+    const form = reply.attachments?.[0]?.content;
+    expect(textOf(form)).toContain("Log a complaint");
+    expect(JSON.stringify(form)).toContain('"value":"Scratched housing"');
+    const formId = (form?.actions?.[0]?.data as { formId: string }).formId;
+
+    const bad = await press(h, erin, "complaint.submit", { formId, title: "x", severity: "urgent" });
+    expect(bad.status).toBe(200);
+    expect(textOf(bad.card)).toContain("Give the complaint a short title (3 to 150 characters).");
+    expect(textOf(bad.card)).toContain("Choose a severity: low, medium, high or critical.");
+    expect(await ComplaintModel.countDocuments({ workspaceId: `teams:${h.tenantId}` })).toBe(0);
+  });
+
+  it("a submitted form logs one complaint (a second submit of the same card adds none) and posts it for triage", async () => {
+    const reply = await say(h, erin, "complaint");
+    const formId = (reply.attachments?.[0]?.content.actions?.[0]?.data as { formId: string }).formId;
+    const values = {
+      formId,
+      title: 'Wrong labels {"$gt": ""}',
+      description: "עברית and 🎉 **not bold**",
+      customer: "ACME",
+      productRef: "PO-77",
+      severity: "high",
+      category: "product",
+    };
+    const first = await press(h, erin, "complaint.submit", values);
+    expect(textOf(first.card)).toMatch(/Logged CMP-\d{4}-0001 — high, due/);
+    const again = await press(h, erin, "complaint.submit", values);
+    expect(textOf(again.card)).toContain("This form was already sent: it is CMP-");
+    const stored = await ComplaintModel.find({ workspaceId: `teams:${h.tenantId}` }).lean();
+    expect(stored).toHaveLength(1);
+    expect(stored[0]?.title).toBe('Wrong labels {"$gt": ""}');
+    expect(stored[0]?.reporter).toMatchObject({ id: erin.aadObjectId, name: "Erin Employee" });
+
+    const triage = await h.connector.waitFor(() =>
+      h.connector.sent(QUALITY_CONVERSATION).find((c) => String(c.body.text).startsWith("New complaint")),
+    );
+    const card = (triage.body.attachments as { content: unknown }[])[0]?.content;
+    expect(verbsOf(card as never)).toEqual(
+      expect.arrayContaining(["complaint.accept", "complaint.reject", "complaint.assign"]),
+    );
+    // User text is literal: a TextRun, never markdown.
+    expect(JSON.stringify(card)).toContain('"type":"TextRun","text":"עברית and 🎉 **not bold**"');
+  });
+
+  it("the reporter cannot accept; a QM accepts from the card, the card updates for everyone, a stale click names who acted", async () => {
+    const complaint = await ComplaintModel.findOne({ workspaceId: `teams:${h.tenantId}` }).lean();
+    const ref = complaint?.ref ?? "";
+    const refused = await press(
+      h,
+      erin,
+      "complaint.accept",
+      { ref },
+      { conversationId: QUALITY_CONVERSATION },
+    );
+    expect(textOf(refused.card)).toContain("Only a quality manager can");
+    expect((await ComplaintModel.findById(complaint?._id).lean())?.state).toBe("new");
+
+    const updatesBefore = h.connector.updates(QUALITY_CONVERSATION).length;
+    const [a, b] = await Promise.all([
+      press(h, quinn, "complaint.accept", { ref }, { conversationId: QUALITY_CONVERSATION }),
+      press(h, robin, "complaint.accept", { ref }, { conversationId: QUALITY_CONVERSATION }),
+    ]);
+    const texts = [textOf(a.card), textOf(b.card)];
+    const won = texts.filter((t) => t.includes(`✅ ${ref} accepted by`));
+    const lost = texts.filter((t) => t.includes("already accepted by"));
+    expect(won).toHaveLength(1);
+    expect(lost).toHaveLength(1);
+    const events = await HistoryEventModel.find({ recordKey: complaint?._id, type: "accepted" }).lean();
+    expect(events).toHaveLength(1);
+    expect(lost[0]).toContain(events[0]?.actor.name);
+
+    const update = await h.connector.waitFor(() => h.connector.updates(QUALITY_CONVERSATION)[updatesBefore]);
+    expect(textOf(update.body)).toContain("accepted");
+    expect(update.activityId).toBe((await ComplaintModel.findById(complaint?._id).lean())?.triageMessage?.ts);
+    // The reporter is told, in their personal chat.
+    await h.connector.waitFor(() =>
+      h.connector.sent().find((c) => String(c.body.text).includes(`Your complaint ${ref} was accepted by`)),
+    );
+  });
+
+  it("reject needs a reason; list and show work as typed commands; unknown references and commands are explained", async () => {
+    const list = await say(h, quinn, "complaint list open");
+    expect(list.text).toBe("1 complaints (open)");
+    const complaint = await ComplaintModel.findOne({ workspaceId: `teams:${h.tenantId}` }).lean();
+    const shown = await say(h, erin, `complaint ${complaint?.ref}`);
+    expect(textOf(shown.attachments?.[0]?.content)).toContain("History");
+    const missing = await say(h, erin, "complaint CMP-2026-9999");
+    expect(missing.text).toContain('There is no complaint "CMP-2026-9999"');
+    const unknown = await say(h, erin, "frobnicate");
+    expect(textOf(unknown.attachments?.[0]?.content)).toContain('Unknown command "frobnicate"');
+    const help = await say(h, erin, "qms help");
+    expect(textOf(help.attachments?.[0]?.content)).toContain("complaint list [open|mine|overdue|all]");
+  });
+});
