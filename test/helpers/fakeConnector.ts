@@ -57,6 +57,11 @@ export class FakeConnector {
     this.faults.push({ fault, where });
   }
 
+  /** Injected faults not yet answered. */
+  get pendingFaults(): number {
+    return this.faults.length;
+  }
+
   /** Messages the bot posted (not updates), optionally in one conversation. */
   sent(conversationId?: string): ConnectorCall[] {
     return this.calls.filter(

@@ -73,7 +73,7 @@ export const teamsUser = (name: string): TeamsUser => {
   return { aadObjectId, id: `29:${aadObjectId.slice(0, 8)}`, name };
 };
 
-type Where = { conversationId?: string; personal?: boolean };
+type Where = { conversationId?: string; personal?: boolean; mentions?: TeamsUser[] };
 
 function base(h: TeamsHarness, from: TeamsUser, where: Where) {
   const personal = where.personal ?? !where.conversationId;
@@ -117,9 +117,17 @@ export async function say(h: TeamsHarness, from: TeamsUser, text: string, where:
     type: "message",
     text: where.conversationId ? `<at>QOps</at> ${text}` : text,
     localTimezone: "Europe/Berlin",
-    entities: where.conversationId
-      ? [{ type: "mention", text: "<at>QOps</at>", mentioned: { id: "28:qops-bot", name: "QOps" } }]
-      : [],
+    entities: [
+      ...(where.conversationId
+        ? [{ type: "mention", text: "<at>QOps</at>", mentioned: { id: "28:qops-bot", name: "QOps" } }]
+        : []),
+      // Teams mentions carry the Teams id only, never the Entra object id.
+      ...(where.mentions ?? []).map((u) => ({
+        type: "mention",
+        text: `<at>${u.name}</at>`,
+        mentioned: { id: u.id, name: u.name },
+      })),
+    ],
   };
   const response = await post(h, activity);
   if (response.status !== 200) throw new Error(`message answered ${response.status}`);
@@ -159,7 +167,7 @@ export function textOf(value: unknown): string {
   if (Array.isArray(value)) return value.map(textOf).join("\n");
   if (value && typeof value === "object") {
     return Object.entries(value)
-      .filter(([k]) => k !== "data" && k !== "verb" && k !== "fallback")
+      .filter(([k]) => !["data", "verb", "fallback", "type", "$schema", "version", "id", "style"].includes(k))
       .map(([, v]) => textOf(v))
       .join("\n");
   }
@@ -188,4 +196,11 @@ export async function installInTeam(h: TeamsHarness, by: TeamsUser): Promise<voi
   };
   const response = await post(h, activity);
   if (response.status !== 200) throw new Error(`conversationUpdate answered ${response.status}`);
+}
+
+/** The id a form card carries (its submit button's data). */
+export function formIdOf(card: Card | undefined): string {
+  const data = card?.actions?.[0]?.data as { formId?: string } | undefined;
+  if (!data?.formId) throw new Error(`not a form card: ${JSON.stringify(card).slice(0, 200)}`);
+  return data.formId;
 }

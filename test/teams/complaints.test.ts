@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import { ComplaintModel } from "../../src/models/complaint.js";
 import { HistoryEventModel } from "../../src/models/historyEvent.js";
 import {
+  formIdOf,
   installInTeam,
   press,
   QUALITY_CONVERSATION,
@@ -32,7 +33,7 @@ describe("Teams: complaints end to end over HTTP", () => {
     const form = reply.attachments?.[0]?.content;
     expect(textOf(form)).toContain("Log a complaint");
     expect(JSON.stringify(form)).toContain('"value":"Scratched housing"');
-    const formId = (form?.actions?.[0]?.data as { formId: string }).formId;
+    const formId = formIdOf(form);
 
     const bad = await press(h, erin, "complaint.submit", { formId, title: "x", severity: "urgent" });
     expect(bad.status).toBe(200);
@@ -43,7 +44,7 @@ describe("Teams: complaints end to end over HTTP", () => {
 
   it("a submitted form logs one complaint (a second submit of the same card adds none) and posts it for triage", async () => {
     const reply = await say(h, erin, "complaint");
-    const formId = (reply.attachments?.[0]?.content.actions?.[0]?.data as { formId: string }).formId;
+    const formId = formIdOf(reply.attachments?.[0]?.content);
     const values = {
       formId,
       title: 'Wrong labels {"$gt": ""}',

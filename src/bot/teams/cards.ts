@@ -72,7 +72,10 @@ export const facts = (pairs: [string, string][]): Element => ({
 
 /** Teams reads a small markdown subset; a backslash keeps user text literal. */
 export function escapeMarkdown(text: string): string {
-  return text.replace(/([\\*_[\]()~`#>|-])/g, "\\$1");
+  return text
+    .replace(/([\\*_[\]`])/g, "\\$1")
+    .replace(/^(\s*)([-+>#])/gm, "$1\\$2")
+    .replace(/^(\s*\d+)\./gm, "$1\\.");
 }
 
 export function execute(verb: string, title: string, data: Record<string, unknown>, style?: string): Element {

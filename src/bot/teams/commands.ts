@@ -48,7 +48,7 @@ import {
   rolesCard,
   statusCard,
 } from "./cards.js";
-import { rememberConversation, userIdForTeamsId } from "./conversations.js";
+import { memberAddress, rememberConversation, userIdForTeamsId } from "./conversations.js";
 import { policyCard } from "./policyCards.js";
 import { TEAMS_COMMANDS } from "./surface.js";
 import { type InboundActivity, isPersonal, type TeamsDeps, tenantOf } from "./turn.js";
@@ -163,7 +163,13 @@ async function mentioned(
 ): Promise<{ id: string; name: string } | null> {
   if (!word) return null;
   const match = /^@mention(\d+)$/.exec(word);
-  if (!match) return /^[\w:.-]{3,}$/.test(word) && !word.startsWith("@") ? { id: word, name: word } : null;
+  if (!match) {
+    // A typed id: an Entra object id, or a Teams id (`29:…`) QOps has seen.
+    if (!/^[\w:.-]{3,}$/.test(word)) return null;
+    const id = (await userIdForTeamsId(typed.ctx.workspaceId, word)) ?? word;
+    const address = await memberAddress(typed.ctx.workspaceId, id);
+    return { id, name: address?.name ?? id };
+  }
   const mention = typed.mentions[Number(match[1])];
   if (!mention?.id) return null;
   const known = await userIdForTeamsId(typed.ctx.workspaceId, mention.id);
