@@ -123,4 +123,34 @@ describe("Teams: complaints end to end over HTTP", () => {
     const help = await say(h, erin, "qms help");
     expect(textOf(help.attachments?.[0]?.content)).toContain("complaint list [open|mine|overdue|all]");
   });
+
+  it("the connector answering 429 (Retry-After) or 502 delays a reply or a channel post; nothing is lost or doubled", async () => {
+    h.connector.failNextWhere((c) => c.method === "POST" && c.activityId !== null, {
+      status: 429,
+      retryAfter: 1,
+    });
+    const started = Date.now();
+    const reply = await say(h, erin, "complaint list mine");
+    expect(Date.now() - started).toBeGreaterThanOrEqual(1000);
+    expect(reply.text).toContain("complaints (mine)");
+    expect(h.connector.calls.filter((c) => c.activityId !== null && c.body.text === reply.text)).toHaveLength(
+      1,
+    );
+
+    h.connector.failNextWhere((c) => c.method === "POST" && c.conversationId === QUALITY_CONVERSATION, {
+      status: 502,
+    });
+    const form = (await say(h, erin, "complaint")).attachments?.[0]?.content;
+    const logged = await press(h, erin, "complaint.submit", {
+      formId: formIdOf(form),
+      title: "Late delivery",
+      severity: "low",
+      category: "delivery",
+    });
+    const ref = /CMP-\d{4}-\d{4}/.exec(textOf(logged.card))?.[0] ?? "";
+    expect(h.connector.pendingFaults).toBe(0);
+    const posts = h.connector.sent(QUALITY_CONVERSATION).filter((c) => String(c.body.text).includes(ref));
+    expect(posts).toHaveLength(1);
+    expect((await ComplaintModel.findOne({ ref }).lean())?.triageMessage?.ts).toBeTruthy();
+  });
 });
