@@ -3,15 +3,18 @@
  * npm run bench -- history    transitions and reference allocations per second
  * npm run bench -- slack      slash-command ack latency and throughput vs a bare Bolt app
  * npm run bench -- reminders  policy fan-out under Slack's rate limit; reminder pickup delay
+ * npm run bench -- teams      Teams message and card-action ack latency vs a bare CloudAdapter
  */
 import { runHistoryBench } from "./history.js";
 import { runRemindersBench } from "./reminders.js";
 import { runSlackBench } from "./slack.js";
+import { runTeamsBench } from "./teams.js";
 
 const benches: Record<string, () => Promise<string>> = {
   history: runHistoryBench,
   slack: runSlackBench,
   reminders: runRemindersBench,
+  teams: runTeamsBench,
 };
 const chosen = process.argv.slice(2).filter((a) => a in benches);
 for (const name of chosen.length ? chosen : Object.keys(benches)) {

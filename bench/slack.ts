@@ -21,8 +21,8 @@ const SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
 const qm = { id: "UQM", name: "Quinn" };
 
 /** Starts `bench/serve.ts MODE` in its own process and returns its port. */
-async function serve(
-  mode: "qops" | "bare",
+export async function serve(
+  mode: "qops" | "bare" | "bare-teams",
   env: Record<string, string>,
 ): Promise<{ port: number; child: ChildProcess }> {
   // BENCH_PROFILE=dir writes a CPU profile of each server process there.
@@ -44,7 +44,7 @@ async function serve(
   return { port, child };
 }
 
-async function stopChild(child: ChildProcess): Promise<void> {
+export async function stopChild(child: ChildProcess): Promise<void> {
   const exited = new Promise((r) => child.once("exit", r));
   child.kill("SIGTERM");
   await exited;

@@ -63,6 +63,7 @@ import {
   policyDraftForm,
   recordCard,
 } from "./cards.js";
+import { memberAddress } from "./conversations.js";
 import type { TeamsNotifier } from "./notify.js";
 import { policyCard } from "./policyCards.js";
 import { VERBS } from "./surface.js";
@@ -129,11 +130,9 @@ export class TeamsActions {
   private async ownerFrom(press: Press): Promise<{ id: string; name: string }> {
     const id = str(press.data.ownerId)?.trim();
     if (!id) throw new QopsError("invalid_input", "Choose a person to own it.");
-    const member = await MemberModel.findOne(
-      { workspaceId: press.ctx.workspaceId, userId: id },
-      { name: 1 },
-    ).lean();
-    return { id, name: member?.name || id };
+    const member = await MemberModel.findById(`${press.ctx.workspaceId}/member/${id}`, { name: 1 }).lean();
+    const address = member?.name ? null : await memberAddress(press.ctx.workspaceId, id);
+    return { id, name: member?.name || address?.name || id };
   }
 
   /** Sends a form to the presser's personal chat (or here), for buttons that need more input. */
@@ -447,7 +446,7 @@ export class TeamsActions {
       let errors = fieldErrors(actionInput, values);
       if (errors) return actionForm(formId, sourceRef, values, errors, people);
       const ctx = { ...press.ctx, requestId: `form:${formId}` };
-      const owner = people.find((p) => p.id === values.ownerId);
+      const owner = await this.ownerFrom(press);
       try {
         const { action, created, source } = await createAction(
           ctx,

@@ -112,10 +112,16 @@ export function createTeamsApp(
   }
 
   /** Remembers how to reach the sender (and the conversation), and their time zone. */
+  /** What was last remembered per sender and conversation, so a repeat costs no database read. */
+  const seen = new Map<string, string>();
+
   async function remember(activity: InboundActivity): Promise<void> {
     if (!activity.serviceUrl || !activity.from?.id) return;
     const workspaceId = teamsWorkspaceId(tenantOf(activity));
     const user = userOf(activity);
+    const key = `${workspaceId}|${user.id}|${activity.conversation?.id ?? ""}`;
+    const fingerprint = `${activity.serviceUrl}|${user.name}|${activity.localTimezone ?? ""}|${activity.channelData?.team?.id ?? ""}`;
+    if (seen.get(key) === fingerprint) return;
     const now = clock.now();
     const tz = activity.localTimezone;
     await rememberMember(
@@ -151,6 +157,8 @@ export function createTeamsApp(
         { $set: { tz } },
       ).catch((error: unknown) => logger.warn({ err: error }, "could not store the member's time zone"));
     }
+    seen.set(key, fingerprint);
+    if (seen.size > 10_000) seen.delete(seen.keys().next().value ?? "");
   }
 
   async function onMessage(activity: InboundActivity): Promise<void> {

@@ -162,6 +162,7 @@ async function mentioned(
   deps: TeamsDeps,
 ): Promise<{ id: string; name: string } | null> {
   if (!word) return null;
+  if (["me", "myself"].includes(word.toLowerCase())) return { ...typed.ctx.actor };
   const match = /^@mention(\d+)$/.exec(word);
   if (!match) {
     // A typed id: an Entra object id, or a Teams id (`29:…`) QOps has seen.

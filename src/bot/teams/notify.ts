@@ -7,6 +7,8 @@ import { type AdaptiveCard, attachment, complaintCard, ideaCard, type Person } f
 import { conversationAddress } from "./conversations.js";
 import type { TeamsDeps } from "./turn.js";
 
+const PEOPLE_TTL_MS = 10_000;
+
 /**
  * Messages that follow a change in Teams. The record is saved before any of these run; a
  * send is retried (429 after Retry-After, 412/5xx with backoff), and a final failure is
@@ -24,12 +26,23 @@ export class TeamsNotifier {
     }
   }
 
-  /** The people a QM may choose from (owners): the workspace's known members. */
-  async people(workspaceId: string): Promise<Person[]> {
-    const members = await MemberModel.find({ workspaceId, active: true }, { userId: 1, name: 1 })
+  private readonly peopleCache = new Map<string, { at: number; people: Promise<Person[]> }>();
+
+  /**
+   * The people a QM may choose from (owners): the workspace's known members. Every card with
+   * an owner chooser needs them, so they are kept for a few seconds rather than read per card.
+   */
+  people(workspaceId: string): Promise<Person[]> {
+    const cached = this.peopleCache.get(workspaceId);
+    if (cached && Date.now() - cached.at < PEOPLE_TTL_MS) return cached.people;
+    const people = MemberModel.find({ workspaceId, active: true }, { userId: 1, name: 1 })
       .limit(200)
-      .lean();
-    return members.map((m) => ({ id: m.userId, name: m.name || m.userId }));
+      .lean()
+      .then((members) => members.map((m) => ({ id: m.userId, name: m.name || m.userId })));
+    people.catch(() => this.peopleCache.delete(workspaceId));
+    this.peopleCache.set(workspaceId, { at: Date.now(), people });
+    if (this.peopleCache.size > 1000) this.peopleCache.delete(this.peopleCache.keys().next().value ?? "");
+    return people;
   }
 
   /** A direct message in the member's personal chat with QOps. */
