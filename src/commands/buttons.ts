@@ -31,6 +31,12 @@ export const RECORD_ACTIONS = {
   policyApprove: "policy.approve",
   policyPublish: "policy.publish",
   policyAcknowledge: "policy.acknowledge",
+  auditStart: "audit.start",
+  auditReport: "audit.report",
+  auditClose: "audit.close",
+  reviewApproveMinutes: "review.approve_minutes",
+  documentReviewed: "document.reviewed",
+  objectiveRecord: "objective.record",
 } as const;
 
 /**

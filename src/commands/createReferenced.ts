@@ -9,7 +9,7 @@ import type { CommandContext } from "./context.js";
  */
 export function createReferenced<T extends RecordBase>(
   ctx: CommandContext,
-  kind: "complaint" | "idea" | "action",
+  kind: keyof typeof REF_PREFIX,
   fields: Record<string, unknown>,
 ): Promise<CreateRecordResult<T>> {
   const { stream, keyFor } = referenceStream(ctx.workspaceId, REF_PREFIX[kind], ctx.now);

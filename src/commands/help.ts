@@ -41,6 +41,31 @@ export const HELP: HelpSection[] = [
     ],
   },
   {
+    title: "Internal audits and management reviews",
+    lines: [
+      {
+        usage: "/audit",
+        text: "schedule an internal audit (a form; QM); `/audit list [planned|due|mine|all]`",
+      },
+      {
+        usage: "/audit AUD-2026-0003 [start|report|close|finding TYPE CLAUSE evidence]",
+        text: "one audit; the lead auditor records findings (a nonconformity raises an action) and reports",
+      },
+      {
+        usage: "/audit programme [YEAR|set PROCESS N @owner|generate YEAR]",
+        text: "how often each process is audited; planned versus done, and what is late (QM)",
+      },
+      {
+        usage: "/review schedule [YYYY-MM-DD]",
+        text: "a management review with top management (QM); `/review list`; `/review MR-2026-0001 pack`",
+      },
+      {
+        usage: "/review MR-2026-0001 minutes|decide|approve …",
+        text: "minutes, decisions that become actions, top management's approval (`/review help`)",
+      },
+    ],
+  },
+  {
     title: "Quality management",
     lines: [
       { usage: "/qms setup", text: "set QOps up here (the first person becomes quality manager)" },
@@ -59,6 +84,15 @@ export const HELP: HelpSection[] = [
         text: "corrective actions; `/qms action CA-2026-0001` — one action",
       },
       { usage: "/qms status", text: "open complaints, overdue items, ideas and actions at a glance" },
+      {
+        usage: "/qms docs [help]",
+        text: "the register of the quality manual and procedures, with their reviews",
+      },
+      {
+        usage: "/qms objectives [help]",
+        text: "quality objectives: latest value against target, and the trend",
+      },
+      { usage: "/qms timezone Europe/Berlin", text: "the workspace's time zone, for the Monday digest (QM)" },
       {
         usage: "/qms guests include|exclude",
         text: "whether guest accounts are members asked to acknowledge the policy (QM)",

@@ -33,7 +33,10 @@ export const KIND_NAMES: Record<string, string> = {
   complaint: "complaint",
   idea: "improvement idea",
   action: "corrective action",
-  document: "policy version",
+  document: "controlled document",
+  audit: "internal audit",
+  review: "management review",
+  objective: "quality objective",
 };
 
 export async function loadByRef<T extends StatefulRecord>(
@@ -46,7 +49,7 @@ export async function loadByRef<T extends StatefulRecord>(
   if (!record || record.kind !== kind) {
     throw new QopsError(
       "not_found",
-      `There is no ${KIND_NAMES[kind] ?? kind} "${ref.slice(0, 40)}" in this workspace. Check the reference (e.g. CMP-2026-0007) or list them.`,
+      `There is no ${kind === "document" && /^POL/i.test(ref) ? "policy version" : (KIND_NAMES[kind] ?? kind)} "${ref.slice(0, 40)}" in this workspace. Check the reference (e.g. CMP-2026-0007) or list them.`,
     );
   }
   return record;

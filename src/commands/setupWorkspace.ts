@@ -178,3 +178,32 @@ export async function setWorkingHours(
   });
   return record;
 }
+
+/** The workspace's time zone (IANA), for the Monday digest. */
+export async function setWorkspaceTimezone(ctx: CommandContext, timezone: string): Promise<Workspace> {
+  await requireWorkspace(ctx);
+  await requireRole(ctx, "qm", "set the workspace's time zone");
+  const zone = timezone.trim();
+  let valid = false;
+  try {
+    valid =
+      zone !== "" && Boolean(new Intl.DateTimeFormat("en", { timeZone: zone }).resolvedOptions().timeZone);
+  } catch {
+    valid = false;
+  }
+  if (!valid)
+    throw new QopsError(
+      "invalid_input",
+      `"${zone.slice(0, 40)}" is not a time zone; use a name like Europe/Berlin or America/Chicago.`,
+    );
+  const { record } = await transition<Workspace>({
+    kind: "workspace",
+    recordKey: workspaceKey(ctx.workspaceId),
+    type: "timezone_changed",
+    actor: ctx.actor,
+    at: ctx.now,
+    idempotencyKey: ctx.requestId,
+    decide: () => ({ timezone: zone }),
+  });
+  return record;
+}

@@ -14,7 +14,8 @@ export function referenceStream(workspaceId: string, prefix: string, at: Date) {
 /** The record key of a reference typed by a user, or null if it is not one. */
 export function recordKeyOf(workspaceId: string, ref: string): string | null {
   const normalized = ref.trim().toUpperCase();
-  if (!/^(CMP|IDEA|CA|AUD|MR)-\d{4}-\d{4,}$/.test(normalized) && !/^POL-V\d+$/.test(normalized)) return null;
+  if (!/^(CMP|IDEA|CA|AUD|MR|DOC|OBJ)-\d{4}-\d{4,}$/.test(normalized) && !/^POL-V\d+$/.test(normalized))
+    return null;
   if (normalized.startsWith("POL-V")) return `${workspaceId}/POL-v${normalized.slice(5)}`;
   return `${workspaceId}/${normalized}`;
 }
@@ -25,6 +26,8 @@ export const REF_PREFIX = {
   action: "CA",
   audit: "AUD",
   review: "MR",
+  document: "DOC",
+  objective: "OBJ",
 } as const;
 
 export function kindOfRef(ref: string): keyof typeof REF_PREFIX | null {

@@ -7,10 +7,11 @@ import * as deliverDue from "./deliverDue.js";
 import type { JobDeps } from "./deps.js";
 import * as dueReminders from "./dueReminders.js";
 import * as policyEscalation from "./policyEscalation.js";
+import * as qmsCalendar from "./qmsCalendar.js";
 import * as repairHistory from "./repairHistory.js";
 import * as syncMembers from "./syncMembers.js";
 
-const jobs = [repairHistory, deliverDue, syncMembers, policyEscalation, dueReminders];
+const jobs = [repairHistory, deliverDue, syncMembers, policyEscalation, dueReminders, qmsCalendar];
 
 /** Agenda on QOps's own connection, with every job defined. */
 export function createScheduler(db: Db, deps: JobDeps): Agenda {

@@ -79,6 +79,8 @@ export const AcknowledgementModel = mongoose.model<Acknowledgement>("Acknowledge
 
 export interface QualityObjective extends RecordBase {
   state: "active" | "retired";
+  stateChangedBy: PersonRef;
+  stateChangedAt: Date;
   name: string;
   target: number;
   unit: string;
@@ -92,6 +94,8 @@ const objectiveSchema = new Schema<QualityObjective>(
   {
     ...recordBaseFields,
     state: { type: String, enum: ["active", "retired"], required: true },
+    stateChangedBy: { type: { id: String, name: String }, _id: false, required: true },
+    stateChangedAt: { type: Date, required: true },
     name: { type: String, required: true },
     target: { type: Number, required: true },
     unit: { type: String, default: "" },

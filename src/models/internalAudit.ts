@@ -17,6 +17,12 @@ export interface AuditFinding {
 
 export interface InternalAudit extends RecordBase {
   state: AuditState;
+  /** The lead auditor, who moves the audit along (null while only planned). */
+  owner: PersonRef | null;
+  stateChangedBy: PersonRef;
+  stateChangedAt: Date;
+  /** The programme slot it was generated for (`2027:Purchasing:1`), if any. */
+  programmeSlot: string | null;
   process: string;
   clauses: string[];
   leadAuditor: PersonRef | null;
@@ -42,6 +48,10 @@ const auditSchema = new Schema<InternalAudit>(
   {
     ...recordBaseFields,
     state: { type: String, enum: AUDIT_STATES, required: true },
+    owner: { type: { id: String, name: String }, _id: false, default: null },
+    stateChangedBy: { type: { id: String, name: String }, _id: false, required: true },
+    stateChangedAt: { type: Date, required: true },
+    programmeSlot: { type: String, default: null },
     process: { type: String, required: true },
     clauses: { type: [String], default: [] },
     leadAuditor: { type: { id: String, name: String }, _id: false, default: null },
@@ -62,6 +72,11 @@ export type ReviewState = (typeof REVIEW_STATES)[number];
 
 export interface ManagementReview extends RecordBase {
   state: ReviewState;
+  /** The QM who scheduled it and prepares the pack. */
+  owner: PersonRef | null;
+  stateChangedBy: PersonRef;
+  stateChangedAt: Date;
+  heldAt: Date | null;
   scheduledFor: Date;
   attendees: PersonRef[];
   periodStart: Date | null;
@@ -75,6 +90,10 @@ const reviewSchema = new Schema<ManagementReview>(
   {
     ...recordBaseFields,
     state: { type: String, enum: REVIEW_STATES, required: true },
+    owner: { type: { id: String, name: String }, _id: false, default: null },
+    stateChangedBy: { type: { id: String, name: String }, _id: false, required: true },
+    stateChangedAt: { type: Date, required: true },
+    heldAt: { type: Date, default: null },
     scheduledFor: { type: Date, required: true },
     attendees: { type: [{ id: String, name: String, _id: false }], default: [] },
     periodStart: { type: Date, default: null },

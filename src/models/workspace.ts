@@ -20,6 +20,17 @@ export interface Workspace extends RecordBase {
   workingHours: { start: string; end: string; days: number[] };
   /** Whether guest accounts count as members (asked to acknowledge the policy). */
   includeGuests: boolean;
+  /** IANA time zone of the workspace: the weekly digest goes out Monday 09:00 here. */
+  timezone: string;
+  /** The audit programme: how often each process is audited, and who owns it. */
+  auditProgramme: AuditProgrammeEntry[];
+}
+
+export interface AuditProgrammeEntry {
+  process: string;
+  /** Audits per year: 1 = yearly, 2 = twice a year (a high-risk process), … */
+  perYear: number;
+  owner: PersonRef | null;
 }
 
 const workspaceSchema = new Schema<Workspace>(
@@ -35,6 +46,18 @@ const workspaceSchema = new Schema<Workspace>(
       default: () => ({ ...DEFAULT_SLA_DAYS }),
     },
     includeGuests: { type: Boolean, default: false },
+    timezone: { type: String, default: "UTC" },
+    auditProgramme: {
+      type: [
+        {
+          process: String,
+          perYear: Number,
+          owner: { type: { id: String, name: String }, _id: false, default: null },
+          _id: false,
+        },
+      ],
+      default: [],
+    },
     workingHours: {
       type: { start: String, end: String, days: [Number] },
       _id: false,

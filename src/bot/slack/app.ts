@@ -6,6 +6,7 @@ import type { RequestHandler } from "../../server.js";
 import { InFlight } from "../../util/inFlight.js";
 import type { MessagingPort } from "../ports.js";
 import { register as registerButtons } from "./actions/buttons.js";
+import { register as registerCalendar } from "./commands/calendar.js";
 import { register as registerComplaint } from "./commands/complaint.js";
 import { register as registerIdea } from "./commands/idea.js";
 import { register as registerPolicy } from "./commands/policy.js";
@@ -131,6 +132,7 @@ export function createSlackApp(settings: SlackSettings, options: SlackAppOptions
   registerComplaint(listeners, deps);
   registerIdea(listeners, deps);
   registerQms(listeners, deps);
+  registerCalendar(listeners, deps);
   registerButtons(listeners, deps, notifier);
   registerViews(listeners, deps, notifier);
   registerShortcut(listeners, deps);

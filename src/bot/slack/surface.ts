@@ -9,6 +9,8 @@ export const SLASH_COMMANDS = {
   idea: "/idea",
   qms: "/qms",
   policy: "/policy",
+  audit: "/audit",
+  review: "/review",
 } as const;
 
 export const SHORTCUTS = {
@@ -25,6 +27,8 @@ export const VIEWS = {
   actionNotEffective: "action.not_effective_reason",
   draftPolicy: "policy.draft",
   snoozeAction: "action.snooze",
+  scheduleAudit: "audit.schedule",
+  objectiveValue: "objective.value",
 } as const;
 
 export const ACTIONS = {

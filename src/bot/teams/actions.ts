@@ -8,7 +8,16 @@ import {
   verifyActionEffective,
 } from "../../commands/actions/actionTransitions.js";
 import { actionInput, createAction } from "../../commands/actions/createAction.js";
+import { auditInput, scheduleAudit } from "../../commands/audits/auditCommands.js";
 import { RECORD_ACTIONS as A, type Viewer } from "../../commands/buttons.js";
+import {
+  announceAudit,
+  auditCommand,
+  auditReply,
+  docsCommand,
+  objectivesCommand,
+  reviewCommand,
+} from "../../commands/calendarCommands.js";
 import {
   acceptComplaint,
   assignComplaintOwner,
@@ -55,14 +64,17 @@ import {
   actionCard,
   actionForm,
   answerCard,
+  auditForm,
   complaintCard,
   complaintForm,
   type FieldErrors,
   ideaCard,
   ideaForm,
+  outboundCard,
   policyDraftForm,
   recordCard,
 } from "./cards.js";
+import { TEAMS_DIALECT } from "./commands.js";
 import { memberAddress } from "./conversations.js";
 import type { TeamsNotifier } from "./notify.js";
 import { policyCard } from "./policyCards.js";
@@ -374,6 +386,51 @@ export class TeamsActions {
       });
     },
 
+    // ---- The QMS calendar: the same commands as typed ----
+    [A.auditStart]: (press) => this.calendar(press, auditCommand, "start"),
+    [A.auditReport]: (press) => this.calendar(press, auditCommand, "report"),
+    [A.auditClose]: (press) => this.calendar(press, auditCommand, "close"),
+    [A.reviewApproveMinutes]: (press) => this.calendar(press, reviewCommand, "approve"),
+    [A.documentReviewed]: (press) => this.calendar(press, docsCommand, "reviewed"),
+    [A.objectiveRecord]: (press) =>
+      this.calendar(press, objectivesCommand, "record", [
+        str(press.data.value) ?? "",
+        ...(str(press.data.period) ? [str(press.data.period) ?? ""] : []),
+      ]),
+    [VERBS.auditSubmit]: async (press) => {
+      const values = pick(press.data, ["process", "clauses", "date", "checklist", "leadAuditor", "auditees"]);
+      const formId = str(press.data.formId) ?? randomUUID();
+      const people = await this.notifier.people(press.ctx.workspaceId);
+      const errors = fieldErrors(auditInput, values) ?? {};
+      if (!values.leadAuditor) errors.leadAuditor = "Choose the lead auditor.";
+      if (Object.keys(errors).length) return auditForm(formId, values, errors, people);
+      const person = async (id: string) => this.ownerFrom({ ...press, data: { ownerId: id } });
+      const leadAuditor = await person(values.leadAuditor ?? "");
+      const auditees = await Promise.all(
+        (values.auditees ?? "")
+          .split(",")
+          .map((s) => s.trim())
+          .filter(Boolean)
+          .map(person),
+      );
+      const ctx = { ...press.ctx, requestId: `form:${formId}` };
+      try {
+        const { audit, created } = await scheduleAudit(ctx, values, { leadAuditor, auditees });
+        if (created) await announceAudit(ctx, audit, "scheduled");
+        const reply = auditReply(
+          audit,
+          created
+            ? `✅ ${audit.ref} scheduled by ${ctx.actor.name}: ${audit.process} on ${formatDate(audit.scheduledFor as Date)}, lead auditor ${leadAuditor.name}.`
+            : `This form was already sent: it is ${audit.ref}.`,
+        );
+        return outboundCard({ ...reply, deliveryId: "" });
+      } catch (error) {
+        if (isQopsError(error) && error.fieldErrors)
+          return auditForm(formId, values, error.fieldErrors, people);
+        throw error;
+      }
+    },
+
     // ---- Forms ----
     [VERBS.complaintSubmit]: async (press) => {
       const values = pick(press.data, [
@@ -514,6 +571,16 @@ export class TeamsActions {
       });
     },
   };
+
+  private async calendar(
+    press: Press,
+    run: typeof auditCommand,
+    verb: string,
+    extra: string[] = [],
+  ): Promise<AdaptiveCard> {
+    const reply = await run(press.ctx, [press.ref, verb, ...extra], async () => null, TEAMS_DIALECT);
+    return outboundCard({ ...reply, deliveryId: "" });
+  }
 
   private async raiseAction(press: Press, kind: "complaint" | "idea"): Promise<AdaptiveCard> {
     const source = await loadByRef<Complaint | ImprovementIdea>(press.ctx, kind, press.ref);

@@ -152,6 +152,25 @@ function recordActions(buttons: MessageButton[]): Element[] {
           ],
           [execute(b.actionId, `Close ${b.value}`, data, "primary")],
         );
+      case RECORD_ACTIONS.objectiveRecord:
+        return showCard(
+          b.text,
+          [
+            {
+              type: "Input.Text",
+              id: "value",
+              label: "Value",
+              isRequired: true,
+              errorMessage: "Give a number, e.g. 97.5.",
+            },
+            {
+              type: "Input.Text",
+              id: "period",
+              label: "Period (default: the last one), e.g. 2026-11 or 2026-Q4",
+            },
+          ],
+          [execute(b.actionId, "Record", data, "primary")],
+        );
       case RECORD_ACTIONS.actionSnooze:
         return showCard(
           b.text,
@@ -610,3 +629,64 @@ export function policyDraftForm(
 /** A plain answer as a card: what happened, in a line or two. */
 export const answerCard = (text: string, color?: "Attention" | "Good" | "Warning"): AdaptiveCard =>
   card([color ? notice(text, color) : md(escapeMarkdown(text))]);
+
+export function auditForm(
+  formId: string,
+  values: Record<string, unknown>,
+  errors: FieldErrors,
+  people: Person[],
+): AdaptiveCard {
+  const chooser = (id: string, label: string, multi: boolean): Element[] => {
+    const input: Element = {
+      type: "Input.ChoiceSet",
+      id,
+      label,
+      style: "filtered",
+      ...(multi ? { isMultiSelect: true } : { isRequired: true, errorMessage: "Choose the lead auditor." }),
+      ...(typeof values[id] === "string" && values[id] ? { value: values[id] } : {}),
+      choices: people.map((p) => ({ title: p.name, value: p.id })),
+      "choices.data": { type: "Data.Query", dataset: "graph.microsoft.com/users" },
+    };
+    return errors[id] ? [input, notice(errors[id] ?? "")] : [input];
+  };
+  const date: Element = {
+    type: "Input.Date",
+    id: "date",
+    label: "Date",
+    isRequired: true,
+    errorMessage: "Choose the audit date.",
+    ...(typeof values.date === "string" && values.date ? { value: values.date } : {}),
+  };
+  return form(
+    "Schedule an internal audit",
+    [
+      ...textField(
+        {
+          id: "process",
+          label: "Process or area",
+          maxLength: 150,
+          required: true,
+          placeholder: "e.g. Purchasing",
+        },
+        values,
+        errors,
+      ),
+      ...textField(
+        { id: "clauses", label: "ISO 9001 clauses", maxLength: 300, placeholder: "e.g. 8.4, 8.5.1" },
+        values,
+        errors,
+      ),
+      ...chooser("leadAuditor", "Lead auditor", false),
+      ...chooser("auditees", "Auditees", true),
+      date,
+      ...(errors.date ? [notice(errors.date)] : []),
+      ...textField(
+        { id: "checklist", label: "Checklist questions (one per line)", multiline: true, maxLength: 3000 },
+        values,
+        errors,
+      ),
+    ],
+    execute(VERBS.auditSubmit, "Schedule", { formId }, "primary"),
+    errors,
+  );
+}

@@ -1,4 +1,12 @@
 import { randomUUID } from "node:crypto";
+import {
+  auditCommand,
+  type CalendarReply,
+  type Dialect,
+  docsCommand,
+  objectivesCommand,
+  reviewCommand,
+} from "../../commands/calendarCommands.js";
 import { COMPLAINT_CATEGORIES } from "../../commands/complaints/createComplaint.js";
 import type { CommandContext } from "../../commands/context.js";
 import { changeRole, hasRole, listRoles, requireRole, roleName } from "../../commands/members.js";
@@ -28,6 +36,7 @@ import {
   setSeveritySla,
   setupWorkspace,
   setWorkingHours,
+  setWorkspaceTimezone,
 } from "../../commands/setupWorkspace.js";
 import { QopsError } from "../../errors.js";
 import { SEVERITIES, type Severity } from "../../models/complaint.js";
@@ -37,11 +46,13 @@ import {
   type AdaptiveCard,
   actionForm,
   actionLine,
+  auditForm,
   complaintForm,
   complaintLine,
   helpCard,
   ideaForm,
   ideaLine,
+  outboundCard,
   policyDraftForm,
   recordDetailCard,
   registerCard,
@@ -288,6 +299,16 @@ async function qms(typed: Typed, deps: TeamsDeps): Promise<Reply> {
     }
     case "status":
       return { text: "QMS status", card: statusCard(await qmsStatus(ctx)) };
+    case "docs":
+      return calendar({ ...typed, args }, deps, docsCommand);
+    case "objectives":
+      return calendar({ ...typed, args }, deps, objectivesCommand);
+    case "timezone": {
+      const workspace = await setWorkspaceTimezone(ctx, args[0] ?? "");
+      return {
+        text: `✅ The workspace's time zone is now ${workspace.timezone} (changed by ${ctx.actor.name}); the weekly digest goes out Mondays at 09:00 there.`,
+      };
+    }
     case "guests": {
       const choice = (args[0] ?? "").toLowerCase();
       if (choice !== "include" && choice !== "exclude")
@@ -400,6 +421,25 @@ async function policy(typed: Typed, deps: TeamsDeps): Promise<Reply> {
   }
 }
 
+export const TEAMS_DIALECT: Dialect = { audit: "audit", review: "review", qms: "qms" };
+
+/** A calendar reply (audits, reviews, documents, objectives) as a card. */
+export function calendarReply(reply: CalendarReply): Reply {
+  return { text: reply.text, card: outboundCard({ ...reply, deliveryId: "" }) };
+}
+
+async function calendar(typed: Typed, deps: TeamsDeps, run: typeof auditCommand): Promise<Reply> {
+  const reply = await run(typed.ctx, typed.args, (word) => mentioned(typed, word, deps), TEAMS_DIALECT);
+  if (reply.form === "audit") {
+    await requireRole(typed.ctx, "qm", "schedule internal audits");
+    return {
+      text: "Schedule an internal audit: fill in the form.",
+      card: auditForm(randomUUID(), {}, {}, await peopleOf(typed.ctx)),
+    };
+  }
+  return calendarReply(reply);
+}
+
 /** Runs a typed command; throws QopsError for refusals (the caller answers with its message). */
 export async function runTyped(
   ctx: CommandContext,
@@ -419,6 +459,10 @@ export async function runTyped(
       return qms(typed, deps);
     case TEAMS_COMMANDS.policy:
       return policy(typed, deps);
+    case TEAMS_COMMANDS.audit:
+      return calendar(typed, deps, auditCommand);
+    case TEAMS_COMMANDS.review:
+      return calendar(typed, deps, reviewCommand);
     case TEAMS_COMMANDS.help:
     case "":
       return { text: "QOps commands", card: helpCard() };

@@ -9,7 +9,13 @@ import {
 } from "../ports.js";
 import { attachment, outboundCard } from "./cards.js";
 import { type BotConnector, ConnectorError } from "./connector.js";
-import { addresses, memberAddress, rememberMember, type TeamsAddress } from "./conversations.js";
+import {
+  addresses,
+  conversationAddress,
+  memberAddress,
+  rememberMember,
+  type TeamsAddress,
+} from "./conversations.js";
 
 export const teamsTenant = (workspaceId: string) => workspaceId.replace(/^teams:/, "");
 
@@ -33,7 +39,9 @@ export class TeamsMessagingPort implements MessagingPort {
     workspaceId: string,
     userId: string,
   ): Promise<TeamsAddress & { conversationId: string }> {
-    const address = await memberAddress(workspaceId, userId);
+    // A channel (the weekly digest to the quality channel) is reached like a person.
+    const address =
+      (await memberAddress(workspaceId, userId)) ?? (await conversationAddress(workspaceId, userId));
     if (!address) {
       throw new DeliveryFailure(
         "permanent",

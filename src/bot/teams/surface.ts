@@ -9,6 +9,8 @@ export const TEAMS_COMMANDS = {
   idea: "idea",
   qms: "qms",
   policy: "policy",
+  audit: "audit",
+  review: "review",
   help: "help",
 } as const;
 
@@ -19,6 +21,7 @@ export const VERBS = {
   ideaSubmit: "idea.submit",
   actionSubmit: "action.submit",
   policyDraftSubmit: "policy.draft_submit",
+  auditSubmit: "audit.submit",
   /** A card asking for its current state (Universal Actions refresh). */
   refresh: "card.refresh",
 } as const;

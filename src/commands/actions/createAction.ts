@@ -47,6 +47,11 @@ export async function createAction(
   ctx: CommandContext,
   input: ActionInput | Record<string, unknown>,
   sourceRef: string | null = null,
+  /**
+   * Raised by an audit finding or a review decision: the caller has checked who may (the lead
+   * auditor, a QM) and names the source.
+   */
+  raisedBy: { source: "audit_finding" | "management_review"; sourceRef: string } | null = null,
 ): Promise<CreatedAction> {
   const fields = parseForm(actionInput, input, "corrective action");
   await requireWorkspace(ctx);
@@ -65,7 +70,7 @@ export async function createAction(
     );
   }
   const source = sourceKind ? await loadByRef<StatefulRecord>(ctx, sourceKind, sourceRef ?? "") : null;
-  const isQm = await hasRole(ctx, "qm");
+  const isQm = raisedBy !== null || (await hasRole(ctx, "qm"));
   if (!isQm && !(source && source.owner?.id === ctx.actor.id)) {
     throw new QopsError(
       "forbidden",
@@ -85,8 +90,8 @@ export async function createAction(
   const { record, created } = await createReferenced<CorrectiveAction>(ctx, "action", {
     state: "open",
     actionType: fields.actionType,
-    source: sourceKind ?? "manual",
-    sourceRef: source?.ref ?? null,
+    source: raisedBy?.source ?? sourceKind ?? "manual",
+    sourceRef: raisedBy?.sourceRef ?? source?.ref ?? null,
     problem: fields.problem,
     containment: fields.containment,
     rootCause: fields.rootCause,

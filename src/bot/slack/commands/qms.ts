@@ -14,6 +14,7 @@ import {
   setSeveritySla,
   setupWorkspace,
   setWorkingHours,
+  setWorkspaceTimezone,
 } from "../../../commands/setupWorkspace.js";
 import { QopsError } from "../../../errors.js";
 import { SEVERITIES, type Severity } from "../../../models/complaint.js";
@@ -32,6 +33,7 @@ import {
   type SlackDeps,
 } from "../requestContext.js";
 import { ACTIONS, SLASH_COMMANDS } from "../surface.js";
+import { qmsCalendarSubcommands } from "./calendar.js";
 import { viewerFor } from "./viewer.js";
 
 const ROLE_ALIASES: Record<string, Role> = {
@@ -199,6 +201,14 @@ async function hours({ ctx, args, respond }: Sub) {
   });
 }
 
+async function timezone({ ctx, args, respond }: Sub) {
+  const workspace = await setWorkspaceTimezone(ctx, args[0] ?? "");
+  await respond({
+    response_type: "ephemeral",
+    text: `✅ The workspace's time zone is now ${workspace.timezone} (changed by ${ctx.actor.name}); the weekly digest goes out Mondays at 09:00 there.`,
+  });
+}
+
 async function status({ ctx, respond }: Sub) {
   await respond({
     response_type: "ephemeral",
@@ -219,6 +229,8 @@ export function register(app: App, deps: SlackDeps): void {
     status,
     guests,
     hours,
+    timezone,
+    ...qmsCalendarSubcommands(deps),
   };
   app.command(SLASH_COMMANDS.qms, async ({ command, ack, respond }) => {
     await ack();
