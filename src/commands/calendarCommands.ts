@@ -44,6 +44,7 @@ import {
   listObjectives,
   objectiveStanding,
   recordReading,
+  withUnit,
 } from "./objectives/objectiveCommands.js";
 import {
   approveMinutes,
@@ -371,7 +372,7 @@ export async function packLines(
       `Period: ${formatDate(p.periodStart)} – ${formatDate(p.periodEnd)}`,
       `a) Actions from previous reviews: ${p.previousActions.length ? p.previousActions.map((a) => `${a.text} (${a.actionRef ?? "no action"}: ${words(a.state)})`).join("; ") : "none"}`,
       `c1) Complaints: ${c.total} (critical ${c.bySeverity.critical}, high ${c.bySeverity.high}, medium ${c.bySeverity.medium}, low ${c.bySeverity.low}); previous period ${c.previousTotal} (${trendWord(c.trend)}); overdue now ${c.overdueNow}`,
-      `c2) Quality objectives: ${p.objectives.length ? p.objectives.map((o) => `${o.name} ${o.latest ?? "no value"}${o.latest === null ? "" : o.unit} vs ${o.target}${o.unit} (${o.met === null ? "not measured" : o.met ? "met" : "not met"})`).join("; ") : "none set"}`,
+      `c2) Quality objectives: ${p.objectives.length ? p.objectives.map((o) => `${o.name} ${o.latest === null ? "no value" : withUnit(o.latest, o.unit)} vs ${withUnit(o.target, o.unit)} (${o.met === null ? "not measured" : o.met ? "met" : "not met"})`).join("; ") : "none set"}`,
       `c4) Nonconformities and corrective actions: ${p.actions.nonconformities} audit nonconformities; ${p.actions.raised} actions raised, ${p.actions.open} open, ${p.actions.overdue} overdue, ${p.actions.verifiedEffective} verified effective (${pct(p.actions.effectiveShare)})`,
       `c6) Audit results: ${p.audits.done} of ${p.audits.planned} planned audits done; findings: major ${p.audits.findings.major_nc}, minor ${p.audits.findings.minor_nc}, observations ${p.audits.findings.observation}, opportunities ${p.audits.findings.opportunity}`,
       `f) Improvement ideas: ${p.ideas.submitted} submitted, ${p.ideas.approved} approved, ${p.ideas.implemented} implemented`,
@@ -615,9 +616,9 @@ export async function docsCommand(
 
 export function objectiveLine(o: QualityObjective): string {
   const s = objectiveStanding(o);
-  const target = `${o.direction === "at_least" ? "≥" : "≤"} ${o.target}${o.unit}`;
+  const target = `${o.direction === "at_least" ? "≥" : "≤"} ${withUnit(o.target, o.unit)}`;
   const trend = s.trend === null ? "" : s.trend > 0 ? " ↑" : s.trend < 0 ? " ↓" : " →";
-  return `${o.ref} · ${o.name}: ${s.latest === null ? "no value yet" : `${s.latest}${o.unit} (${s.period})${trend}`} · target ${target} · ${s.met === null ? "not measured" : s.met ? "✅ on target" : "⚠️ off target"} · ${o.frequency} · owner ${o.owner.name}`;
+  return `${o.ref} · ${o.name}: ${s.latest === null ? "no value yet" : `${withUnit(s.latest, o.unit)} (${s.period})${trend}`} · target ${target} · ${s.met === null ? "not measured" : s.met ? "✅ on target" : "⚠️ off target"} · ${o.frequency} · owner ${o.owner.name}`;
 }
 
 export async function objectivesCommand(
@@ -668,7 +669,7 @@ export async function objectivesCommand(
     const { record } = await recordReading(ctx, ref, rest[0], rest[1]);
     const s = objectiveStanding(record);
     return {
-      text: `✅ ${record.name}: ${s.latest}${record.unit} recorded for ${s.period} by ${ctx.actor.name} — ${s.met ? "on target" : "off target"}.`,
+      text: `✅ ${record.name}: ${withUnit(s.latest ?? "", record.unit)} recorded for ${s.period} by ${ctx.actor.name} — ${s.met ? "on target" : "off target"}.`,
       title: ref,
       lines: [objectiveLine(record)],
     };
@@ -679,7 +680,7 @@ export async function objectivesCommand(
     text: objectiveLine(objective),
     title: `${ref} · ${objective.name}`,
     lines: [
-      ...objective.readings.map((r) => `${r.period}: ${r.value}${objective.unit}`),
+      ...objective.readings.map((r) => `${r.period}: ${withUnit(r.value, objective.unit)}`),
       "History:",
       ...historyLines(await recordHistory(objective._id)),
     ],

@@ -5,7 +5,7 @@ import { QualityObjectiveModel } from "../models/controlledDocument.js";
 import { CorrectiveActionModel } from "../models/correctiveAction.js";
 import { InternalAuditModel, ManagementReviewModel } from "../models/internalAudit.js";
 import { formatDate } from "./context.js";
-import { objectiveStanding } from "./objectives/objectiveCommands.js";
+import { objectiveStanding, withUnit } from "./objectives/objectiveCommands.js";
 import { currentPolicy, policyStatus } from "./policy/policyCommands.js";
 
 export type DigestContent = Omit<OutboundMessage, "deliveryId">;
@@ -60,7 +60,7 @@ export async function weeklyDigest(workspaceId: string, now: Date): Promise<Dige
       `Objectives off target: ${list(
         offTarget.map((o) => {
           const s = objectiveStanding(o);
-          return `${o.name} ${s.latest}${o.unit} (target ${o.direction === "at_least" ? "≥" : "≤"} ${o.target}${o.unit})`;
+          return `${o.name} ${withUnit(s.latest ?? "", o.unit)} (target ${o.direction === "at_least" ? "≥" : "≤"} ${withUnit(o.target, o.unit)})`;
         }),
       )}`,
     );

@@ -120,3 +120,8 @@ export async function listObjectives(
     .lean();
   return objectives.map((o) => ({ ...o, standing: objectiveStanding(o) }));
 }
+
+/** "96.5%", "620 ppm": a unit of letters gets a space. */
+export function withUnit(value: number | string, unit: string): string {
+  return /^[A-Za-z]/.test(unit) ? `${value} ${unit}` : `${value}${unit}`;
+}
