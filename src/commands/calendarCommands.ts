@@ -194,7 +194,7 @@ export async function auditCommand(
       );
     const audits = await listAudits(ctx, filter);
     return {
-      text: `${audits.length} audits (${filter})`,
+      text: `${audits.length} audit${audits.length === 1 ? "" : "s"} (${filter})`,
       title: `Internal audits — ${filter}`,
       lines: audits.length ? audits.map((a) => auditLine(a, ctx.now)) : ["No audits match."],
     };

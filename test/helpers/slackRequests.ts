@@ -123,7 +123,10 @@ export class SlackClientSim {
   /** A modal submitted with `values` (field → value), as Slack's view.state would carry them. */
   submitView(
     callbackId: string,
-    values: Record<string, { value?: string | null; option?: string; user?: string; date?: string }>,
+    values: Record<
+      string,
+      { value?: string | null; option?: string; user?: string; users?: string[]; date?: string }
+    >,
     user: SimUser,
     options: { viewId?: string; privateMetadata?: string } = {},
   ) {
@@ -134,6 +137,8 @@ export class SlackClientSim {
         Object.assign(entry, { type: "static_select", selected_option: { value: v.option } });
       if (v.user !== undefined) Object.assign(entry, { type: "users_select", selected_user: v.user });
       if (v.date !== undefined) Object.assign(entry, { type: "datepicker", selected_date: v.date });
+      if (v.users !== undefined)
+        Object.assign(entry, { type: "multi_users_select", selected_users: v.users });
       state[field] = { [field]: entry };
     }
     return this.interaction({

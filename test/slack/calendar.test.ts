@@ -1,0 +1,107 @@
+import { describe, expect, it } from "vitest";
+import { InternalAuditModel, ManagementReviewModel, QualityObjectiveModel } from "../../src/models/index.js";
+import { poll } from "../helpers/poll.js";
+import { allText, employee, owner, qm, setUpWorkspace, useSlackApp } from "../helpers/slackHarness.js";
+
+// Monday 2 Nov 2026.
+const clock = { t: new Date("2026-11-02T10:00:00Z"), now: () => clock.t };
+const h = useSlackApp({ clock });
+const auditor = { id: "UAUDIT", name: "Ada Auditor" };
+
+async function command(command: string, text: string, user = qm) {
+  const c = h.slack.command(command, text, user);
+  await c.send();
+  return allText(await h.fake.waitForResponse(c.responseId));
+}
+
+describe("Slack: audits, reviews, documents and objectives over HTTP", () => {
+  it("/audit opens the form; an impartiality conflict comes back on the form; a valid one schedules and tells the people", async () => {
+    await setUpWorkspace(h);
+    await command("/audit", "programme set Purchasing 2 <@UOWN1|Omar Owner>");
+    const open = h.slack.command("/audit", "", qm);
+    await open.send();
+    await h.fake.waitForCall("views.open", (c) => allText(c.args).includes("Schedule an audit"));
+
+    const form = (lead: string) => ({
+      process: { value: "Purchasing" },
+      clauses: { value: "8.4, 8.4.1" },
+      leadAuditor: { user: lead },
+      auditees: { users: ["UEMP1"] },
+      date: { date: "2026-11-20" },
+      checklist: { value: "Is the supplier list approved?\nAre deliveries checked?" },
+    });
+    const refused = await h.slack.submitView("audit.schedule", form(owner.id), qm);
+    const body = JSON.parse(refused.body);
+    expect(body.response_action).toBe("errors");
+    expect(body.errors.leadAuditor).toContain('owns the process "Purchasing" and cannot audit it');
+    expect(await InternalAuditModel.countDocuments({ workspaceId: `slack:${h.teamId}` })).toBe(0);
+
+    const ok = await h.slack.submitView("audit.schedule", form(auditor.id), qm);
+    expect(ok.status).toBe(200);
+    const audit = await poll(() => InternalAuditModel.findOne({ workspaceId: `slack:${h.teamId}` }).lean());
+    expect(audit).toMatchObject({
+      process: "Purchasing",
+      clauses: ["8.4", "8.4.1"],
+      state: "scheduled",
+      checklist: ["Is the supplier list approved?", "Are deliveries checked?"],
+    });
+    await h.fake.waitForCall(
+      "chat.postMessage",
+      (c) => c.args.channel === qm.id && allText(c.args).includes(`${audit.ref} scheduled by`),
+    );
+  });
+
+  it("the auditor starts, records a nonconformity (which raises an action) and reports with the button; the QM cannot close it while the action is open", async () => {
+    const audit = await InternalAuditModel.findOne({ workspaceId: `slack:${h.teamId}` }).lean();
+    const ref = audit?.ref ?? "";
+    expect(await command("/audit", `${ref} start`, employee)).toContain("Only the owner of");
+    expect(await command("/audit", `${ref} start`, auditor)).toContain(`${ref} started by Ada Auditor`);
+    const finding = await command(
+      "/audit",
+      `${ref} finding minor 8.4.1 The approved supplier list is from 2023`,
+      auditor,
+    );
+    expect(finding).toMatch(/Finding F1 \(minor nonconformity, clause 8.4.1\) recorded/);
+    expect(finding).toMatch(/Corrective action CA-\d{4}-\d{4} was raised for Omar Owner/);
+    const report = h.slack.button("audit.report", ref, auditor, { channel: "DAUDIT", ts: "1.1" });
+    await report.send();
+    expect(allText(await h.fake.waitForResponse(report.responseId))).toContain(
+      `${ref} reported by Ada Auditor with 1 finding`,
+    );
+    expect(await command("/audit", `${ref} close`)).toMatch(/cannot be closed yet: CA-\d{4}-\d{4} is open/);
+    expect(await command("/audit", "list mine", auditor)).toContain("1 audit (mine)");
+    expect(await command("/audit", "programme 2026")).toContain("Purchasing: 1 of 2 done");
+  });
+
+  it("/review schedules with top management, shows the pack, and /qms docs and /qms objectives keep their registers", async () => {
+    expect(await command("/review", "schedule 2026-12-10")).toContain("nobody holds that role yet");
+    await command("/qms", "roles grant <@UTOP|Tara Top> top_management");
+    const scheduled = await command("/review", "schedule 2026-12-10");
+    expect(scheduled).toMatch(/Management review MR-\d{4}-\d{4} scheduled by Quinn Manager for 10 Dec 2026/);
+    const review = await ManagementReviewModel.findOne({ workspaceId: `slack:${h.teamId}` }).lean();
+    const pack = await command("/review", `${review?.ref} pack`);
+    expect(pack).toContain("c6) Audit results: 1 of 1 planned audits done; findings: major 0, minor 1");
+    expect(pack).toContain("Performance of external providers (9.3.2 c7): to be filled in");
+
+    expect(
+      await command(
+        "/qms",
+        "docs add procedure 3 12 <@UOWN1|Omar Owner> https://docs.example.com/p7 Purchasing procedure",
+      ),
+    ).toMatch(/DOC-\d{4}-\d{4} "Purchasing procedure" v3 registered/);
+    expect(await command("/qms", "docs")).toContain("Purchasing procedure · v3");
+    expect(
+      await command("/qms", "objectives add at_least 95 % monthly <@UOWN1|Omar Owner> On-time delivery"),
+    ).toMatch(/Objective OBJ-\d{4}-\d{4} set by Quinn Manager/);
+    const objective = await QualityObjectiveModel.findOne({ workspaceId: `slack:${h.teamId}` }).lean();
+    expect(await command("/qms", `objectives ${objective?.ref} record 93 2026-10`, owner)).toContain(
+      "93% recorded for 2026-10 by Omar Owner — off target",
+    );
+    expect(await command("/qms", "objectives")).toContain(
+      "On-time delivery: 93% (2026-10) · target ≥ 95% · ⚠️ off target",
+    );
+    expect(await command("/qms", `objectives ${objective?.ref} record 97`, employee)).toContain(
+      "Only the owner of",
+    );
+  });
+});
