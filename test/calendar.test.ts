@@ -59,7 +59,7 @@ import { useTestDatabase } from "./helpers/db.js";
 import { FakeSlack } from "./helpers/fakeSlack.js";
 
 useTestDatabase();
-const logger = createLogger("silent", false);
+const logger = createLogger(process.env.TEST_LOG_LEVEL === "debug" ? "error" : "silent", false);
 let fake: FakeSlack;
 const clock = { t: new Date("2026-11-02T08:00:00Z"), now: () => clock.t };
 const qm = { id: "UQMCAL", name: "Quinn Quality" };
@@ -540,5 +540,79 @@ describe("controlled documents and objectives", () => {
     await recordCalendar(jobDeps());
     await deliverDue(jobDeps());
     expect(posted().slice(before)).toHaveLength(1);
+  });
+});
+
+describe("calendar reminders", () => {
+  it("a review: the QMs 14 days before, the attendees the day before with the pack, the QMs when the minutes are overdue", async () => {
+    clock.t = new Date("2026-11-02T08:00:00Z");
+    const ws = "slack:TREVREM";
+    const ctx = await newWorkspace(ws, "CREVREM");
+    const { review } = await scheduleReview(ctx(), "2026-12-01", []);
+    const occasions = async () =>
+      (await ReminderDeliveryModel.find({ workspaceId: ws, occasion: { $regex: "^review:" } }).lean())
+        .map((d) => `${d.occasion.split(":").slice(2).join(":")} → ${d.recipientId}`)
+        .sort();
+    for (const at of ["2026-11-16T12:00:00Z", "2026-11-30T12:00:00Z", "2026-12-09T12:00:00Z"]) {
+      clock.t = new Date(at);
+      await recordCalendar(jobDeps());
+    }
+    expect(await occasions()).toEqual([
+      `2026-12-01:eve → ${top.id}`,
+      `2026-12-01:prepare → ${qm.id}`,
+      `minutes-overdue-2026-12-08 → ${qm.id}`,
+    ]);
+    const eve = await ReminderDeliveryModel.findOne({
+      workspaceId: ws,
+      occasion: { $regex: ":eve$" },
+    }).lean();
+    expect(eve?.content.lines?.join("\n")).toContain("Complaints: 0 (previous period 0)");
+    expect(review.ref).toBeTruthy();
+  });
+
+  it("an audit's report is chased after 7 days, and an objective's owner is asked for the last period's value once", async () => {
+    clock.t = new Date("2026-11-02T08:00:00Z");
+    const ws = "slack:TCHASE";
+    const ctx = await newWorkspace(ws, "CCHASE");
+    const { audit } = await scheduleAudit(
+      ctx(),
+      { process: "Sales", clauses: "8.2", date: "2026-11-05", checklist: "" },
+      { leadAuditor: tokyo, auditees: [] },
+    );
+    await startAudit(ctx(tokyo, new Date("2026-11-05T09:00:00Z")), audit.ref ?? "");
+    const { objective } = await addObjective(
+      ctx(),
+      { name: "First-pass yield", target: 97, unit: "%", direction: "at_least", frequency: "monthly" },
+      omar,
+    );
+    clock.t = new Date("2026-11-30T10:00:00Z");
+    await recordCalendar(jobDeps());
+    expect(
+      await ReminderDeliveryModel.countDocuments({ workspaceId: ws, occasion: { $regex: "^objective:" } }),
+    ).toBe(0);
+    clock.t = new Date("2026-12-01T10:00:00Z");
+    await recordCalendar(jobDeps());
+    await recordCalendar(jobDeps());
+    const asked = await ReminderDeliveryModel.find({
+      workspaceId: ws,
+      occasion: { $regex: "^objective:" },
+    }).lean();
+    expect(asked.map((d) => [d.occasion, d.recipientId])).toEqual([
+      [`objective:${objective.ref}:2026-11`, omar.id],
+    ]);
+    expect(asked[0]?.content.buttons?.[0]?.actionId).toBe("objective.record");
+    const chase = await ReminderDeliveryModel.find({
+      workspaceId: ws,
+      occasion: { $regex: "report-overdue" },
+    }).lean();
+    expect(chase.map((d) => [d.occasion, d.recipientId])).toEqual([
+      [`audit:${audit.ref}:report-overdue-2026-11-12`, tokyo.id],
+    ]);
+    await recordReading(ctx(omar, clock.t), objective.ref ?? "", "98");
+    clock.t = new Date("2026-12-01T11:00:00Z");
+    await recordCalendar(jobDeps());
+    expect(
+      await ReminderDeliveryModel.countDocuments({ workspaceId: ws, occasion: { $regex: "^objective:" } }),
+    ).toBe(1);
   });
 });

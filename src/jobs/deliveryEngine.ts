@@ -31,17 +31,23 @@ export interface NewDelivery {
   workingHoursOnly?: boolean;
 }
 
-export const deliveryId = (occasion: string, recipientId: string) => `${occasion}|${recipientId}`;
+/**
+ * The key of one (occasion, recipient) in one workspace. References (CMP-2026-0001) repeat
+ * across workspaces, and one person can be in several (Slack Enterprise Grid), so the
+ * workspace is part of it.
+ */
+export const deliveryId = (workspaceId: string, occasion: string, recipientId: string) =>
+  `${workspaceId}|${occasion}|${recipientId}`;
 
 /**
- * Records deliveries before anything is sent. The `_id` is occasion + recipient, so enqueuing
+ * Records deliveries before anything is sent. The `_id` is workspace + occasion + recipient, so enqueuing
  * the same occasion twice (a retried publish, a restarted job) adds nothing. Returns how many
  * are new.
  */
 export async function enqueueDeliveries(items: NewDelivery[], now: Date): Promise<number> {
   if (items.length === 0) return 0;
   const docs = items.map((d) => ({
-    _id: deliveryId(d.occasion, d.recipientId),
+    _id: deliveryId(d.workspaceId, d.occasion, d.recipientId),
     workspaceId: d.workspaceId,
     occasion: d.occasion,
     recipientId: d.recipientId,

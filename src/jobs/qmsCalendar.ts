@@ -33,20 +33,31 @@ const systemContext = (workspaceId: string, now: Date): CommandContext => ({
  */
 export async function recordCalendar(deps: JobDeps): Promise<number> {
   const now = deps.clock.now();
-  const items: NewDelivery[] = [];
+  let recorded = 0;
   for (const workspace of await WorkspaceModel.find({}).lean()) {
     const workspaceId = workspace.workspaceId;
-    const qms = (
-      await MemberModel.find({ workspaceId, roles: "qm", active: true }, { userId: 1 }).lean()
-    ).map((m) => m.userId);
-    items.push(...(await auditReminders(workspaceId, now)));
-    items.push(...(await reviewReminders(workspaceId, now, qms)));
-    items.push(...(await documentReminders(workspaceId, now)));
-    items.push(...(await objectiveRequests(workspaceId, now)));
-    const digest = await digestFor(workspace as Workspace, now);
-    if (digest) items.push(digest);
+    // One workspace's problem does not hold the others' reminders back.
+    try {
+      const qms = (
+        await MemberModel.find({ workspaceId, roles: "qm", active: true }, { userId: 1 }).lean()
+      ).map((m) => m.userId);
+      const items: NewDelivery[] = [
+        ...(await auditReminders(workspaceId, now)),
+        ...(await reviewReminders(workspaceId, now, qms)),
+        ...(await documentReminders(workspaceId, now)),
+        ...(await objectiveRequests(workspaceId, now)),
+      ];
+      const digest = await digestFor(workspace as Workspace, now);
+      if (digest) items.push(digest);
+      recorded += await enqueueDeliveries(items, now);
+    } catch (error) {
+      deps.logger.error(
+        { err: error, workspaceId, job: QMS_CALENDAR },
+        "calendar reminders failed for a workspace",
+      );
+    }
   }
-  return enqueueDeliveries(items, now);
+  return recorded;
 }
 
 async function auditReminders(workspaceId: string, now: Date): Promise<NewDelivery[]> {

@@ -189,7 +189,8 @@ describe("Teams: ideas, corrective actions and the policy over HTTP", () => {
     await deliverDue(jobDeps());
     expect(h.connector.pendingFaults).toBe(0);
     expect(
-      (await ReminderDeliveryModel.findById(`policy:${ref}:request|${erin.aadObjectId}`).lean())?.state,
+      (await ReminderDeliveryModel.findById(`${ws()}|policy:${ref}:request|${erin.aadObjectId}`).lean())
+        ?.state,
     ).toBe("pending");
     clock.t = new Date(clock.t.getTime() + 5_000);
     await deliverDue(jobDeps());
