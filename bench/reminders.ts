@@ -1,6 +1,6 @@
 import type { Delivered, MessagingPort, OutboundMessage } from "../src/bot/ports.js";
 import { SlackMessagingPort } from "../src/bot/slack/messagingPort.js";
-import { enqueueDeliveries, runDeliveryPass } from "../src/jobs/deliveryEngine.js";
+import { deliveryId, enqueueDeliveries, runDeliveryPass } from "../src/jobs/deliveryEngine.js";
 import { createLogger } from "../src/logger.js";
 import { ReminderDeliveryModel } from "../src/models/delivery.js";
 import { FakeSlack } from "../test/helpers/fakeSlack.js";
@@ -100,7 +100,7 @@ async function pickup(): Promise<string> {
     const items = Array.from({ length: Math.min(batch, REMINDERS - i) }, (_, j) => {
       const n = i + j;
       const at = start + Math.floor((n / REMINDERS) * SPREAD_S * 1000);
-      due.set(`r:${n}|U${n}`, at);
+      due.set(deliveryId(workspaceId, `r:${n}`, `U${n}`), at);
       return {
         workspaceId,
         occasion: `r:${n}`,

@@ -119,14 +119,14 @@ export async function runDeliveryPass(
     const paused = pausedUntil.get(delivery.workspaceId);
     if (paused) {
       // The platform said to slow down for this workspace: everything waits as long.
-      writes.postpone(delivery._id, paused);
+      await writes.postpone(delivery._id, paused);
       result.retried++;
       continue;
     }
     if (delivery.workingHoursOnly) {
       const when = await workingMoment(delivery, now, hoursCache);
       if (when > now) {
-        writes.postpone(delivery._id, when);
+        await writes.postpone(delivery._id, when);
         result.deferred++;
         continue;
       }
@@ -145,45 +145,44 @@ export async function runDeliveryPass(
 }
 
 /**
- * The pass's routine writes, batched: on FerretDB every update scans the collection, so one
- * `updateMany` for many deliveries costs what one `updateOne` does. A send whose "sent" is not
- * written yet when the process dies keeps its claim, which expires into an uncertain attempt
- * that is checked against the conversation before anything is sent again.
+ * The pass's routine writes: each delivery's own document by `_id` (on the embedded FerretDB
+ * that is the one update that does not scan the collection), a few at a time. A send whose
+ * "sent" is not written yet when the process dies keeps its claim, which expires into an
+ * uncertain attempt that is checked against the conversation before anything is sent again.
  */
 class PassWrites {
-  private readonly sentIds: string[] = [];
-  private readonly postponed = new Map<number, string[]>();
+  private readonly pending: Promise<unknown>[] = [];
 
   constructor(private readonly now: Date) {}
 
-  postpone(id: string, until: Date): void {
-    const ids = this.postponed.get(until.getTime()) ?? [];
-    ids.push(id);
-    this.postponed.set(until.getTime(), ids);
+  async postpone(id: string, until: Date): Promise<void> {
+    this.push(ReminderDeliveryModel.updateOne({ _id: id }, { $set: { notBefore: until } }).exec());
+    if (this.pending.length >= WRITE_CONCURRENCY) await this.flush();
   }
 
   async sent(id: string): Promise<void> {
-    this.sentIds.push(id);
-    if (this.sentIds.length >= 100) await this.flushSent();
+    this.push(
+      ReminderDeliveryModel.updateOne(
+        { _id: id },
+        { $set: { state: "sent", sentAt: this.now, lastError: null }, $inc: { attempts: 1 } },
+      ).exec(),
+    );
+    if (this.pending.length >= WRITE_CONCURRENCY) await this.flush();
   }
 
-  private async flushSent(): Promise<void> {
-    const ids = this.sentIds.splice(0);
-    if (ids.length === 0) return;
-    await ReminderDeliveryModel.updateMany(
-      { _id: { $in: ids } },
-      { $set: { state: "sent", sentAt: this.now, lastError: null }, $inc: { attempts: 1 } },
-    );
+  private push(write: Promise<unknown>): void {
+    // Surfaced by flush(); never an unhandled rejection meanwhile.
+    write.catch(() => undefined);
+    this.pending.push(write);
   }
 
   async flush(): Promise<void> {
-    await this.flushSent();
-    for (const [at, ids] of this.postponed) {
-      await ReminderDeliveryModel.updateMany({ _id: { $in: ids } }, { $set: { notBefore: new Date(at) } });
-    }
-    this.postponed.clear();
+    const writes = this.pending.splice(0);
+    await Promise.all(writes);
   }
 }
+
+const WRITE_CONCURRENCY = 16;
 
 async function workingMoment(
   delivery: ReminderDelivery,
