@@ -9,7 +9,7 @@ import type { Logger } from "../logger.js";
 
 export const FERRETDB_VERSION = "v1.24.2";
 /** Bumped whenever tools/ferretdb changes, so a cached build of an older wrapper is not reused. */
-export const WRAPPER_REVISION = 2;
+export const WRAPPER_REVISION = 3;
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 const wrapperDir = join(repoRoot, "tools/ferretdb");
 /** Built once, reused by CI, `npm start` and the tests; git-ignored. */

@@ -115,31 +115,38 @@ export async function runDeliveryPass(
   const hoursCache = new Map<string, WorkingHours>();
   const writes = new PassWrites(now);
 
-  for (const delivery of due.filter((d) => forWorkspace(d.workspaceId))) {
+  const handle = async (delivery: ReminderDelivery) => {
     const paused = pausedUntil.get(delivery.workspaceId);
     if (paused) {
       // The platform said to slow down for this workspace: everything waits as long.
       await writes.postpone(delivery._id, paused);
       result.retried++;
-      continue;
+      return;
     }
     if (delivery.workingHoursOnly) {
       const when = await workingMoment(delivery, now, hoursCache);
       if (when > now) {
         await writes.postpone(delivery._id, when);
         result.deferred++;
-        continue;
+        return;
       }
     }
     if (!(await claim(delivery, deps.workerId, now, deps.claimLeaseMs ?? CLAIM_LEASE_MS))) {
       result.skipped++;
-      continue;
+      return;
     }
     const outcome = await attempt(deps, delivery, now);
     result[outcome.counter]++;
     if (outcome.counter === "sent") await writes.sent(delivery._id);
     if (outcome.pauseUntil) pausedUntil.set(delivery.workspaceId, outcome.pauseUntil);
-  }
+  };
+  // A few at a time: each delivery is its own claim, send and write, so they do not interfere.
+  const queue = due.filter((d) => forWorkspace(d.workspaceId));
+  await Promise.all(
+    Array.from({ length: Math.min(SEND_CONCURRENCY, queue.length) }, async () => {
+      for (let next = queue.shift(); next; next = queue.shift()) await handle(next);
+    }),
+  );
   await writes.flush();
   return result;
 }
@@ -183,6 +190,8 @@ class PassWrites {
 }
 
 const WRITE_CONCURRENCY = 16;
+/** Deliveries handled at once in a pass (each: claim, send, write). */
+const SEND_CONCURRENCY = 8;
 
 async function workingMoment(
   delivery: ReminderDelivery,
