@@ -1,8 +1,11 @@
 import type { Delivered, MessagingPort, OutboundMessage } from "../src/bot/ports.js";
 import { SlackMessagingPort } from "../src/bot/slack/messagingPort.js";
+import { BotConnector } from "../src/bot/teams/connector.js";
+import { TeamsMessagingPort } from "../src/bot/teams/messagingPort.js";
 import { deliveryId, enqueueDeliveries, runDeliveryPass } from "../src/jobs/deliveryEngine.js";
 import { createLogger } from "../src/logger.js";
-import { ReminderDeliveryModel } from "../src/models/delivery.js";
+import { ConversationReferenceModel, ReminderDeliveryModel } from "../src/models/delivery.js";
+import { FakeConnector } from "../test/helpers/fakeConnector.js";
 import { FakeSlack } from "../test/helpers/fakeSlack.js";
 import { connectBenchDatabase, startBenchEngine } from "./database.js";
 import { round, table } from "./stats.js";
@@ -66,6 +69,79 @@ async function fanOut(): Promise<string> {
         "bound s": bound,
         "vs. bound": bound ? `${round(seconds / bound, 2)}×` : "—",
         "429s answered": refused,
+        duplicates,
+        lost,
+      },
+    ]),
+  ].join("\n");
+}
+
+const TEAMS_PER_SECOND = Number(process.env.BENCH_TEAMS_PER_SECOND ?? 30);
+
+/**
+ * The policy request to MEMBERS Teams members through the Teams port, against a fake connector
+ * that allows TEAMS_PER_SECOND requests per second for the tenant and answers 429 beyond.
+ */
+async function teamsFanOut(): Promise<string> {
+  const connector = await new FakeConnector().start();
+  connector.perSecond = TEAMS_PER_SECOND;
+  const workspaceId = "teams:tenant-fanout";
+  const now = new Date();
+  const member = (i: number) => `aad-${String(i).padStart(5, "0")}`;
+  await ConversationReferenceModel.collection.insertMany(
+    Array.from({ length: MEMBERS }, (_, i) => ({
+      _id: `${workspaceId}/member/${member(i)}` as never,
+      workspaceId,
+      userId: member(i),
+      platform: "teams",
+      reference: { serviceUrl: connector.url, tenantId: "tenant-fanout", conversationId: `a:${member(i)}` },
+      updatedAt: now,
+    })),
+  );
+  await enqueueDeliveries(
+    Array.from({ length: MEMBERS }, (_, i) => ({
+      workspaceId,
+      occasion: "policy:POL-v1:request",
+      recipientId: member(i),
+      notBefore: now,
+      workingHoursOnly: false,
+      content: { text: "Please read and acknowledge the quality policy POL-v1." },
+    })),
+    now,
+  );
+  const settings = {
+    appId: "",
+    appPassword: undefined,
+    tenantId: undefined,
+    appType: "MultiTenant" as const,
+  };
+  const port = new TeamsMessagingPort(new BotConnector(settings, logger), logger);
+  const started = performance.now();
+  await drain(
+    port,
+    async () => (await ReminderDeliveryModel.countDocuments({ workspaceId, state: "sent" })) >= MEMBERS,
+  );
+  const seconds = (performance.now() - started) / 1000;
+  const bound = MEMBERS / TEAMS_PER_SECOND;
+  let duplicates = 0;
+  let lost = 0;
+  const perConversation = new Map<string, number>();
+  for (const call of connector.sent())
+    perConversation.set(call.conversationId, (perConversation.get(call.conversationId) ?? 0) + 1);
+  for (let i = 0; i < MEMBERS; i++) {
+    const n = perConversation.get(`a:${member(i)}`) ?? 0;
+    if (n > 1) duplicates += n - 1;
+    if (n === 0) lost++;
+  }
+  await connector.stop();
+  return [
+    `Policy request to ${MEMBERS} Teams members, connector limit ${TEAMS_PER_SECOND} requests per second for the tenant`,
+    "",
+    table([
+      {
+        "total s": round(seconds),
+        "bound s": round(bound),
+        "vs. bound": `${round(seconds / bound, 2)}×`,
         duplicates,
         lost,
       },
@@ -137,8 +213,9 @@ export async function runRemindersBench(): Promise<string> {
   // BENCH_PART=fanout or pickup runs one half; both by default.
   const part = process.env.BENCH_PART;
   const parts = [`Database: ${engine.kind}`];
-  if (part !== "pickup") parts.push("", await fanOut());
-  if (part !== "fanout") parts.push("", await pickup());
+  if (part === undefined || part === "fanout") parts.push("", await fanOut());
+  if (part === undefined || part === "teams") parts.push("", await teamsFanOut());
+  if (part === undefined || part === "pickup") parts.push("", await pickup());
   await closeDatabase();
   return parts.join("\n");
 }

@@ -210,7 +210,7 @@ describe("internal audits", () => {
     expect(received[chicago.id]?.[1]?.toISOString()).toBe("2026-12-09T15:00:00.000Z");
   });
 
-  it("a nonconformity raises a corrective action linked to the audit and the finding; the audit closes only when it is effective", async () => {
+  it("a nonconformity raises a corrective action linked to the audit and the finding; the audit closes once that action is done", async () => {
     clock.t = new Date("2026-12-01T10:00:00Z");
     const ctx = await newWorkspace("slack:TNC");
     await setProgrammeEntry(ctx(), "Purchasing", 1, omar);
@@ -260,7 +260,8 @@ describe("internal audits", () => {
     await expect(closeAudit(ctx(), ref)).rejects.toThrow(new RegExp(`${action?.ref} is open`));
     await startAction(ctx(omar), action?.ref ?? "");
     await completeAction(ctx(omar), action?.ref ?? "");
-    await verifyActionEffective(ctx(), action?.ref ?? "");
+    // Done is enough to close the audit; its effectiveness is judged on the action itself.
+
     const { record } = await closeAudit(ctx(), ref);
     expect(record.state).toBe("closed");
   });

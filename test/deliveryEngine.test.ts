@@ -142,9 +142,14 @@ describe("delivery engine", () => {
       status: 429,
       retryAfter: 30,
     });
+    // A pass handles a few deliveries at once: those already on their way when the 429 comes
+    // back may go through; everything not yet started waits for Retry-After.
     const first = await runDeliveryPass({ logger, clock, port, workerId: "w" });
-    expect(first.sent).toBe(0);
-    const waiting = await ReminderDeliveryModel.find({ workspaceId }).lean();
+    expect(first.retried).toBeGreaterThanOrEqual(1);
+    const waiting = (await ReminderDeliveryModel.find({ workspaceId }).lean()).filter(
+      (d) => d.state !== "sent",
+    );
+    expect(waiting.length).toBe(5 - first.sent);
     expect(
       waiting.every((d) => d.state === "pending" && d.notBefore.getTime() === clock.t.getTime() + 30_000),
     ).toBe(true);
@@ -152,7 +157,7 @@ describe("delivery engine", () => {
     clock.set("2026-11-25T10:00:29Z");
     expect((await runDeliveryPass({ logger, clock, port, workerId: "w" })).sent).toBe(0);
     clock.set("2026-11-25T10:00:31Z");
-    expect((await runDeliveryPass({ logger, clock, port, workerId: "w" })).sent).toBe(5);
+    expect((await runDeliveryPass({ logger, clock, port, workerId: "w" })).sent).toBe(waiting.length);
     for (const p of people) expect(fake.dmsTo(p.id)).toHaveLength(1);
   });
 

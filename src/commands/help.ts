@@ -94,6 +94,10 @@ export const HELP: HelpSection[] = [
       },
       { usage: "/qms timezone Europe/Berlin", text: "the workspace's time zone, for the Monday digest (QM)" },
       {
+        usage: "/qms audit-reminders 14 1",
+        text: "days before an audit its auditor and auditees are reminded (QM)",
+      },
+      {
         usage: "/qms guests include|exclude",
         text: "whether guest accounts are members asked to acknowledge the policy (QM)",
       },

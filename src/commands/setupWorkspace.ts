@@ -207,3 +207,30 @@ export async function setWorkspaceTimezone(ctx: CommandContext, timezone: string
   });
   return record;
 }
+
+/** How many days before an audit its people are reminded, e.g. "14 1" or "30,7,1" (QM). */
+export async function setAuditReminderDays(ctx: CommandContext, words: string[]): Promise<Workspace> {
+  await requireWorkspace(ctx);
+  await requireRole(ctx, "qm", "change audit reminders");
+  const days = [
+    ...new Set(
+      words
+        .join(" ")
+        .split(/[\s,]+/)
+        .filter(Boolean)
+        .map(Number),
+    ),
+  ].sort((a, b) => b - a);
+  if (!days.length || days.length > 5 || days.some((d) => !Number.isInteger(d) || d < 1 || d > 90))
+    throw new QopsError("invalid_input", "Give one to five numbers of days between 1 and 90, e.g. `14 1`.");
+  const { record } = await transition<Workspace>({
+    kind: "workspace",
+    recordKey: workspaceKey(ctx.workspaceId),
+    type: "audit_reminders_changed",
+    actor: ctx.actor,
+    at: ctx.now,
+    idempotencyKey: ctx.requestId,
+    decide: () => ({ auditReminderDays: days }),
+  });
+  return record;
+}

@@ -42,7 +42,7 @@ export async function recordCalendar(deps: JobDeps): Promise<number> {
         await MemberModel.find({ workspaceId, roles: "qm", active: true }, { userId: 1 }).lean()
       ).map((m) => m.userId);
       const items: NewDelivery[] = [
-        ...(await auditReminders(workspaceId, now)),
+        ...(await auditReminders(workspaceId, now, (workspace as Workspace).auditReminderDays)),
         ...(await reviewReminders(workspaceId, now, qms)),
         ...(await documentReminders(workspaceId, now)),
         ...(await objectiveRequests(workspaceId, now)),
@@ -60,7 +60,11 @@ export async function recordCalendar(deps: JobDeps): Promise<number> {
   return recorded;
 }
 
-async function auditReminders(workspaceId: string, now: Date): Promise<NewDelivery[]> {
+async function auditReminders(
+  workspaceId: string,
+  now: Date,
+  reminderDays: number[] | undefined,
+): Promise<NewDelivery[]> {
   const items: NewDelivery[] = [];
   const audits = await InternalAuditModel.find({
     workspaceId,
@@ -70,7 +74,7 @@ async function auditReminders(workspaceId: string, now: Date): Promise<NewDelive
     const ref = audit.ref ?? "";
     const date = audit.scheduledFor;
     if (!date || !audit.leadAuditor) continue;
-    for (const days of AUDIT_REMINDER_DAYS) {
+    for (const days of reminderDays?.length ? reminderDays : AUDIT_REMINDER_DAYS) {
       const from = startOfDay(subDays(date, days));
       if (audit.state !== "scheduled" || now < from || now >= addDays(date, 1)) continue;
       for (const person of [audit.leadAuditor, ...audit.auditees]) {

@@ -24,6 +24,8 @@ export interface Workspace extends RecordBase {
   timezone: string;
   /** The audit programme: how often each process is audited, and who owns it. */
   auditProgramme: AuditProgrammeEntry[];
+  /** Days before an audit its auditor and auditees are reminded (default 14 and 1). */
+  auditReminderDays: number[];
 }
 
 export interface AuditProgrammeEntry {
@@ -47,6 +49,7 @@ const workspaceSchema = new Schema<Workspace>(
     },
     includeGuests: { type: Boolean, default: false },
     timezone: { type: String, default: "UTC" },
+    auditReminderDays: { type: [Number], default: () => [14, 1] },
     auditProgramme: {
       type: [
         {

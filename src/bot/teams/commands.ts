@@ -31,6 +31,7 @@ import {
   showRecord,
 } from "../../commands/registers.js";
 import {
+  setAuditReminderDays,
   setGuestMembership,
   setQualityChannel,
   setSeveritySla,
@@ -303,6 +304,12 @@ async function qms(typed: Typed, deps: TeamsDeps): Promise<Reply> {
       return calendar({ ...typed, args }, deps, docsCommand);
     case "objectives":
       return calendar({ ...typed, args }, deps, objectivesCommand);
+    case "audit-reminders": {
+      const workspace = await setAuditReminderDays(ctx, args);
+      return {
+        text: `✅ Auditors and auditees are now reminded ${workspace.auditReminderDays.join(" and ")} days before an audit (changed by ${ctx.actor.name}).`,
+      };
+    }
     case "timezone": {
       const workspace = await setWorkspaceTimezone(ctx, args[0] ?? "");
       return {

@@ -34,11 +34,27 @@ export interface Activity {
 }
 
 /** Teams limits: per conversation 7 messages/s and 60 per 30 s; per app and tenant ~30 requests/s. */
-const PER_TENANT_PER_SECOND = 25;
+const PER_TENANT_PER_SECOND = 28;
 const PER_CONVERSATION = [
   { windowMs: 1000, max: 7 },
   { windowMs: 30_000, max: 60 },
 ];
+
+/**
+ * Evenly spaced sends per key: a burst at the limit arrives at the service bunched up and is
+ * answered 429 (which pauses the whole workspace); spacing keeps every window under it.
+ */
+class Spacer {
+  private readonly next = new Map<string, number>();
+
+  async wait(key: string, intervalMs: number): Promise<void> {
+    const now = Date.now();
+    const at = Math.max(now, this.next.get(key) ?? 0);
+    this.next.set(key, at + intervalMs);
+    if (this.next.size > 10_000) this.next.delete(this.next.keys().next().value ?? "");
+    if (at > now) await new Promise((resolve) => setTimeout(resolve, at - now));
+  }
+}
 
 /** Sliding windows of send times; `wait` resolves when one more send stays under every limit. */
 class Pacer {
@@ -75,6 +91,7 @@ class Pacer {
  */
 export class BotConnector {
   private readonly pacer = new Pacer();
+  private readonly spacer = new Spacer();
   private readonly credentials: ConfigurationServiceClientCredentialFactory | null;
 
   constructor(
@@ -116,7 +133,7 @@ export class BotConnector {
     body: unknown,
     pace: { tenantId: string; conversationId?: string },
   ): Promise<T> {
-    await this.pacer.wait(`tenant:${pace.tenantId}`, [{ windowMs: 1000, max: PER_TENANT_PER_SECOND }]);
+    await this.spacer.wait(`tenant:${pace.tenantId}`, 1000 / PER_TENANT_PER_SECOND);
     if (pace.conversationId) await this.pacer.wait(`conversation:${pace.conversationId}`, PER_CONVERSATION);
     const url = `${serviceUrl.replace(/\/+$/, "")}${path}`;
     let response: Response;

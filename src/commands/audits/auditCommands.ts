@@ -306,13 +306,13 @@ export async function closeAudit(ctx: CommandContext, ref: string): Outcome {
   const refs = audit.findings.map((f) => f.actionRef).filter((r): r is string => Boolean(r));
   if (refs.length) {
     const open = await CorrectiveActionModel.find(
-      { workspaceId: ctx.workspaceId, ref: { $in: refs }, state: { $ne: "verified_effective" } },
+      { workspaceId: ctx.workspaceId, ref: { $in: refs }, state: { $nin: ["done", "verified_effective"] } },
       { ref: 1, state: 1 },
     ).lean();
     if (open.length)
       throw new QopsError(
         "invalid_transition",
-        `${audit.ref} cannot be closed yet: ${open.map((a) => `${a.ref} is ${a.state.replaceAll("_", " ")}`).join(", ")}. An audit closes when the actions from its findings are verified effective. Nothing was changed.`,
+        `${audit.ref} cannot be closed yet: ${open.map((a) => `${a.ref} is ${a.state.replaceAll("_", " ")}`).join(", ")}. An audit closes when the actions from its findings are done. Nothing was changed.`,
       );
   }
   return runTransition<InternalAudit>(ctx, "audit", ref, AUDIT_TRANSITIONS.close);

@@ -9,6 +9,7 @@ import {
   showRecord,
 } from "../../../commands/registers.js";
 import {
+  setAuditReminderDays,
   setGuestMembership,
   setQualityChannel,
   setSeveritySla,
@@ -209,6 +210,14 @@ async function timezone({ ctx, args, respond }: Sub) {
   });
 }
 
+async function auditReminders({ ctx, args, respond }: Sub) {
+  const workspace = await setAuditReminderDays(ctx, args);
+  await respond({
+    response_type: "ephemeral",
+    text: `✅ Auditors and auditees are now reminded ${workspace.auditReminderDays.join(" and ")} days before an audit (changed by ${ctx.actor.name}).`,
+  });
+}
+
 async function status({ ctx, respond }: Sub) {
   await respond({
     response_type: "ephemeral",
@@ -230,6 +239,7 @@ export function register(app: App, deps: SlackDeps): void {
     guests,
     hours,
     timezone,
+    "audit-reminders": auditReminders,
     ...qmsCalendarSubcommands(deps),
   };
   app.command(SLASH_COMMANDS.qms, async ({ command, ack, respond }) => {
