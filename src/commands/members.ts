@@ -135,3 +135,18 @@ export async function listRoles(ctx: CommandContext): Promise<RoleListing[]> {
 export async function loadMember(workspaceId: string, userId: string): Promise<Member | null> {
   return loadRecord<Member>("member", memberKey(workspaceId, userId));
 }
+
+const ROLE_WORDS: Record<string, Role> = {
+  qm: "qm",
+  "quality-manager": "qm",
+  quality_manager: "qm",
+  top_management: "top_management",
+  "top-management": "top_management",
+  top: "top_management",
+  auditor: "auditor",
+};
+
+/** A role as people type it (`qm`, `top-management`, `auditor` …), or undefined. */
+export function roleFromWord(word: string | undefined): Role | undefined {
+  return ROLE_WORDS[(word ?? "").toLowerCase()];
+}

@@ -20,6 +20,7 @@ import { rememberConversation, rememberMember } from "./conversations.js";
 import { TeamsMessagingPort } from "./messagingPort.js";
 import { TeamsNotifier } from "./notify.js";
 import {
+  channelAddress,
   commandText,
   contextOf,
   type InboundActivity,
@@ -137,20 +138,9 @@ export function createTeamsApp(
       },
       now,
     );
-    if (!isPersonal(activity) && activity.conversation?.id) {
-      await rememberConversation(
-        workspaceId,
-        activity.conversation.id,
-        {
-          serviceUrl: activity.serviceUrl,
-          tenantId: tenantOf(activity),
-          conversationId: activity.conversation.id,
-          teamId: activity.channelData?.team?.id,
-          conversationType: activity.conversation.conversationType,
-        },
-        now,
-      );
-    }
+    const channel = channelAddress(activity);
+    if (channel?.conversationId)
+      await rememberConversation(workspaceId, channel.conversationId, channel, now);
     if (tz) {
       await MemberModel.updateOne(
         { _id: `${workspaceId}/member/${user.id}`, tz: { $ne: tz } },
@@ -192,20 +182,9 @@ export function createTeamsApp(
       activity.type === "installationUpdate"
         ? activity.action !== "remove"
         : added.some((m) => m.id === botId);
-    if (activity.conversation?.id && !isPersonal(activity)) {
-      await rememberConversation(
-        workspaceId,
-        activity.conversation.id,
-        {
-          serviceUrl: activity.serviceUrl,
-          tenantId: tenantOf(activity),
-          conversationId: activity.conversation.id,
-          teamId: activity.channelData?.team?.id,
-          conversationType: activity.conversation.conversationType,
-        },
-        now,
-      );
-    }
+    const channel = channelAddress(activity);
+    if (channel?.conversationId)
+      await rememberConversation(workspaceId, channel.conversationId, channel, now);
     for (const member of added) {
       if (!member.id || member.id === botId) continue;
       await rememberMember(

@@ -9,7 +9,14 @@ import {
 } from "../../commands/calendarCommands.js";
 import { COMPLAINT_CATEGORIES } from "../../commands/complaints/createComplaint.js";
 import type { CommandContext } from "../../commands/context.js";
-import { changeRole, hasRole, listRoles, requireRole, roleName } from "../../commands/members.js";
+import {
+  changeRole,
+  hasRole,
+  listRoles,
+  requireRole,
+  roleFromWord,
+  roleName,
+} from "../../commands/members.js";
 import {
   approvePolicy,
   currentPolicy,
@@ -42,7 +49,7 @@ import {
 import { QopsError } from "../../errors.js";
 import { SEVERITIES, type Severity } from "../../models/complaint.js";
 import { AcknowledgementModel } from "../../models/controlledDocument.js";
-import { MemberModel, ROLES, type Role } from "../../models/member.js";
+import { MemberModel, ROLES } from "../../models/member.js";
 import {
   type AdaptiveCard,
   actionForm,
@@ -63,23 +70,13 @@ import {
 import { memberAddress, rememberConversation, userIdForTeamsId } from "./conversations.js";
 import { policyCard } from "./policyCards.js";
 import { TEAMS_COMMANDS } from "./surface.js";
-import { type InboundActivity, isPersonal, type TeamsDeps, tenantOf } from "./turn.js";
+import { channelAddress, type InboundActivity, isPersonal, type TeamsDeps, tenantOf } from "./turn.js";
 
 /** What the bot answers to a typed command. */
 export interface Reply {
   text: string;
   card?: AdaptiveCard;
 }
-
-const ROLE_ALIASES: Record<string, Role> = {
-  qm: "qm",
-  "quality-manager": "qm",
-  quality_manager: "qm",
-  top_management: "top_management",
-  "top-management": "top_management",
-  top: "top_management",
-  auditor: "auditor",
-};
 
 interface Typed {
   ctx: CommandContext;
@@ -241,7 +238,7 @@ async function qms(typed: Typed, deps: TeamsDeps): Promise<Reply> {
       if (!verb) return { text: "Roles", card: rolesCard(await listRoles(ctx)) };
       const grant = ["grant", "add"].includes(verb.toLowerCase());
       const revoke = ["revoke", "remove"].includes(verb.toLowerCase());
-      const role = ROLE_ALIASES[(roleWord ?? "").toLowerCase()];
+      const role = roleFromWord(roleWord);
       const target = await mentioned(typed, who, deps);
       if ((!grant && !revoke) || !target || !role) {
         throw new QopsError(
@@ -347,20 +344,9 @@ async function qms(typed: Typed, deps: TeamsDeps): Promise<Reply> {
 }
 
 async function rememberHere(activity: InboundActivity, ctx: CommandContext): Promise<void> {
-  const conversationId = activity.conversation?.id;
-  if (!conversationId || !activity.serviceUrl) return;
-  await rememberConversation(
-    ctx.workspaceId,
-    conversationId,
-    {
-      serviceUrl: activity.serviceUrl,
-      tenantId: tenantOf(activity),
-      conversationId,
-      teamId: activity.channelData?.team?.id,
-      conversationType: activity.conversation?.conversationType,
-    },
-    ctx.now,
-  );
+  const channel = channelAddress(activity, true);
+  if (channel?.conversationId)
+    await rememberConversation(ctx.workspaceId, channel.conversationId, channel, ctx.now);
 }
 
 async function peopleOf(ctx: CommandContext) {

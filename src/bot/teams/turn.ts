@@ -3,6 +3,7 @@ import { QopsError } from "../../errors.js";
 import type { Clock } from "../../jobs/deps.js";
 import type { Logger } from "../../logger.js";
 import type { BotConnector } from "./connector.js";
+import type { TeamsAddress } from "./conversations.js";
 import type { TeamsMessagingPort } from "./messagingPort.js";
 
 /** The parts of a Bot Framework activity QOps reads. */
@@ -74,4 +75,20 @@ export function commandText(activity: InboundActivity): string {
   }
   if (botName) text = text.replace(`<at>${botName}</at>`, " ");
   return text.replace(/^\s*\//, "").trim();
+}
+
+/**
+ * The activity's conversation as an address to post to later: a channel or group chat, or (when
+ * asked, for `qms channel` typed in a personal chat) a personal one.
+ */
+export function channelAddress(activity: InboundActivity, includePersonal = false): TeamsAddress | null {
+  const conversationId = activity.conversation?.id;
+  if (!conversationId || !activity.serviceUrl || (isPersonal(activity) && !includePersonal)) return null;
+  return {
+    serviceUrl: activity.serviceUrl,
+    tenantId: tenantOf(activity),
+    conversationId,
+    teamId: activity.channelData?.team?.id,
+    conversationType: activity.conversation?.conversationType,
+  };
 }

@@ -1,6 +1,6 @@
 import type { App, RespondFn } from "@slack/bolt";
 import type { CommandContext } from "../../../commands/context.js";
-import { changeRole, listRoles, roleName } from "../../../commands/members.js";
+import { changeRole, listRoles, roleFromWord, roleName } from "../../../commands/members.js";
 import {
   ACTION_FILTERS,
   type ActionFilter,
@@ -19,7 +19,7 @@ import {
 } from "../../../commands/setupWorkspace.js";
 import { QopsError } from "../../../errors.js";
 import { SEVERITIES, type Severity } from "../../../models/complaint.js";
-import { ROLES, type Role } from "../../../models/member.js";
+import { ROLES } from "../../../models/member.js";
 import { actionModal } from "../presenters/modals.js";
 import { actionRegister, helpBlocks, rolesBlocks, statusBlocks } from "../presenters/overview.js";
 import { recordDetail } from "../presenters/records.js";
@@ -36,16 +36,6 @@ import {
 import { ACTIONS, SLASH_COMMANDS } from "../surface.js";
 import { qmsCalendarSubcommands } from "./calendar.js";
 import { viewerFor } from "./viewer.js";
-
-const ROLE_ALIASES: Record<string, Role> = {
-  qm: "qm",
-  "quality-manager": "qm",
-  quality_manager: "qm",
-  top_management: "top_management",
-  "top-management": "top_management",
-  top: "top_management",
-  auditor: "auditor",
-};
 
 function channelPicker() {
   return {
@@ -101,7 +91,7 @@ async function roles({ ctx, args, respond }: Sub, deps: SlackDeps) {
   const grant = verb.toLowerCase() === "grant" || verb.toLowerCase() === "add";
   const revoke = verb.toLowerCase() === "revoke" || verb.toLowerCase() === "remove";
   const target = parseMention(who);
-  const role = ROLE_ALIASES[(roleWord ?? "").toLowerCase()];
+  const role = roleFromWord(roleWord);
   if ((!grant && !revoke) || !target || !role) {
     throw new QopsError(
       "invalid_input",
