@@ -58,12 +58,19 @@ export async function hasRole(ctx: CommandContext, role: Role): Promise<boolean>
 }
 
 /** Throws a clear refusal unless the person asking holds `role`. */
+/** Who holds a role, as a sentence says it: "a quality manager", "top management". */
+const ROLE_HOLDER: Record<Role, string> = {
+  qm: "a quality manager",
+  top_management: "top management",
+  auditor: "an auditor",
+};
+
 export async function requireRole(ctx: CommandContext, role: Role, toDoWhat: string): Promise<void> {
   if (await hasRole(ctx, role)) return;
   const holders = await namesWithRole(ctx.workspaceId, role);
   throw new QopsError(
     "forbidden",
-    `Only a ${roleName(role)} can ${toDoWhat}. Nothing was changed.${holders ? ` Ask ${holders}.` : ""}`,
+    `Only ${ROLE_HOLDER[role]} can ${toDoWhat}. Nothing was changed.${holders ? ` Ask ${holders}.` : ""}`,
   );
 }
 

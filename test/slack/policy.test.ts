@@ -86,7 +86,7 @@ describe("the quality policy", () => {
     const tryApprove = h.slack.command("/policy", `approve ${draft.ref}`, qm);
     await tryApprove.send();
     expect(allText(await h.fake.waitForResponse(tryApprove.responseId))).toContain(
-      "Only a top management can approve",
+      "Only top management can approve",
     );
     expect(await ReminderDeliveryModel.countDocuments({})).toBe(0);
   });

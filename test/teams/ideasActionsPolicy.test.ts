@@ -168,7 +168,7 @@ describe("Teams: ideas, corrective actions and the policy over HTTP", () => {
     expect(ask.conversationId).toBe(`a:personal-${tara.id}`);
 
     expect(textOf((await press(h, quinn, "policy.approve", { ref })).card)).toContain(
-      "Only a top management",
+      "Only top management can approve",
     );
     expect(textOf((await press(h, tara, "policy.approve", { ref })).card)).toContain(
       `${ref} approved by Tara Top`,
