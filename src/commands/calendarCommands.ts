@@ -158,7 +158,8 @@ export function auditReply(a: InternalAudit, lead: string, history: HistoryEvent
   };
 }
 
-const auditLine = (a: InternalAudit, now: Date) =>
+/** One audit in a list, plain text. */
+export const auditLine = (a: InternalAudit, now: Date) =>
   `${a.ref} · ${words(a.state)} · ${a.scheduledFor ? formatDate(a.scheduledFor) : "no date"}${a.scheduledFor && a.scheduledFor < now && !["reported", "closed"].includes(a.state) ? " ⚠️ late" : ""} · ${a.process} · ${a.leadAuditor?.name ?? "no auditor yet"}`;
 
 export function auditHelp(d: Dialect): string[] {

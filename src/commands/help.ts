@@ -84,6 +84,7 @@ export const HELP: HelpSection[] = [
         text: "corrective actions; `/qms action CA-2026-0001` — one action",
       },
       { usage: "/qms status", text: "open complaints, overdue items, ideas and actions at a glance" },
+      { usage: "/qms mine", text: "what you own, reported or audit; for QMs, the triage queue" },
       {
         usage: "/qms docs [help]",
         text: "the register of the quality manual and procedures, with their reviews",

@@ -9,6 +9,7 @@ import {
 } from "../models/correctiveAction.js";
 import type { HistoryEvent } from "../models/historyEvent.js";
 import { type IdeaState, type ImprovementIdea, ImprovementIdeaModel } from "../models/improvementIdea.js";
+import { type InternalAudit, InternalAuditModel } from "../models/internalAudit.js";
 import { SingleFlight } from "../util/singleFlight.js";
 import type { CommandContext } from "./context.js";
 import { loadByRef, type StatefulRecord } from "./lifecycle.js";
@@ -168,6 +169,8 @@ export interface MyItems {
   complaints: Complaint[];
   actions: CorrectiveAction[];
   ideas: ImprovementIdea[];
+  /** Audits not yet reported that I lead or am audited in. */
+  audits: InternalAudit[];
   /** For QMs: what waits for them (new complaints, submitted ideas, actions to verify). */
   triage: { complaints: Complaint[]; ideas: ImprovementIdea[]; actions: CorrectiveAction[] } | null;
 }
@@ -176,10 +179,14 @@ export interface MyItems {
 export async function myItems(ctx: CommandContext): Promise<MyItems> {
   await requireWorkspace(ctx);
   const me = ctx.actor.id;
-  const [complaints, ideas, actions, isQm] = await Promise.all([
+  const [complaints, ideas, actions, audits, isQm] = await Promise.all([
     ComplaintModel.find({ workspaceId: ctx.workspaceId, state: { $in: OPEN_COMPLAINT_STATES } }).lean(),
     ImprovementIdeaModel.find({ workspaceId: ctx.workspaceId, state: { $in: OPEN_IDEA_STATES } }).lean(),
     CorrectiveActionModel.find({ workspaceId: ctx.workspaceId, state: { $in: OPEN_ACTION_STATES } }).lean(),
+    InternalAuditModel.find({
+      workspaceId: ctx.workspaceId,
+      state: { $in: ["scheduled", "in_progress"] },
+    }).lean(),
     hasRole(ctx, "qm"),
   ]);
   return {
@@ -187,6 +194,9 @@ export async function myItems(ctx: CommandContext): Promise<MyItems> {
     complaints: complaints.filter((c) => c.reporter.id === me || c.owner?.id === me).sort(byDue),
     actions: actions.filter((a) => a.owner.id === me).sort(byDue),
     ideas: ideas.filter((i) => i.submitter.id === me || i.owner?.id === me),
+    audits: (audits as InternalAudit[])
+      .filter((a) => a.leadAuditor?.id === me || a.auditees.some((p) => p.id === me))
+      .sort((a, b) => (a.scheduledFor?.getTime() ?? 0) - (b.scheduledFor?.getTime() ?? 0)),
     triage: isQm
       ? {
           complaints: complaints.filter((c) => c.state === "new").sort(byDue),

@@ -71,6 +71,8 @@ describe("Slack: audits, reviews, documents and objectives over HTTP", () => {
     expect(await command("/audit", `${ref} close`)).toMatch(/cannot be closed yet: CA-\d{4}-\d{4} is open/);
     expect(await command("/audit", "list mine", auditor)).toContain("1 audit (mine)");
     expect(await command("/audit", "programme 2026")).toContain("Purchasing: 1 of 2 done");
+    // The raised action is among its owner's items.
+    expect(await command("/qms", "mine", owner)).toMatch(/CA-\d{4}-\d{4}\* · open/);
   });
 
   it("/review schedules with top management, shows the pack, and /qms docs and /qms objectives keep their registers", async () => {

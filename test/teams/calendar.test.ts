@@ -55,6 +55,11 @@ describe("Teams: audits and objectives over HTTP, the same commands as Slack", (
       /AUD-\d{4}-0001 scheduled by Quinn Manager: Purchasing on 20 Nov 2026, lead auditor Ada Auditor/,
     );
     expect(verbsOf(done.card)).toEqual(["audit.start"]);
+    // The auditor finds it among their items.
+    const mine = await say(h, ada, "qms mine");
+    expect(textOf(mine.attachments?.[0]?.content)).toMatch(
+      /AUD-\d{4}-0001 · scheduled · 20 Nov 2026 · Purchasing · Ada Auditor/,
+    );
   });
 
   it("the lead auditor starts from the card, records a finding by typing, and reports; the action is raised for the process owner", async () => {

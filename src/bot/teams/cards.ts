@@ -5,11 +5,12 @@ import {
   RECORD_ACTIONS,
   type Viewer,
 } from "../../commands/buttons.js";
+import { auditLine } from "../../commands/calendarCommands.js";
 import { formatDate, formatWhen, words } from "../../commands/context.js";
 import { HELP } from "../../commands/help.js";
 import type { RoleListing } from "../../commands/members.js";
 import { roleName } from "../../commands/members.js";
-import type { QmsStatus, RecordView, Register } from "../../commands/registers.js";
+import type { MyItems, QmsStatus, RecordView, Register } from "../../commands/registers.js";
 import type { Complaint } from "../../models/complaint.js";
 import type { CorrectiveAction } from "../../models/correctiveAction.js";
 import type { HistoryEvent } from "../../models/historyEvent.js";
@@ -689,4 +690,42 @@ export function auditForm(
     execute(VERBS.auditSubmit, "Schedule", { formId }, "primary"),
     errors,
   );
+}
+
+/** `qms mine`: what I own, reported or audit, and for QMs the triage queue. */
+export function myItemsCard(items: MyItems, now: Date): AdaptiveCard {
+  const mine = [
+    ...items.complaints.map((c) => complaintLine(c, now)),
+    ...items.actions.map((a) => actionLine(a, now)),
+    ...items.ideas.map(ideaLine),
+    ...items.audits.map((a) => escapeMarkdown(auditLine(a, now))),
+  ];
+  const body: Element[] = [
+    heading("My items"),
+    md(mine.length ? mine.map((l) => `- ${l}`).join("\n") : "Nothing is waiting for you. 🎉"),
+  ];
+  if (items.triage) {
+    const queue = [
+      ...items.triage.complaints.map((c) => complaintLine(c, now)),
+      ...items.triage.actions.map((a) => actionLine(a, now)),
+      ...items.triage.ideas.map(ideaLine),
+    ];
+    body.push(
+      heading("Triage queue (quality manager)"),
+      md(
+        queue.length
+          ? queue
+              .slice(0, 40)
+              .map((l) => `- ${l}`)
+              .join("\n")
+          : "Nothing to triage.",
+      ),
+    );
+  }
+  body.push(
+    md("Show one to act on it: `complaint CMP-…`, `qms action CA-…`, `idea IDEA-…`, `audit AUD-…`.", {
+      isSubtle: true,
+    }),
+  );
+  return card(body);
 }

@@ -34,6 +34,7 @@ import {
   listActions,
   listComplaints,
   listIdeas,
+  myItems,
   qmsStatus,
   showRecord,
 } from "../../commands/registers.js";
@@ -60,6 +61,7 @@ import {
   helpCard,
   ideaForm,
   ideaLine,
+  myItemsCard,
   outboundCard,
   policyDraftForm,
   recordDetailCard,
@@ -297,6 +299,8 @@ async function qms(typed: Typed, deps: TeamsDeps): Promise<Reply> {
     }
     case "status":
       return { text: "QMS status", card: statusCard(await qmsStatus(ctx)) };
+    case "mine":
+      return { text: "My items", card: myItemsCard(await myItems(ctx), ctx.now) };
     case "docs":
       return calendar({ ...typed, args }, deps, docsCommand);
     case "objectives":

@@ -5,6 +5,7 @@ import {
   ACTION_FILTERS,
   type ActionFilter,
   listActions,
+  myItems,
   qmsStatus,
   showRecord,
 } from "../../../commands/registers.js";
@@ -21,7 +22,13 @@ import { QopsError } from "../../../errors.js";
 import { SEVERITIES, type Severity } from "../../../models/complaint.js";
 import { ROLES } from "../../../models/member.js";
 import { actionModal } from "../presenters/modals.js";
-import { actionRegister, helpBlocks, rolesBlocks, statusBlocks } from "../presenters/overview.js";
+import {
+  actionRegister,
+  helpBlocks,
+  myItemsBlocks,
+  rolesBlocks,
+  statusBlocks,
+} from "../presenters/overview.js";
 import { recordDetail } from "../presenters/records.js";
 import { context, mrkdwnSection } from "../presenters/text.js";
 import {
@@ -208,6 +215,11 @@ async function auditReminders({ ctx, args, respond }: Sub) {
   });
 }
 
+async function mine({ ctx, respond }: Sub) {
+  const items = await myItems(ctx);
+  await respond({ response_type: "ephemeral", text: "My items", blocks: myItemsBlocks(items, ctx.now) });
+}
+
 async function status({ ctx, respond }: Sub) {
   await respond({
     response_type: "ephemeral",
@@ -229,6 +241,7 @@ export function register(app: App, deps: SlackDeps): void {
     guests,
     hours,
     timezone,
+    mine,
     "audit-reminders": auditReminders,
     ...qmsCalendarSubcommands(deps),
   };

@@ -1,4 +1,5 @@
 import type { types } from "@slack/bolt";
+import { auditLine } from "../../../commands/calendarCommands.js";
 import { words } from "../../../commands/context.js";
 import { HELP } from "../../../commands/help.js";
 import type { RoleListing } from "../../../commands/members.js";
@@ -15,7 +16,7 @@ import {
   ideaLine,
   ideaMessage,
 } from "./records.js";
-import { context, header, linesToSections, mention, mrkdwnSection } from "./text.js";
+import { context, escapeMrkdwn, header, linesToSections, mention, mrkdwnSection } from "./text.js";
 
 type KnownBlock = types.KnownBlock;
 
@@ -89,15 +90,38 @@ export function rolesBlocks(listing: RoleListing[]): KnownBlock[] {
   ];
 }
 
+function myLines(items: MyItems, now: Date): string[] {
+  return [
+    ...items.complaints.map((c) => complaintLine(c, now)),
+    ...items.actions.map((a) => actionLine(a, now)),
+    ...items.ideas.map(ideaLine),
+    ...items.audits.map((a) => `🔍 ${escapeMrkdwn(auditLine(a, now))}`),
+  ];
+}
+
+/** `/qms mine`: my items and (for QMs) the triage queue, as lines; the App Home has the buttons. */
+export function myItemsBlocks(items: MyItems, now: Date): KnownBlock[] {
+  const mine = myLines(items, now);
+  const blocks: KnownBlock[] = [header("My items")];
+  blocks.push(...(mine.length ? linesToSections(mine) : [context("Nothing is waiting for you. 🎉")]));
+  if (items.triage) {
+    const queue = [
+      ...items.triage.complaints.map((c) => complaintLine(c, now)),
+      ...items.triage.actions.map((a) => actionLine(a, now)),
+      ...items.triage.ideas.map(ideaLine),
+    ];
+    blocks.push(header("Triage queue (quality manager)"));
+    blocks.push(...(queue.length ? linesToSections(queue.slice(0, 40)) : [context("Nothing to triage.")]));
+  }
+  blocks.push(context("Open the QOps App Home for the buttons, or show one record: `/complaint CMP-…`."));
+  return blocks;
+}
+
 /** App Home: my items with their buttons, then (for QMs) the triage queue. Max 100 blocks. */
 export function homeBlocks(items: MyItems, userId: string, now: Date): KnownBlock[] {
   const viewer = { userId, isQm: items.isQm };
   const blocks: KnownBlock[] = [header("My items")];
-  const mine = [
-    ...items.complaints.map((c) => complaintLine(c, now)),
-    ...items.actions.map((a) => actionLine(a, now)),
-    ...items.ideas.map(ideaLine),
-  ];
+  const mine = myLines(items, now);
   blocks.push(...(mine.length ? linesToSections(mine) : [context("Nothing is waiting for you. 🎉")]));
   const withButtons = [
     ...items.complaints.filter((c) => c.owner?.id === userId).map((c) => complaintMessage(c, viewer)),
