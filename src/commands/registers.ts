@@ -1,5 +1,6 @@
 import { recordHistory } from "../db/history.js";
 import { kindOfRef } from "../db/references.js";
+import { readSnapshot } from "../db/snapshots.js";
 import { QopsError } from "../errors.js";
 import { type Complaint, ComplaintModel, type ComplaintState } from "../models/complaint.js";
 import {
@@ -46,11 +47,15 @@ const byDue = (a: { dueAt: Date }, b: { dueAt: Date }) => a.dueAt.getTime() - b.
 const COMPLAINT_LINE_FIELDS = "ref state severity title dueAt owner reporter workspaceId createdAt";
 const complaintReads = new SingleFlight<Complaint[]>();
 
-/** Complaints of a workspace; identical concurrent reads (a busy morning) share one query. */
+/**
+ * Complaints of a workspace; identical concurrent reads (a busy morning) share one query, and
+ * the open register is kept as a snapshot rebuilt only after a complaint changes.
+ */
 function readComplaints(workspaceId: string, openOnly: boolean): Promise<Complaint[]> {
   return complaintReads.run(`${workspaceId}|${openOnly}`, async () => {
     const query = openOnly ? { workspaceId, state: { $in: OPEN_COMPLAINT_STATES } } : { workspaceId };
-    return (await ComplaintModel.find(query, COMPLAINT_LINE_FIELDS).lean()) as Complaint[];
+    const read = async () => (await ComplaintModel.find(query, COMPLAINT_LINE_FIELDS).lean()) as Complaint[];
+    return openOnly ? readSnapshot(workspaceId, "complaint", "open", read) : read();
   });
 }
 

@@ -13,6 +13,7 @@ import {
 } from "../models/index.js";
 import type { RecordBase } from "../models/recordBase.js";
 import { canonicalJson, GENESIS_HASH, sha256, toPlain } from "./canonical.js";
+import { markChanged } from "./snapshots.js";
 
 /** Contended writers retry; this bounds a pathological loop, not normal contention. */
 const MAX_ATTEMPTS = 200;
@@ -218,6 +219,7 @@ export async function materialize<T extends RecordBase>(anchor: HistoryAnchor): 
     await insertIfAbsent(HistoryEventModel, { _id: eventId(anchor.recordKey, 1), ...anchor.event }),
     await insertIfAbsent(recordModel(kind), doc as RecordBase),
   ];
+  if (docFresh) await markChanged(kind, anchor.recordKey);
   // Both written just now: the document is exactly the first event, no need to read it back.
   if (eventFresh && docFresh) return doc;
   return (await loadRecord<T>(kind, anchor.recordKey)) as T;
@@ -241,6 +243,7 @@ async function insertIfAbsent<T extends { _id: string }>(model: Model<T>, doc: T
  */
 async function project(kind: RecordKind, recordKey: string, fields: Record<string, unknown>): Promise<void> {
   await recordModel(kind).updateOne({ _id: recordKey }, { $set: fields });
+  await markChanged(kind, recordKey);
 }
 
 /** Folds events newer than the document into it and stores the result. */

@@ -1,4 +1,5 @@
 import type { Model } from "mongoose";
+import { SnapshotModel } from "../db/snapshots.js";
 import { ComplaintModel } from "./complaint.js";
 import {
   AcknowledgementModel,
@@ -50,6 +51,7 @@ export const ALL_MODELS = [
   ReminderDeliveryModel,
   DeliveryClaimModel,
   ConversationReferenceModel,
+  SnapshotModel,
 ] as Model<unknown>[];
 
 export {

@@ -1,0 +1,94 @@
+import mongoose, { Schema } from "mongoose";
+
+/**
+ * Register snapshots: a register's lines kept in one document per workspace, so that a list
+ * is two reads by `_id` instead of a query over the collection (on the embedded FerretDB a
+ * query on anything but `_id` reads and decodes every document of the collection).
+ *
+ * Freshness rests on a change marker, not on timing: every committed change to a record of a
+ * snapshotted kind writes `<workspace>/<kind>/changed` with the wall-clock time after the
+ * commit, and a snapshot counts as fresh only while it was built (its read started) after the
+ * last marker. A change that lands while a snapshot is being built marks it stale at once.
+ * Clock skew between processes is covered by a margin, and a snapshot older than MAX_AGE_MS is
+ * rebuilt regardless (a process that died between a commit and its marker).
+ */
+interface Snapshot {
+  _id: string;
+  items?: unknown[];
+  builtAt?: Date;
+  at?: Date;
+}
+
+const snapshotSchema = new Schema<Snapshot>(
+  {
+    _id: { type: String, required: true },
+    items: { type: [Schema.Types.Mixed], default: undefined },
+    builtAt: { type: Date },
+    at: { type: Date },
+  },
+  { collection: "register_snapshots", versionKey: false },
+);
+
+export const SnapshotModel = mongoose.model<Snapshot>("RegisterSnapshot", snapshotSchema);
+
+export const SNAPSHOT_KINDS = new Set(["complaint"]);
+const SKEW_MS = 1_000;
+const MAX_AGE_MS = 60_000;
+
+const markerId = (workspaceId: string, kind: string) => `${workspaceId}/${kind}/changed`;
+const snapshotId = (workspaceId: string, kind: string, name: string) => `${workspaceId}/${kind}/${name}`;
+
+/**
+ * Writes a document by `_id`, creating it if needed. Two concurrent upserts of a new `_id` can
+ * both try to insert (FerretDB, and MongoDB too); the loser then updates the one that exists.
+ */
+async function put(doc: Snapshot): Promise<void> {
+  try {
+    await SnapshotModel.replaceOne({ _id: doc._id }, doc, { upsert: true });
+  } catch (error) {
+    if ((error as { code?: number }).code !== 11000) throw error;
+    await SnapshotModel.replaceOne({ _id: doc._id }, doc);
+  }
+}
+
+/**
+ * Called after every committed change to a record: marks the kind's snapshots stale. The
+ * change is committed already, so a failure here is not the caller's: the snapshot's age limit
+ * covers it.
+ */
+export async function markChanged(kind: string, recordKey: string): Promise<void> {
+  if (!SNAPSHOT_KINDS.has(kind)) return;
+  const workspaceId = recordKey.split("/")[0] ?? "";
+  await put({ _id: markerId(workspaceId, kind), at: new Date() }).catch(() => undefined);
+}
+
+/**
+ * The snapshot `name` of a kind's register in a workspace, rebuilt by `build` when a change
+ * has been committed since it was built (or it is missing or old).
+ */
+export async function readSnapshot<T>(
+  workspaceId: string,
+  kind: string,
+  name: string,
+  build: () => Promise<T[]>,
+): Promise<T[]> {
+  const _id = snapshotId(workspaceId, kind, name);
+  const [snapshot, marker] = await Promise.all([
+    SnapshotModel.findById(_id).lean(),
+    SnapshotModel.findById(markerId(workspaceId, kind)).lean(),
+  ]);
+  const now = Date.now();
+  if (
+    snapshot?.items &&
+    snapshot.builtAt &&
+    now - snapshot.builtAt.getTime() < MAX_AGE_MS &&
+    (!marker?.at || marker.at.getTime() < snapshot.builtAt.getTime())
+  ) {
+    return snapshot.items as T[];
+  }
+  const readStart = Date.now();
+  const items = await build();
+  // Not kept if it cannot be written: the next read builds it again.
+  await put({ _id, items, builtAt: new Date(readStart - SKEW_MS) }).catch(() => undefined);
+  return items;
+}
