@@ -281,7 +281,10 @@ export function createTeamsApp(
     }
     send(res, 200);
     if (work) {
-      void inFlight.run(work).catch((error: unknown) => logger.error({ err: error }, "Teams work failed"));
+      // Counted now (shutdown waits for it), started after the acknowledgement is on its way.
+      void inFlight
+        .run(() => new Promise<void>((resolve) => setImmediate(resolve)).then(work))
+        .catch((error: unknown) => logger.error({ err: error }, "Teams work failed"));
     }
   }
 
