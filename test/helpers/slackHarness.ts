@@ -1,12 +1,11 @@
 import { randomBytes } from "node:crypto";
-import { Writable } from "node:stream";
 import mongoose from "mongoose";
-import { pino } from "pino";
 import { afterAll, beforeAll, inject } from "vitest";
 import { type RunningApp, startApp } from "../../src/app.js";
 import { loadConfig } from "../../src/config/index.js";
 import type { Clock } from "../../src/jobs/deps.js";
 import { FakeSlack } from "./fakeSlack.js";
+import { capturingLogger } from "./logs.js";
 import { type SimUser, SlackClientSim } from "./slackRequests.js";
 
 export const SIGNING_SECRET = "test-signing-secret";
@@ -39,19 +38,9 @@ export function useSlackApp(options: { clock?: Clock } = {}): SlackHarness {
       SLACK_API_URL: harness.fake.apiUrl,
       QOPS_ROLE: "web",
     });
-    let partial = "";
-    const sink = new Writable({
-      write(chunk: Buffer, _enc, done) {
-        // A chunk may end mid-line; keep the rest for the next one.
-        const lines = (partial + chunk.toString()).split("\n");
-        partial = lines.pop() ?? "";
-        for (const line of lines.filter(Boolean)) harness.logs.push(JSON.parse(line));
-        done();
-      },
-    });
     harness.app = await startApp({
       config,
-      logger: pino({ level: "debug" }, sink),
+      logger: capturingLogger(harness.logs),
       dbName: `qops_slack_${randomBytes(4).toString("hex")}`,
       ...(options.clock ? { clock: options.clock } : {}),
       slackRetryConfig: { retries: 3, factor: 1, minTimeout: 50, maxTimeout: 100 },

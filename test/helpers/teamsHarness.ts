@@ -1,12 +1,11 @@
 import { randomBytes, randomUUID } from "node:crypto";
-import { Writable } from "node:stream";
 import mongoose from "mongoose";
-import { pino } from "pino";
 import { afterAll, beforeAll, inject } from "vitest";
 import { type RunningApp, startApp } from "../../src/app.js";
 import { loadConfig } from "../../src/config/index.js";
 import type { Clock } from "../../src/jobs/deps.js";
 import { FakeConnector } from "./fakeConnector.js";
+import { capturingLogger } from "./logs.js";
 
 export interface TeamsUser {
   /** Entra object id: the member's identity in QOps. */
@@ -43,18 +42,9 @@ export function useTeamsApp(options: { clock?: Clock; env?: Record<string, strin
       NODE_ENV: "test",
       ...options.env,
     });
-    let partial = "";
-    const sink = new Writable({
-      write(chunk: Buffer, _enc, done) {
-        const lines = (partial + chunk.toString()).split("\n");
-        partial = lines.pop() ?? "";
-        for (const line of lines.filter(Boolean)) harness.logs.push(JSON.parse(line));
-        done();
-      },
-    });
     harness.app = await startApp({
       config,
-      logger: pino({ level: "debug" }, sink),
+      logger: capturingLogger(harness.logs),
       dbName: `qops_teams_${randomBytes(4).toString("hex")}`,
       ...(options.clock ? { clock: options.clock } : {}),
     });

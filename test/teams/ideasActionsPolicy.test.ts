@@ -10,7 +10,6 @@ import {
   ImprovementIdeaModel,
   ReminderDeliveryModel,
 } from "../../src/models/index.js";
-import { poll } from "../helpers/poll.js";
 import {
   formIdOf,
   installInTeam,

@@ -1,4 +1,4 @@
-import type { webApi } from "@slack/bolt";
+import type { AllMiddlewareArgs, App, BlockAction, SlackActionMiddlewareArgs, webApi } from "@slack/bolt";
 import type { CommandContext } from "../../commands/context.js";
 import { isQopsError, QopsError, userMessageFor } from "../../errors.js";
 import type { Clock } from "../../jobs/deps.js";
@@ -87,4 +87,45 @@ export async function displayName(deps: SlackDeps, userId: string): Promise<stri
     deps.logger.warn({ err: error, userId }, "users.info failed; using the user id as name");
     return userId;
   }
+}
+
+export type ButtonArgs = SlackActionMiddlewareArgs<BlockAction> & AllMiddlewareArgs;
+
+/** The person who pressed a button, in the workspace it came from. */
+export function buttonContext(deps: SlackDeps, body: BlockAction): CommandContext {
+  return commandContext(
+    deps.clock,
+    { teamId: body.team?.id ?? body.user.team_id, userId: body.user.id, userName: body.user.name },
+    `action:${body.trigger_id}`,
+  );
+}
+
+/** Answers the presser: ephemerally where the button was in a conversation, else by DM. */
+export function buttonTeller(deps: SlackDeps, args: ButtonArgs): Tell {
+  const { body, respond } = args;
+  if (body.response_url) {
+    return (text) =>
+      respond({ response_type: "ephemeral", replace_original: false, text }).then(() => undefined);
+  }
+  return dmTeller(deps, body.user.id);
+}
+
+/**
+ * A button: acknowledged first, then `run` with the presser's context and the button's value;
+ * a refusal or failure is told to the presser (never silence, never a stack trace).
+ */
+export function onButtonPress(
+  app: App,
+  deps: SlackDeps,
+  actionId: string,
+  run: (ctx: CommandContext, value: string, args: ButtonArgs, tell: Tell) => Promise<void>,
+): void {
+  app.action<BlockAction>(actionId, async (args) => {
+    await args.ack();
+    const tell = buttonTeller(deps, args);
+    await answering(deps.logger, tell, actionId, async () => {
+      const value = (args.action as { value?: unknown }).value;
+      await run(buttonContext(deps, args.body), typeof value === "string" ? value : "", args, tell);
+    });
+  });
 }

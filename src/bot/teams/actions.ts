@@ -76,6 +76,7 @@ import {
 } from "./cards.js";
 import { TEAMS_DIALECT } from "./commands.js";
 import { memberAddress } from "./conversations.js";
+import { teamsTenant } from "./messagingPort.js";
 import type { TeamsNotifier } from "./notify.js";
 import { policyCard } from "./policyCards.js";
 import { VERBS } from "./surface.js";
@@ -158,7 +159,7 @@ export class TeamsActions {
     if (activity.serviceUrl && conversationId) {
       await this.deps.connector.sendWithRetry(
         activity.serviceUrl,
-        ctx.workspaceId.replace(/^teams:/, ""),
+        teamsTenant(ctx.workspaceId),
         conversationId,
         {
           type: "message",

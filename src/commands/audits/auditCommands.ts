@@ -5,7 +5,6 @@ import { QopsError } from "../../errors.js";
 import { type CorrectiveAction, CorrectiveActionModel } from "../../models/correctiveAction.js";
 import {
   type AuditFinding,
-  FINDING_TYPES,
   type FindingType,
   type InternalAudit,
   InternalAuditModel,

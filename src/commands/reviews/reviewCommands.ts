@@ -231,7 +231,7 @@ export async function reviewPack(ctx: CommandContext, ref: string): Promise<Revi
     toFillIn: Object.entries(MANUAL_INPUTS).map(([key, title]) => ({
       key,
       title,
-      text: (review.manualInputs ?? {})[key] ?? null,
+      text: review.manualInputs?.[key] ?? null,
     })),
   };
 }
@@ -365,8 +365,6 @@ export async function approveMinutes(
   );
   return { review: record, next };
 }
-
-export const REVIEW_FILTERS = ["upcoming", "all"] as const;
 
 export async function listReviews(ctx: CommandContext, all: boolean): Promise<ManagementReview[]> {
   await requireWorkspace(ctx);

@@ -1,4 +1,4 @@
-import type { AllMiddlewareArgs, App, BlockAction, SlackActionMiddlewareArgs } from "@slack/bolt";
+import type { App, BlockAction } from "@slack/bolt";
 import {
   completeAction,
   startAction,
@@ -37,15 +37,17 @@ import { actionMessage, complaintMessage, ideaMessage } from "../presenters/reco
 import { slackDay } from "../presenters/text.js";
 import {
   answering,
-  commandContext,
+  type ButtonArgs,
+  buttonContext,
+  buttonTeller,
   displayName,
-  dmTeller,
+  onButtonPress,
   type SlackDeps,
   type Tell,
 } from "../requestContext.js";
 import { ACTIONS, VIEWS } from "../surface.js";
 
-type ActionArgs = SlackActionMiddlewareArgs<BlockAction> & AllMiddlewareArgs;
+type ActionArgs = ButtonArgs;
 
 type Changed =
   | { kind: "complaint"; record: Complaint }
@@ -53,27 +55,9 @@ type Changed =
   | { kind: "action"; record: CorrectiveAction }
   | null;
 
-function buttonValue(action: BlockAction["actions"][number]): string {
-  if ("value" in action && typeof action.value === "string") return action.value;
-  return "";
-}
-
 export function register(app: App, deps: SlackDeps, notifier: SlackNotifier): void {
-  const ctxOf = (body: BlockAction): CommandContext =>
-    commandContext(
-      deps.clock,
-      { teamId: body.team?.id ?? body.user.team_id, userId: body.user.id, userName: body.user.name },
-      `action:${body.trigger_id}`,
-    );
-
-  function tellerFor(args: ActionArgs): Tell {
-    const { body, respond } = args;
-    if (body.response_url) {
-      return (text) =>
-        respond({ response_type: "ephemeral", replace_original: false, text }).then(() => undefined);
-    }
-    return dmTeller(deps, body.user.id);
-  }
+  const ctxOf = (body: BlockAction): CommandContext => buttonContext(deps, body);
+  const tellerFor = (args: ActionArgs): Tell => buttonTeller(deps, args);
 
   /** Shows the change where it happened: the stored channel message, this message, the App Home. */
   async function reflect(changed: Changed, args: ActionArgs, ctx: CommandContext): Promise<void> {
@@ -117,15 +101,8 @@ export function register(app: App, deps: SlackDeps, notifier: SlackNotifier): vo
     actionId: string,
     run: (ctx: CommandContext, ref: string, args: ActionArgs) => Promise<Changed>,
   ) {
-    app.action<BlockAction>(actionId, async (args) => {
-      await args.ack();
-      const tell = tellerFor(args);
-      await answering(deps.logger, tell, actionId, async () => {
-        const ctx = ctxOf(args.body);
-        const ref = buttonValue(args.action);
-        const changed = await run(ctx, ref, args);
-        await reflect(changed, args, ctx);
-      });
+    onButtonPress(app, deps, actionId, async (ctx, ref, args) => {
+      await reflect(await run(ctx, ref, args), args, ctx);
     });
   }
 

@@ -1,11 +1,4 @@
-import type {
-  AllMiddlewareArgs,
-  App,
-  BlockAction,
-  RespondFn,
-  SlackActionMiddlewareArgs,
-  ViewSubmitAction,
-} from "@slack/bolt";
+import type { App, RespondFn, ViewSubmitAction } from "@slack/bolt";
 import { auditInput, scheduleAudit } from "../../../commands/audits/auditCommands.js";
 import { RECORD_ACTIONS } from "../../../commands/buttons.js";
 import {
@@ -24,10 +17,12 @@ import { QopsError } from "../../../errors.js";
 import { actionsBlock, header, plainSection } from "../presenters/text.js";
 import {
   answering,
+  type ButtonArgs,
   commandContext,
   commandWords,
   displayName,
   dmTeller,
+  onButtonPress,
   parseMention,
   type SlackDeps,
   type Tell,
@@ -146,8 +141,6 @@ function objectiveModal(ref: string) {
   };
 }
 
-type ActionArgs = SlackActionMiddlewareArgs<BlockAction> & AllMiddlewareArgs;
-
 /** `/audit …`, `/review …`, `/qms docs …`, `/qms objectives …`, their buttons and forms. */
 export function register(app: App, deps: SlackDeps): void {
   const people = slackPeople(deps);
@@ -228,39 +221,16 @@ export function register(app: App, deps: SlackDeps): void {
 
   const button = (
     actionId: string,
-    run: (ctx: CommandContext, ref: string, args: ActionArgs) => Promise<CalendarReply | null>,
-  ) => {
-    app.action<BlockAction>(actionId, async (args) => {
-      await args.ack();
-      const { body } = args;
-      const tell: Tell = body.response_url
-        ? (text) =>
-            args.respond({ response_type: "ephemeral", replace_original: false, text }).then(() => undefined)
-        : dmTeller(deps, body.user.id);
-      await answering(deps.logger, tell, actionId, async () => {
-        const ctx = commandContext(
-          deps.clock,
-          { teamId: body.team?.id ?? body.user.team_id, userId: body.user.id, userName: body.user.name },
-          `action:${body.trigger_id}`,
-        );
-        const reply = await run(ctx, (args.action as { value?: string }).value ?? "", args);
-        if (!reply) return;
-        if (body.response_url)
-          await args.respond({
-            response_type: "ephemeral",
-            replace_original: false,
-            text: reply.text,
-            blocks: calendarBlocks(reply),
-          });
-        else
-          await deps.client.chat.postMessage({
-            channel: body.user.id,
-            text: reply.text,
-            blocks: calendarBlocks(reply),
-          });
-      });
+    run: (ctx: CommandContext, ref: string, args: ButtonArgs) => Promise<CalendarReply | null>,
+  ) =>
+    onButtonPress(app, deps, actionId, async (ctx, ref, args) => {
+      const reply = await run(ctx, ref, args);
+      if (!reply) return;
+      const message = { text: reply.text, blocks: calendarBlocks(reply) };
+      if (args.body.response_url)
+        await args.respond({ response_type: "ephemeral", replace_original: false, ...message });
+      else await deps.client.chat.postMessage({ channel: args.body.user.id, ...message });
     });
-  };
   button(RECORD_ACTIONS.auditStart, (ctx, ref) => auditCommand(ctx, [ref, "start"], people, SLACK_DIALECT));
   button(RECORD_ACTIONS.auditReport, (ctx, ref) => auditCommand(ctx, [ref, "report"], people, SLACK_DIALECT));
   button(RECORD_ACTIONS.auditClose, (ctx, ref) => auditCommand(ctx, [ref, "close"], people, SLACK_DIALECT));

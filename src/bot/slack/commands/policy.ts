@@ -1,10 +1,4 @@
-import type {
-  AllMiddlewareArgs,
-  App,
-  BlockAction,
-  SlackActionMiddlewareArgs,
-  ViewSubmitAction,
-} from "@slack/bolt";
+import type { App, ViewSubmitAction } from "@slack/bolt";
 import type { CommandContext } from "../../../commands/context.js";
 import { formatWhen } from "../../../commands/context.js";
 import { namesWithRole, requireRole } from "../../../commands/members.js";
@@ -28,16 +22,16 @@ import { policyDraftModal } from "../presenters/modals.js";
 import { actionsBlock, context, header, mrkdwnSection, plainSection } from "../presenters/text.js";
 import {
   answering,
+  type ButtonArgs,
   commandContext,
   commandWords,
   dmTeller,
+  onButtonPress,
   type SlackDeps,
   type Tell,
 } from "../requestContext.js";
 import { ACTIONS, SLASH_COMMANDS, VIEWS } from "../surface.js";
 import { formValues } from "../views/formValues.js";
-
-type ActionArgs = SlackActionMiddlewareArgs<BlockAction> & AllMiddlewareArgs;
 
 function policyBlocks(policy: ControlledDocument, acknowledgedAt: Date | null) {
   return [
@@ -209,26 +203,8 @@ export function register(app: App, deps: SlackDeps, port: MessagingPort): void {
 
   const button = (
     actionId: string,
-    run: (ctx: CommandContext, ref: string, args: ActionArgs, tell: Tell) => Promise<void>,
-  ) => {
-    app.action<BlockAction>(actionId, async (args) => {
-      await args.ack();
-      const { body } = args;
-      const tell: Tell = body.response_url
-        ? (text) =>
-            args.respond({ response_type: "ephemeral", replace_original: false, text }).then(() => undefined)
-        : dmTeller(deps, body.user.id);
-      await answering(deps.logger, tell, actionId, async () => {
-        const ctx = commandContext(
-          deps.clock,
-          { teamId: body.team?.id ?? body.user.team_id, userId: body.user.id, userName: body.user.name },
-          `action:${body.trigger_id}`,
-        );
-        const value = (args.action as { value?: string }).value ?? "";
-        await run(ctx, value, args, tell);
-      });
-    });
-  };
+    run: (ctx: CommandContext, ref: string, args: ButtonArgs, tell: Tell) => Promise<void>,
+  ) => onButtonPress(app, deps, actionId, run);
 
   button(ACTIONS.policyApprove, async (ctx, ref, _args, tell) => {
     const { record } = await approvePolicy(ctx, ref);
