@@ -529,7 +529,7 @@ export async function reviewCommand(
 // ---------------------------------------------------------------- documents and objectives
 
 const docLine = (doc: ControlledDocument, now: Date) =>
-  `${doc.ref} · ${doc.documentType} · ${doc.title} · v${doc.version} · ${words(doc.state)} · owner ${doc.owner.name} · review ${doc.nextReviewAt ? formatDate(doc.nextReviewAt) : "—"}${doc.nextReviewAt && doc.nextReviewAt <= now ? " ⚠️ due" : ""}${doc.link ? ` · ${doc.link}` : ""}`;
+  `${doc.ref} · ${doc.documentType} · ${doc.title} · v${doc.version} · ${words(doc.state)} · owner ${doc.owner.name} ${doc.lastReviewedAt ? ` · reviewed ${formatDate(doc.lastReviewedAt)}` : ""} · review ${doc.nextReviewAt ? formatDate(doc.nextReviewAt) : "—"}${doc.nextReviewAt && doc.nextReviewAt <= now ? " ⚠️ due" : ""}${doc.link ? ` · ${doc.link}` : ""}`;
 
 export async function docsCommand(
   ctx: CommandContext,

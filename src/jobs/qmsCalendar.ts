@@ -8,10 +8,11 @@ import { weeklyDigest } from "../commands/digest.js";
 import { periodOf, previousPeriod } from "../commands/objectives/objectiveCommands.js";
 import { MINUTES_DUE_DAYS, REVIEW_PREP_DAYS, reviewPack } from "../commands/reviews/reviewCommands.js";
 import { ControlledDocumentModel, QualityObjectiveModel } from "../models/controlledDocument.js";
+import { ReminderDeliveryModel } from "../models/delivery.js";
 import { InternalAuditModel, ManagementReviewModel } from "../models/internalAudit.js";
 import { MemberModel } from "../models/member.js";
 import { type Workspace, WorkspaceModel } from "../models/workspace.js";
-import { enqueueDeliveries, type NewDelivery } from "./deliveryEngine.js";
+import { deliveryId, enqueueDeliveries, type NewDelivery } from "./deliveryEngine.js";
 import type { JobDeps } from "./deps.js";
 
 export const QMS_CALENDAR = "qms-calendar";
@@ -148,7 +149,13 @@ async function reviewReminders(workspaceId: string, now: Date, qms: string[]): P
       }
     }
     const eve = startOfDay(subDays(date, 1));
-    if (now >= eve && now < addDays(date, 1)) {
+    const eveOccasion = `review:${ref}:${day(date)}:eve`;
+    // The pack is compiled once, when the eve reminders are first recorded, not every hour.
+    if (
+      now >= eve &&
+      now < addDays(date, 1) &&
+      !(await recorded(workspaceId, eveOccasion, review.attendees))
+    ) {
       const pack = await reviewPack(systemContext(workspaceId, now), ref);
       const lines = [
         `Complaints: ${pack.complaints.total} (previous period ${pack.complaints.previousTotal}); overdue now ${pack.complaints.overdueNow}`,
@@ -162,7 +169,7 @@ async function reviewReminders(workspaceId: string, now: Date, qms: string[]): P
       for (const attendee of review.attendees) {
         items.push({
           workspaceId,
-          occasion: `review:${ref}:${day(date)}:eve`,
+          occasion: eveOccasion,
           recipientId: attendee.id,
           notBefore: eve,
           content: {
@@ -243,16 +250,32 @@ async function digestFor(workspace: Workspace, now: Date): Promise<NewDelivery |
   if (!workspace.qualityChannelId) return null;
   const local = new TZDate(now.getTime(), workspace.timezone || "UTC");
   if (local.getDay() !== 1 || local.getHours() < 9 || local.getHours() >= 12) return null;
+  const occasion = `digest:${getISOWeekYear(local)}-W${String(getISOWeek(local)).padStart(2, "0")}`;
+  const channel = { id: workspace.qualityChannelId };
+  if (await recorded(workspace.workspaceId, occasion, [channel])) return null;
   const content = await weeklyDigest(workspace.workspaceId, now);
   if (!content) return null;
   return {
     workspaceId: workspace.workspaceId,
-    occasion: `digest:${getISOWeekYear(local)}-W${String(getISOWeek(local)).padStart(2, "0")}`,
+    occasion,
     recipientId: workspace.qualityChannelId,
     notBefore: now,
     workingHoursOnly: false,
     content,
   };
+}
+
+/** Whether an occasion is already recorded for every one of these recipients (reads by `_id`). */
+async function recorded(
+  workspaceId: string,
+  occasion: string,
+  recipients: { id: string }[],
+): Promise<boolean> {
+  if (!recipients.length) return false;
+  const found = await Promise.all(
+    recipients.map((r) => ReminderDeliveryModel.exists({ _id: deliveryId(workspaceId, occasion, r.id) })),
+  );
+  return found.every(Boolean);
 }
 
 export function define(agenda: Agenda, deps: JobDeps): void {

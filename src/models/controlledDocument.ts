@@ -21,6 +21,8 @@ export interface ControlledDocument extends RecordBase {
   owner: PersonRef;
   reviewIntervalMonths: number | null;
   nextReviewAt: Date | null;
+  /** When its owner last recorded a review (a new version counts too). */
+  lastReviewedAt?: Date | null;
   approvedBy: PersonRef | null;
   publishedAt: Date | null;
   stateChangedBy: PersonRef;
@@ -41,6 +43,7 @@ const documentSchema = new Schema<ControlledDocument>(
     owner: { type: { id: String, name: String }, _id: false, required: true },
     reviewIntervalMonths: { type: Number, default: null },
     nextReviewAt: { type: Date, default: null },
+    lastReviewedAt: { type: Date, default: null },
     approvedBy: { type: { id: String, name: String }, _id: false, default: null },
     publishedAt: { type: Date, default: null },
     stateChangedBy: { type: { id: String, name: String }, _id: false, required: true },

@@ -1,5 +1,11 @@
 import { describe, expect, it } from "vitest";
-import { InternalAuditModel, ManagementReviewModel, QualityObjectiveModel } from "../../src/models/index.js";
+import {
+  ControlledDocumentModel,
+  InternalAuditModel,
+  ManagementReviewModel,
+  QualityObjectiveModel,
+  WorkspaceModel,
+} from "../../src/models/index.js";
 import { poll } from "../helpers/poll.js";
 import { allText, employee, owner, qm, setUpWorkspace, useSlackApp } from "../helpers/slackHarness.js";
 
@@ -105,5 +111,83 @@ describe("Slack: audits, reviews, documents and objectives over HTTP", () => {
     expect(await command("/qms", `objectives ${objective?.ref} record 97`, employee)).toContain(
       "Only the owner of",
     );
+  });
+
+  it("the buttons: top management approves the minutes, an owner records a document review and an objective's value", async () => {
+    const top = { id: "UTOP", name: "Tara Top" };
+    const review = await ManagementReviewModel.findOne({ workspaceId: `slack:${h.teamId}` }).lean();
+    const ref = review?.ref ?? "";
+    expect(await command("/review", `${ref} minutes Resources are short; one more auditor.`)).toContain(
+      `Minutes of ${ref} recorded by Quinn Manager`,
+    );
+    const refused = h.slack.button("review.approve_minutes", ref, qm, { channel: "DQM1", ts: "2.1" });
+    await refused.send();
+    expect(allText(await h.fake.waitForResponse(refused.responseId))).toContain(
+      "Only top management can approve",
+    );
+    const approve = h.slack.button("review.approve_minutes", ref, top, { channel: "DTOP", ts: "2.2" });
+    await approve.send();
+    expect(allText(await h.fake.waitForResponse(approve.responseId))).toMatch(
+      new RegExp(
+        `Minutes of ${ref} approved by Tara Top\\. The next review, MR-\\d{4}-\\d{4}, is scheduled for 10 Dec 2027`,
+      ),
+    );
+
+    const doc = await ControlledDocumentModel.findOne({
+      workspaceId: `slack:${h.teamId}`,
+      documentType: "procedure",
+    }).lean();
+    const reviewed = h.slack.button("document.reviewed", doc?.ref ?? "", owner, {
+      channel: "DOWN1",
+      ts: "2.3",
+    });
+    await reviewed.send();
+    expect(allText(await h.fake.waitForResponse(reviewed.responseId))).toContain(
+      `${doc?.ref} reviewed with no change by Omar Owner; next review 2 Nov 2027`,
+    );
+
+    const objective = await QualityObjectiveModel.findOne({ workspaceId: `slack:${h.teamId}` }).lean();
+    await h.slack
+      .button("objective.record", objective?.ref ?? "", owner, { channel: "DOWN1", ts: "2.4" })
+      .send();
+    const modal = await h.fake.waitForCall("views.open", (c) =>
+      allText(c.args).includes(`Value of ${objective?.ref}`),
+    );
+    const metadata = String((modal.args.view as { private_metadata?: string }).private_metadata);
+    const bad = await h.slack.submitView("objective.value", { value: { value: "lots" } }, owner, {
+      privateMetadata: metadata,
+    });
+    expect(JSON.parse(bad.body)).toMatchObject({
+      response_action: "errors",
+      errors: { value: "Give a number, e.g. 97.5." },
+    });
+    await h.slack.submitView(
+      "objective.value",
+      { value: { value: "96" }, period: { value: "2026-11" } },
+      owner,
+      {
+        privateMetadata: metadata,
+      },
+    );
+    await h.fake.waitForCall(
+      "chat.postMessage",
+      (c) =>
+        c.args.channel === owner.id &&
+        allText(c.args).includes("96% recorded for 2026-11 by Omar Owner — on target"),
+    );
+  });
+
+  it("/qms timezone and /qms audit-reminders change the workspace, and say so; bad values change nothing", async () => {
+    expect(await command("/qms", "timezone Mars/Olympus")).toContain('"Mars/Olympus" is not a time zone');
+    expect(await command("/qms", "timezone Europe/Berlin")).toContain(
+      "time zone is now Europe/Berlin (changed by Quinn Manager)",
+    );
+    expect(await command("/qms", "audit-reminders 0 400")).toContain("between 1 and 90");
+    expect(await command("/qms", "audit-reminders 30 7 1")).toContain(
+      "reminded 30 and 7 and 1 days before an audit",
+    );
+    expect(await command("/qms", "timezone UTC", employee)).toContain("Only a quality manager can");
+    const workspace = await WorkspaceModel.findOne({ workspaceId: `slack:${h.teamId}` }).lean();
+    expect(workspace).toMatchObject({ timezone: "Europe/Berlin", auditReminderDays: [30, 7, 1] });
   });
 });

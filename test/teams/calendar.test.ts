@@ -3,6 +3,7 @@ import { InternalAuditModel, QualityObjectiveModel } from "../../src/models/inde
 import {
   formIdOf,
   installInTeam,
+  post,
   press,
   QUALITY_CONVERSATION,
   say,
@@ -97,5 +98,55 @@ describe("Teams: audits and objectives over HTTP, the same commands as Slack", (
     expect(textOf(recorded.card)).toContain(
       "Scrap rate: 1.5% recorded for 2026-Q3 by Omar Owner — on target",
     );
+  });
+
+  it("a review's minutes are approved from the card by top management; a document review is recorded from its card", async () => {
+    const tara = teamsUser("Tara Top");
+    await say(h, tara, "help");
+    await say(h, quinn, `qms roles grant <at>${tara.name}</at> top_management`, { mentions: [tara] });
+    const scheduled = await say(h, quinn, "review schedule 2026-11-20");
+    const ref = /MR-\d{4}-\d{4}/.exec(scheduled.text)?.[0] ?? "";
+    const minutes = await say(h, quinn, `review ${ref} minutes Audit capacity is short.`);
+    expect(verbsOf(minutes.attachments?.[0]?.content)).toEqual(["review.approve_minutes"]);
+    expect(textOf((await press(h, quinn, "review.approve_minutes", { ref })).card)).toContain(
+      "Only top management can approve",
+    );
+    expect(textOf((await press(h, tara, "review.approve_minutes", { ref })).card)).toMatch(
+      new RegExp(
+        `Minutes of ${ref} approved by Tara Top\\. The next review, MR-\\d{4}-\\d{4}, is scheduled for 20 Nov 2027`,
+      ),
+    );
+
+    const added = await say(
+      h,
+      quinn,
+      `qms docs add manual 2 12 <at>${omar.name}</at> https://docs.example.com/qm Quality manual`,
+      { mentions: [omar] },
+    );
+    const doc = /DOC-\d{4}-\d{4}/.exec(added.text)?.[0] ?? "";
+    expect(textOf((await press(h, ada, "document.reviewed", { ref: doc })).card)).toContain(
+      "Only the owner of",
+    );
+    expect(textOf((await press(h, omar, "document.reviewed", { ref: doc })).card)).toContain(
+      `${doc} reviewed with no change by Omar Owner; next review 2 Nov 2027`,
+    );
+  });
+
+  it("workspace settings are typed like in Slack; an activity without a sender is refused with 400", async () => {
+    expect((await say(h, quinn, "qms timezone Asia/Tokyo")).text).toContain(
+      "time zone is now Asia/Tokyo (changed by Quinn Manager)",
+    );
+    expect((await say(h, quinn, "qms audit-reminders 7")).text).toContain("reminded 7 days before an audit");
+    expect((await say(h, omar, "qms audit-reminders 3")).text).toContain("Only a quality manager can");
+    const response = await post(h, {
+      type: "invoke",
+      name: "adaptiveCard/action",
+      serviceUrl: h.connector.url,
+      conversation: { id: "a:nobody", tenantId: h.tenantId },
+      recipient: { id: "28:qops-bot" },
+      value: { action: { type: "Action.Execute", verb: "audit.start", data: { ref: "AUD-2026-0001" } } },
+    });
+    expect(response.status).toBe(400);
+    expect(await response.text()).toContain("did not say who sent it");
   });
 });

@@ -10,7 +10,6 @@ import type { TeamsSettings } from "../../config/index.js";
 import { isQopsError, userMessageFor } from "../../errors.js";
 import type { Clock } from "../../jobs/deps.js";
 import type { Logger } from "../../logger.js";
-import { MemberModel } from "../../models/member.js";
 import { InFlight } from "../../util/inFlight.js";
 import { TeamsActions } from "./actions.js";
 import { type AdaptiveCard, attachment, CARD_CONTENT_TYPE, helpCard } from "./cards.js";
@@ -112,10 +111,13 @@ export function createTeamsApp(
     });
   }
 
-  /** Remembers how to reach the sender (and the conversation), and their time zone. */
   /** What was last remembered per sender and conversation, so a repeat costs no database read. */
   const seen = new Map<string, string>();
 
+  /**
+   * Remembers how to reach the sender (and the conversation), and the time zone their client
+   * reported; the member record takes it at the next member sync, through its history.
+   */
   async function remember(activity: InboundActivity): Promise<void> {
     if (!activity.serviceUrl || !activity.from?.id) return;
     const workspaceId = teamsWorkspaceId(tenantOf(activity));
@@ -141,12 +143,6 @@ export function createTeamsApp(
     const channel = channelAddress(activity);
     if (channel?.conversationId)
       await rememberConversation(workspaceId, channel.conversationId, channel, now);
-    if (tz) {
-      await MemberModel.updateOne(
-        { _id: `${workspaceId}/member/${user.id}`, tz: { $ne: tz } },
-        { $set: { tz } },
-      ).catch((error: unknown) => logger.warn({ err: error }, "could not store the member's time zone"));
-    }
     seen.set(key, fingerprint);
     if (seen.size > 10_000) seen.delete(seen.keys().next().value ?? "");
   }
@@ -269,6 +265,10 @@ export function createTeamsApp(
           "Teams request refused: not authenticated",
         );
         return send(res, 401, { error: "unauthorized" });
+      }
+      if (isQopsError(error)) {
+        // Authenticated but not usable (no sender, say): say why, change nothing.
+        return send(res, 400, { error: error.userMessage });
       }
       logger.error({ err: error }, "Teams request failed");
       return send(res, 500, { error: "internal error" });

@@ -74,7 +74,11 @@ export function reviewedNoChange(ctx: CommandContext, ref: string) {
     who: "owner_or_qm",
     action: "record this document's review",
     reason: "reviewed, no change",
-    fields: (d) => ({ nextReviewAt: addMonths(ctx.now, d.reviewIntervalMonths ?? 12) }),
+    // The review itself is the evidence: it is recorded even when the next date stays the same.
+    fields: (d) => ({
+      lastReviewedAt: ctx.now,
+      nextReviewAt: addMonths(ctx.now, d.reviewIntervalMonths ?? 12),
+    }),
   });
 }
 
