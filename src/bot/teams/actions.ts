@@ -89,8 +89,8 @@ interface Press {
   data: Data;
   ref: string;
   activity: InboundActivity;
-  /** Who sees the card this press came from. */
-  viewer: Viewer;
+  /** Who sees the card this press came from (read alongside the handler's own reads). */
+  viewer: Promise<Viewer>;
 }
 
 type Changed =
@@ -121,7 +121,11 @@ export class TeamsActions {
 
   private async cardFor(changed: Changed, press: Press, notice?: string, color?: "Good" | "Attention") {
     const people = await this.notifier.people(press.ctx.workspaceId);
-    const options = { viewer: press.viewer, people, ...(notice ? { notice: { text: notice, color } } : {}) };
+    const options = {
+      viewer: await press.viewer,
+      people,
+      ...(notice ? { notice: { text: notice, color } } : {}),
+    };
     return recordCard(
       { kind: changed.kind, record: changed.record } as Parameters<typeof recordCard>[0],
       options,
@@ -449,7 +453,7 @@ export class TeamsActions {
       const { complaint, workspace, created } = await createComplaint(ctx, values);
       if (!created)
         return complaintCard(complaint, {
-          viewer: press.viewer,
+          viewer: await press.viewer,
           notice: {
             text: `This form was already sent: it is ${complaint.ref}, logged ${formatWhen(complaint.createdAt)}.`,
             color: "Good",
@@ -527,7 +531,7 @@ export class TeamsActions {
             await this.notifier.refreshIdea(await loadByRef<ImprovementIdea>(ctx, "idea", source.ref ?? ""));
         }
         return actionCard(action, {
-          viewer: press.viewer,
+          viewer: await press.viewer,
           notice: {
             text: created
               ? `✅ Opened ${action.ref}${source ? ` for ${source.ref}` : ""}, owner ${action.owner.name}, due ${formatDate(action.dueAt)}.`
@@ -603,9 +607,11 @@ export class TeamsActions {
    * A refusal comes back as the record's current card with the reason on top.
    */
   async run(ctx: CommandContext, verb: string, data: Data, activity: InboundActivity): Promise<AdaptiveCard> {
-    const viewer: Viewer = isPersonal(activity)
-      ? { userId: ctx.actor.id, isQm: await hasRole(ctx, "qm") }
-      : "channel";
+    const viewer: Promise<Viewer> = isPersonal(activity)
+      ? hasRole(ctx, "qm").then((isQm) => ({ userId: ctx.actor.id, isQm }))
+      : Promise.resolve("channel");
+    // Awaited where a card is drawn; a handler that fails first must not leave it unhandled.
+    viewer.catch(() => undefined);
     const press: Press = { ctx, data, ref: str(data.ref)?.trim() ?? "", activity, viewer };
     const handler = this.handlers[verb];
     if (!handler)

@@ -1,17 +1,12 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
-import {
-  type Activity,
-  CloudAdapter,
-  ConfigurationBotFrameworkAuthentication,
-  type InvokeResponse,
-  type TurnContext,
-} from "botbuilder";
+import type { Activity, InvokeResponse, TurnContext } from "botbuilder";
 import type { TeamsSettings } from "../../config/index.js";
 import { isQopsError, userMessageFor } from "../../errors.js";
 import type { Clock } from "../../jobs/deps.js";
 import type { Logger } from "../../logger.js";
 import { InFlight } from "../../util/inFlight.js";
 import { TeamsActions } from "./actions.js";
+import { QopsCloudAdapter } from "./adapter.js";
 import { type AdaptiveCard, attachment, CARD_CONTENT_TYPE, helpCard } from "./cards.js";
 import { runTyped } from "./commands.js";
 import { BotConnector } from "./connector.js";
@@ -31,13 +26,6 @@ import {
 } from "./turn.js";
 
 const MAX_BODY_BYTES = 256 * 1024;
-
-/** Exposes the adapter's authenticated turn processing to our own HTTP handler. */
-class QopsCloudAdapter extends CloudAdapter {
-  run(authHeader: string, activity: Activity, logic: (context: TurnContext) => Promise<void>) {
-    return this.processActivity(authHeader, activity, logic);
-  }
-}
 
 export interface TeamsApp {
   requestListener: (req: IncomingMessage, res: ServerResponse) => Promise<void>;
@@ -89,13 +77,7 @@ export function createTeamsApp(
   options: { logger: Logger; clock: Clock; connector: BotConnector; port: TeamsMessagingPort },
 ): TeamsApp {
   const { logger, clock, connector, port } = options;
-  const auth = new ConfigurationBotFrameworkAuthentication({
-    MicrosoftAppId: settings.appId,
-    MicrosoftAppPassword: settings.appPassword,
-    MicrosoftAppType: settings.appType,
-    MicrosoftAppTenantId: settings.tenantId,
-  });
-  const adapter = new QopsCloudAdapter(auth);
+  const adapter = new QopsCloudAdapter(settings);
   const deps: TeamsDeps = { logger, clock, connector, port };
   const notifier = new TeamsNotifier(deps);
   const actions = new TeamsActions(deps, notifier);

@@ -8,6 +8,8 @@ import { conversationAddress } from "./conversations.js";
 import type { TeamsDeps } from "./turn.js";
 
 const PEOPLE_TTL_MS = 10_000;
+/** Up to this age a kept member list is still shown while a fresh one is read. */
+const PEOPLE_STALE_MS = 60_000;
 
 /**
  * Messages that follow a change in Teams. The record is saved before any of these run; a
@@ -26,23 +28,49 @@ export class TeamsNotifier {
     }
   }
 
-  private readonly peopleCache = new Map<string, { at: number; people: Promise<Person[]> }>();
+  private readonly peopleCache = new Map<
+    string,
+    { readAt: number; refreshing: boolean; people: Promise<Person[]> }
+  >();
 
   /**
    * The people a QM may choose from (owners): the workspace's known members. Every card with
-   * an owner chooser needs them, so they are kept for a few seconds rather than read per card.
+   * an owner chooser needs them, so they are kept for a few seconds rather than read per card;
+   * a list a little older is still shown while a fresh one is read behind it.
    */
   people(workspaceId: string): Promise<Person[]> {
     const cached = this.peopleCache.get(workspaceId);
-    if (cached && Date.now() - cached.at < PEOPLE_TTL_MS) return cached.people;
-    const people = MemberModel.find({ workspaceId, active: true }, { userId: 1, name: 1 })
+    const age = cached ? Date.now() - cached.readAt : Number.POSITIVE_INFINITY;
+    if (cached && age < PEOPLE_TTL_MS) return cached.people;
+    if (cached && age < PEOPLE_STALE_MS) {
+      if (!cached.refreshing) {
+        cached.refreshing = true;
+        this.readPeople(workspaceId).then(
+          (people) => this.keepPeople(workspaceId, Promise.resolve(people)),
+          (error: unknown) => {
+            cached.refreshing = false;
+            this.deps.logger.warn({ err: error, workspaceId }, "could not refresh the member list");
+          },
+        );
+      }
+      return cached.people;
+    }
+    const people = this.readPeople(workspaceId);
+    people.catch(() => this.peopleCache.delete(workspaceId));
+    this.keepPeople(workspaceId, people);
+    return people;
+  }
+
+  private readPeople(workspaceId: string): Promise<Person[]> {
+    return MemberModel.find({ workspaceId, active: true }, { userId: 1, name: 1 })
       .limit(200)
       .lean()
       .then((members) => members.map((m) => ({ id: m.userId, name: m.name || m.userId })));
-    people.catch(() => this.peopleCache.delete(workspaceId));
-    this.peopleCache.set(workspaceId, { at: Date.now(), people });
+  }
+
+  private keepPeople(workspaceId: string, people: Promise<Person[]>): void {
+    this.peopleCache.set(workspaceId, { readAt: Date.now(), refreshing: false, people });
     if (this.peopleCache.size > 1000) this.peopleCache.delete(this.peopleCache.keys().next().value ?? "");
-    return people;
   }
 
   /** A direct message in the member's personal chat with QOps. */
