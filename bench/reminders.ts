@@ -8,7 +8,7 @@ import { ConversationReferenceModel, ReminderDeliveryModel } from "../src/models
 import { FakeConnector } from "../test/helpers/fakeConnector.js";
 import { FakeSlack } from "../test/helpers/fakeSlack.js";
 import { connectBenchDatabase, startBenchEngine } from "./database.js";
-import { round, table } from "./stats.js";
+import { percentile, round, table } from "./stats.js";
 
 const MEMBERS = Number(process.env.BENCH_MEMBERS ?? 5000);
 const PER_MINUTE = Number(process.env.BENCH_PER_MINUTE ?? 3000);
@@ -192,7 +192,7 @@ async function pickup(): Promise<string> {
   const deadline = start + SPREAD_S * 1000 + 600_000;
   await drain(port, async () => port.sentAt.size >= REMINDERS || Date.now() > deadline);
   const delays = [...port.sentAt].map(([id, at]) => (at - (due.get(id) ?? at)) / 1000).sort((a, b) => a - b);
-  const pct = (p: number) => delays[Math.min(delays.length - 1, Math.floor(p * delays.length))] ?? Number.NaN;
+  const pct = (q: number) => (delays.length ? percentile(delays, q) : Number.NaN);
   return [
     `${REMINDERS} reminders falling due over ${SPREAD_S} s (recorded in ${round(enqueueSeconds)} s beforehand), one worker`,
     "",

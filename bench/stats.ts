@@ -15,3 +15,9 @@ export function table(rows: Record<string, string | number>[]): string {
     ...rows.map((r) => line(headers.map((h) => r[h] ?? ""))),
   ].join("\n");
 }
+
+/** The q-quantile (0..1) of values sorted ascending (nearest rank). */
+export function percentile(sorted: number[], q: number): number {
+  if (sorted.length === 0) return 0;
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))] ?? 0;
+}

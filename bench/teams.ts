@@ -6,10 +6,10 @@
  *   npm run bench -- teams
  */
 import { randomBytes } from "node:crypto";
-import autocannon from "autocannon";
 import { createLogger } from "../src/logger.js";
 import { FakeConnector } from "../test/helpers/fakeConnector.js";
 import { startBenchEngine } from "./database.js";
+import { paced } from "./paced.js";
 import { serve, stopChild } from "./slack.js";
 import { median, round, table } from "./stats.js";
 
@@ -24,7 +24,8 @@ const CONVERSATIONS = 100;
 
 function activity(serviceUrl: string, tenant: number, conversation: number, extra: Record<string, unknown>) {
   return {
-    id: `bench-${randomBytes(6).toString("hex")}`,
+    // The load generator puts an id of its own in place of "[<id>]" in every request.
+    id: `bench-${randomBytes(6).toString("hex")}-[<id>]`,
     channelId: "msteams",
     serviceUrl,
     from: { id: "29:bench-qm", name: "Quinn Bench", aadObjectId: "bench-qm" },
@@ -48,24 +49,15 @@ async function post(port: number, body: unknown): Promise<Record<string, unknown
   return text ? (JSON.parse(text) as Record<string, unknown>) : {};
 }
 
-/** Load at `rate` requests/s; each request is a fresh activity from `make(n)`. */
-async function load(port: number, make: (n: number) => unknown, rate: number) {
-  let n = 0;
-  const result = await autocannon({
+/** One activity per tenant and conversation, each sent with a fresh id, at `rate` requests/s. */
+function load(port: number, make: (n: number) => unknown, rate: number) {
+  return paced({
     url: `http://127.0.0.1:${port}/api/messages`,
-    method: "POST",
     headers: { "content-type": "application/json" },
-    connections: 10,
-    duration: SECONDS,
-    overallRate: rate,
-    requests: [{ setupRequest: (req) => ({ ...req, body: JSON.stringify(make(n++)) }) }],
+    bodies: Array.from({ length: TENANTS * CONVERSATIONS }, (_, n) => JSON.stringify(make(n))),
+    rate,
+    seconds: SECONDS,
   });
-  return {
-    p50: result.latency.p50,
-    p99: result.latency.p99,
-    errors: result.errors + result.non2xx,
-    total: result.requests.total,
-  };
 }
 
 export async function runTeamsBench(): Promise<string> {
@@ -135,7 +127,7 @@ async function measure(qopsPort: number, barePort: number, connector: FakeConnec
       ["QOps invoke `card.refresh` (card from the database)", qopsPort, invoke],
     ] as const) {
       const result = await load(port, make, 100);
-      if (result.errors) throw new Error(`${name}: ${result.errors} failed requests of ${result.total}`);
+      if (result.failed) throw new Error(`${name}: ${result.failed} failed requests of ${result.total}`);
       runs[name] ??= { p50: [], p99: [] };
       runs[name].p50.push(result.p50);
       runs[name].p99.push(result.p99);
