@@ -131,4 +131,19 @@ describe("/qms setup and roles", () => {
     expect(unknownText).toContain('Unknown sub-command "frobnicate"');
     expect(unknownText).toContain("/complaint list");
   });
+
+  it("a button QOps did not make (a link button, an old app's message) is acknowledged and changes nothing", async () => {
+    const events = await HistoryEventModel.countDocuments({});
+    const calls = h.fake.calls.length;
+    const press = h.slack.button("somebody.elses.button", "CMP-2026-0001", qm, {
+      channel: "CQUALITY",
+      ts: "1.2",
+    });
+    const response = await press.send();
+    expect(response.status).toBe(200);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(await HistoryEventModel.countDocuments({})).toBe(events);
+    expect(h.fake.calls.length).toBe(calls);
+    expect(h.fake.responses.some((r) => r.id === press.responseId)).toBe(false);
+  });
 });

@@ -15,6 +15,7 @@ import { register as registerHome } from "./home/appHome.js";
 import { SlackMessagingPort } from "./messagingPort.js";
 import { SlackNotifier } from "./notify.js";
 import type { SlackDeps } from "./requestContext.js";
+import { type RegistrationKind, routed } from "./router.js";
 import { register as registerShortcut } from "./shortcuts/logComplaint.js";
 import { register as registerViews } from "./views/submissions.js";
 
@@ -33,32 +34,6 @@ export interface SlackAppOptions {
 
 const BUSY =
   "⏳ QOps is very busy right now and did not take this request; nothing was changed. Please try again in a minute.";
-
-export type RegistrationKind = "commands" | "shortcuts" | "views" | "actions" | "events";
-
-const REGISTRATIONS: Record<string, RegistrationKind> = {
-  command: "commands",
-  shortcut: "shortcuts",
-  view: "views",
-  action: "actions",
-  event: "events",
-};
-
-/** The app as listeners see it, reporting each `app.command(id, …)` and friends. */
-function observed(app: App, onRegister: SlackAppOptions["onRegister"]): App {
-  if (!onRegister) return app;
-  return new Proxy(app, {
-    get(target, property, receiver) {
-      const value: unknown = Reflect.get(target, property, receiver);
-      const kind = typeof property === "string" ? REGISTRATIONS[property] : undefined;
-      if (!kind || typeof value !== "function") return value;
-      return (id: unknown, ...rest: unknown[]) => {
-        onRegister(kind, String(id));
-        return (value as (...args: unknown[]) => unknown).call(target, id, ...rest);
-      };
-    },
-  });
-}
 
 export interface SlackApp {
   app: App;
@@ -105,6 +80,9 @@ export function createSlackApp(settings: SlackSettings, options: SlackAppOptions
     authorize: async () => ({ botToken: settings.botToken }),
     logger,
     clientOptions,
+    // QOps keeps its state in its records; Bolt's per-conversation store would only cost a
+    // lookup on every request.
+    convoStore: false,
     ...(receiver
       ? { receiver }
       : { socketMode: true, appToken: settings.appToken, signingSecret: settings.signingSecret }),
@@ -128,7 +106,7 @@ export function createSlackApp(settings: SlackSettings, options: SlackAppOptions
   const client = new webApi.WebClient(settings.botToken, { ...clientOptions, logger });
   const deps: SlackDeps = { client, logger: options.logger, clock: options.clock };
   const notifier = new SlackNotifier(deps);
-  const listeners = observed(app, options.onRegister);
+  const { listeners, mount } = routed(app, options.logger, options.onRegister);
   registerComplaint(listeners, deps);
   registerIdea(listeners, deps);
   registerQms(listeners, deps);
@@ -142,6 +120,7 @@ export function createSlackApp(settings: SlackSettings, options: SlackAppOptions
     deps,
     options.port ?? new SlackMessagingPort(settings.botToken, settings.apiUrl, options.logger),
   );
+  mount();
 
   return {
     app,

@@ -1,0 +1,85 @@
+import type { App } from "@slack/bolt";
+import type { Logger } from "../../logger.js";
+
+export type RegistrationKind = "commands" | "shortcuts" | "views" | "actions" | "events";
+
+const REGISTRATIONS: Record<string, RegistrationKind> = {
+  command: "commands",
+  shortcut: "shortcuts",
+  view: "views",
+  action: "actions",
+  event: "events",
+};
+
+// biome-ignore lint/suspicious/noExplicitAny: a listener's arguments depend on its kind; Bolt types them at registration.
+type Listener = (args: any) => Promise<void>;
+
+/** How a request of each routed kind names what it is for. */
+const ROUTED = {
+  command: (args: { command?: { command?: string } }) => args.command?.command,
+  action: (args: { action?: { action_id?: string } }) => args.action?.action_id,
+  view: (args: { view?: { callback_id?: string } }) => args.view?.callback_id,
+} as const;
+type RoutedKind = keyof typeof ROUTED;
+const isRouted = (property: string): property is RoutedKind => property in ROUTED;
+
+/**
+ * Slash commands, buttons and form submissions reach their listener through one Bolt listener
+ * per kind that looks the id up in a table. Bolt otherwise runs every request through every
+ * registered listener's matching middleware (QOps registers dozens of buttons), which was the
+ * largest share of its time per request. A listener registered with anything other than one
+ * exact id and one function is passed to Bolt unchanged.
+ *
+ * `onRegister` is told of every id registered (the manifest test compares them to the manifest).
+ */
+export function routed(
+  app: App,
+  logger: Logger,
+  onRegister?: (kind: RegistrationKind, id: string) => void,
+): { listeners: App; mount(): void } {
+  const tables: Record<RoutedKind, Map<string, Listener>> = {
+    command: new Map(),
+    action: new Map(),
+    view: new Map(),
+  };
+  const listeners = new Proxy(app, {
+    get(target, property, receiver) {
+      const value: unknown = Reflect.get(target, property, receiver);
+      const kind = typeof property === "string" ? REGISTRATIONS[property] : undefined;
+      if (!kind || typeof value !== "function") return value;
+      return (id: unknown, ...rest: unknown[]) => {
+        onRegister?.(kind, String(id));
+        const [listener] = rest;
+        if (typeof property === "string" && isRouted(property) && typeof id === "string") {
+          if (rest.length === 1 && typeof listener === "function") {
+            if (tables[property].has(id)) throw new Error(`two listeners for the ${property} "${id}"`);
+            tables[property].set(id, listener as Listener);
+            return receiver;
+          }
+        }
+        return (value as (...args: unknown[]) => unknown).call(target, id, ...rest);
+      };
+    },
+  });
+
+  function mount(): void {
+    for (const kind of Object.keys(tables) as RoutedKind[]) {
+      const table = tables[kind];
+      if (table.size === 0) continue;
+      const dispatch: Listener = async (args) => {
+        const id = ROUTED[kind](args) ?? "";
+        const listener = table.get(id);
+        if (listener) return listener(args);
+        // A button QOps did not make (a link button, an old message): acknowledge, change nothing.
+        logger.warn({ kind, id: id.slice(0, 80) }, "Slack request for nothing QOps registered");
+        await (args as { ack?: () => Promise<void> }).ack?.();
+      };
+      const everything = /[\s\S]*/;
+      if (kind === "command") app.command(everything, dispatch);
+      if (kind === "action") app.action(everything, dispatch);
+      if (kind === "view") app.view(everything, dispatch);
+    }
+  }
+
+  return { listeners, mount };
+}
