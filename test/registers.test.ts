@@ -3,7 +3,7 @@ import { acceptComplaint, rejectComplaint } from "../src/commands/complaints/com
 import type { CommandContext } from "../src/commands/context.js";
 import { listComplaints } from "../src/commands/registers.js";
 import { setupWorkspace } from "../src/commands/setupWorkspace.js";
-import { readSnapshot } from "../src/db/snapshots.js";
+import { readSnapshot, SnapshotModel } from "../src/db/snapshots.js";
 import { useTestDatabase } from "./helpers/db.js";
 import { alice, buildComplaint, newWorkspaceId } from "./helpers/factories.js";
 
@@ -24,6 +24,21 @@ describe("the open complaints register, kept as a snapshot", () => {
     expect((await refs()).sort()).toEqual([`${a.ref} accepted`, `${b.ref} new`].sort());
     await rejectComplaint(ctx(), b.ref ?? "", "Not ours");
     expect(await refs()).toEqual([`${a.ref} accepted`]);
+  });
+
+  it("while nothing changed a list is served from the copy this process holds; a change marked by any process replaces it", async () => {
+    const workspaceId = newWorkspaceId();
+    const ctx = (): CommandContext => ({ workspaceId, platform: "slack", actor: alice, now: new Date() });
+    await setupWorkspace(ctx(), { externalId: workspaceId.slice(6) });
+    const a = await buildComplaint(workspaceId, { title: "Held" });
+    const refs = async () => (await listComplaints(ctx(), "open")).items.map((c) => c.ref).sort();
+    expect(await refs()).toEqual([a.ref]);
+    // The stored snapshot is not read again while the marker says nothing changed...
+    await SnapshotModel.updateOne({ _id: `${workspaceId}/complaint/open` }, { $set: { items: [] } });
+    expect(await refs()).toEqual([a.ref]);
+    // ...and a committed change (its marker is in the database, for every process) is seen at once.
+    const b = await buildComplaint(workspaceId, { title: "New" });
+    expect(await refs()).toEqual([a.ref, b.ref].sort());
   });
 
   it("a change committed while the snapshot is being built makes it stale, so the next read has it", async () => {

@@ -62,9 +62,25 @@ export async function markChanged(kind: string, recordKey: string): Promise<void
   await put({ _id: markerId(workspaceId, kind), at: new Date() }).catch(() => undefined);
 }
 
+/** Snapshots this process read or built lately, so a list while nothing changed reads only the marker. */
+const held = new Map<string, { builtAt: number; items: unknown[] }>();
+const MAX_HELD = 500;
+
+function hold(_id: string, builtAt: number, items: unknown[]): void {
+  held.delete(_id);
+  held.set(_id, { builtAt, items });
+  if (held.size > MAX_HELD) held.delete(held.keys().next().value ?? "");
+}
+
+const freshAgainst = (builtAt: number, marker: { at?: Date } | null, now: number) =>
+  now - builtAt < MAX_AGE_MS && (!marker?.at || marker.at.getTime() < builtAt);
+
 /**
  * The snapshot `name` of a kind's register in a workspace, rebuilt by `build` when a change
- * has been committed since it was built (or it is missing or old).
+ * has been committed since it was built (or it is missing or old). A copy held in memory is
+ * used under the same rule, checked against the marker in the database at every read, so a
+ * change committed by any process is seen at once. The items returned are shared: callers
+ * must not change them.
  */
 export async function readSnapshot<T>(
   workspaceId: string,
@@ -73,22 +89,24 @@ export async function readSnapshot<T>(
   build: () => Promise<T[]>,
 ): Promise<T[]> {
   const _id = snapshotId(workspaceId, kind, name);
-  const [snapshot, marker] = await Promise.all([
-    SnapshotModel.findById(_id).lean(),
-    SnapshotModel.findById(markerId(workspaceId, kind)).lean(),
-  ]);
-  const now = Date.now();
-  if (
-    snapshot?.items &&
-    snapshot.builtAt &&
-    now - snapshot.builtAt.getTime() < MAX_AGE_MS &&
-    (!marker?.at || marker.at.getTime() < snapshot.builtAt.getTime())
-  ) {
+  const mine = held.get(_id);
+  const markerRead = SnapshotModel.findById(markerId(workspaceId, kind)).lean().exec();
+  // With nothing held, read the stored snapshot alongside the marker (one round trip).
+  const storedRead = mine ? null : SnapshotModel.findById(_id).lean().exec();
+  storedRead?.catch(() => undefined);
+  const marker = await markerRead;
+  if (mine && freshAgainst(mine.builtAt, marker, Date.now())) return mine.items as T[];
+  const snapshot = await (storedRead ?? SnapshotModel.findById(_id).lean());
+  const builtAt = snapshot?.builtAt?.getTime();
+  if (snapshot?.items && builtAt !== undefined && freshAgainst(builtAt, marker, Date.now())) {
+    hold(_id, builtAt, snapshot.items);
     return snapshot.items as T[];
   }
   const readStart = Date.now();
   const items = await build();
+  const built = readStart - SKEW_MS;
   // Not kept if it cannot be written: the next read builds it again.
-  await put({ _id, items, builtAt: new Date(readStart - SKEW_MS) }).catch(() => undefined);
+  await put({ _id, items, builtAt: new Date(built) }).catch(() => undefined);
+  hold(_id, built, items);
   return items;
 }

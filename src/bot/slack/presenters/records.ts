@@ -172,9 +172,21 @@ export function recordDetail(view: RecordView, viewer: Viewer): KnownBlock[] {
   return [...body, { type: "divider" }, mrkdwnSection("*History*"), ...linesToSections(shown)];
 }
 
+/**
+ * Register lines drawn lately, by the complaint they show: a register served from a snapshot
+ * hands out the same (unchanging) objects until a complaint changes, so each line is drawn once.
+ */
+const complaintLines = new WeakMap<Complaint, { drawnFrom: string; line: string }>();
+
 export function complaintLine(c: Complaint, now: Date): string {
-  const overdue = c.dueAt < now && !["closed", "rejected"].includes(c.state) ? " ⚠️ *overdue*" : "";
-  return `${SEVERITY_MARK[c.severity] ?? ""} *${c.ref}* · ${words(c.state)} · due ${slackDay(c.dueAt)}${overdue} · ${escapeMrkdwn(c.title)}${c.owner ? ` · ${mention(c.owner.id)}` : ""}`;
+  const overdue = c.dueAt < now && !["closed", "rejected"].includes(c.state);
+  // What the line shows besides the reference, so a changed object is drawn again.
+  const drawnFrom = `${overdue}|${c.state}|${c.severity}|${c.dueAt.getTime()}|${c.owner?.id ?? ""}|${c.title}`;
+  const drawn = complaintLines.get(c);
+  if (drawn?.drawnFrom === drawnFrom) return drawn.line;
+  const line = `${SEVERITY_MARK[c.severity] ?? ""} *${c.ref}* · ${words(c.state)} · due ${slackDay(c.dueAt)}${overdue ? " ⚠️ *overdue*" : ""} · ${escapeMrkdwn(c.title)}${c.owner ? ` · ${mention(c.owner.id)}` : ""}`;
+  complaintLines.set(c, { drawnFrom, line });
+  return line;
 }
 
 export function ideaLine(i: ImprovementIdea): string {
