@@ -1,5 +1,6 @@
 import type { App } from "@slack/bolt";
 import type { Logger } from "../../logger.js";
+import { respondTo } from "./respond.js";
 
 export type RegistrationKind = "commands" | "shortcuts" | "views" | "actions" | "events";
 
@@ -23,12 +24,20 @@ const ROUTED = {
 type RoutedKind = keyof typeof ROUTED;
 const isRouted = (property: string): property is RoutedKind => property in ROUTED;
 
+/** Where Bolt's `respond` would post: the request's response_url (a form's first one). */
+function responseUrlOf(body: unknown): string | undefined {
+  const b = body as { response_url?: unknown; response_urls?: { response_url?: unknown }[] } | undefined;
+  const url = b?.response_url ?? b?.response_urls?.[0]?.response_url;
+  return typeof url === "string" && url ? url : undefined;
+}
+
 /**
  * Slash commands, buttons and form submissions reach their listener through one Bolt listener
  * per kind that looks the id up in a table. Bolt otherwise runs every request through every
  * registered listener's matching middleware (QOps registers dozens of buttons), which was the
  * largest share of its time per request. A listener registered with anything other than one
- * exact id and one function is passed to Bolt unchanged.
+ * exact id and one function is passed to Bolt unchanged. Their `respond` posts over kept-alive
+ * connections (see respond.ts).
  *
  * `onRegister` is told of every id registered (the manifest test compares them to the manifest).
  */
@@ -69,7 +78,10 @@ export function routed(
       const dispatch: Listener = async (args) => {
         const id = ROUTED[kind](args) ?? "";
         const listener = table.get(id);
-        if (listener) return listener(args);
+        if (listener) {
+          const responseUrl = responseUrlOf(args.body);
+          return listener(responseUrl ? { ...args, respond: respondTo(responseUrl) } : args);
+        }
         // A button QOps did not make (a link button, an old message): acknowledge, change nothing.
         logger.warn({ kind, id: id.slice(0, 80) }, "Slack request for nothing QOps registered");
         await (args as { ack?: () => Promise<void> }).ack?.();
