@@ -132,7 +132,7 @@ describe("/qms setup and roles", () => {
     expect(unknownText).toContain("/complaint list");
   });
 
-  it("a button QOps did not make (a link button, an old app's message) is acknowledged and changes nothing", async () => {
+  it("a button or command QOps did not make is acknowledged, changes nothing, and a command is told so", async () => {
     const events = await HistoryEventModel.countDocuments({});
     const calls = h.fake.calls.length;
     const press = h.slack.button("somebody.elses.button", "CMP-2026-0001", qm, {
@@ -145,5 +145,10 @@ describe("/qms setup and roles", () => {
     expect(await HistoryEventModel.countDocuments({})).toBe(events);
     expect(h.fake.calls.length).toBe(calls);
     expect(h.fake.responses.some((r) => r.id === press.responseId)).toBe(false);
+
+    const stray = await h.slack.command("/qops-legacy", "list", qm).send();
+    expect(stray.status).toBe(200);
+    expect(stray.body).toContain("QOps does not handle the command /qops-legacy; nothing was changed");
+    expect(await HistoryEventModel.countDocuments({})).toBe(events);
   });
 });

@@ -82,9 +82,18 @@ export function routed(
           const responseUrl = responseUrlOf(args.body);
           return listener(responseUrl ? { ...args, respond: respondTo(responseUrl) } : args);
         }
-        // A button QOps did not make (a link button, an old message): acknowledge, change nothing.
+        // A button QOps did not make (a link button, an old message) or a command added to the
+        // app's configuration by hand: acknowledge, change nothing, and say so to a command.
         logger.warn({ kind, id: id.slice(0, 80) }, "Slack request for nothing QOps registered");
-        await (args as { ack?: () => Promise<void> }).ack?.();
+        const ack = (args as { ack?: (response?: unknown) => Promise<void> }).ack;
+        await ack?.(
+          kind === "command"
+            ? {
+                response_type: "ephemeral",
+                text: `QOps does not handle the command ${id.slice(0, 40)}; nothing was changed. \`/qms help\` lists what it does.`,
+              }
+            : undefined,
+        );
       };
       const everything = /[\s\S]*/;
       if (kind === "command") app.command(everything, dispatch);
