@@ -78,6 +78,29 @@ describe("transitions", () => {
     expect((await ComplaintModel.findById(complaint._id).lean())?.seq).toBe(2);
   });
 
+  it("a record this process read before is read afresh: a change by another process, or one it left half-done", async () => {
+    const complaint = await buildComplaint(newWorkspaceId());
+    expect((await loadRecord<Complaint>("complaint", complaint._id))?.state).toBe("new");
+    // Another process accepts it (event and document both written).
+    await accept(complaint._id, 1);
+    expect((await loadRecord<Complaint>("complaint", complaint._id))?.state).toBe("accepted");
+    // Another process dies between the next event and the document update.
+    await transition<Complaint>({
+      kind: "complaint",
+      recordKey: complaint._id,
+      type: "owner_assigned",
+      actor: alice,
+      decide: () => ({ owner: { id: "U_CAROL", name: "Carol" } }),
+    });
+    await ComplaintModel.collection.updateOne(
+      { _id: complaint._id as never },
+      { $set: { owner: null, seq: 2 } },
+    );
+    const read = await loadRecord<Complaint>("complaint", complaint._id);
+    expect(read?.owner).toEqual({ id: "U_CAROL", name: "Carol" });
+    expect(read?.seq).toBe(3);
+  });
+
   it("a creation that died after claiming its number is completed, not lost", async () => {
     const workspaceId = newWorkspaceId();
     const complaint = await buildComplaint(workspaceId);

@@ -246,19 +246,26 @@ async function project(kind: RecordKind, recordKey: string, fields: Record<strin
   await markChanged(kind, recordKey);
 }
 
+type EventPair = [HistoryEvent | null, HistoryEvent | null];
+
+/** The event at `seq` and a probe for the one after it, in one round trip. */
+function eventsAt(recordKey: string, seq: number): Promise<EventPair> {
+  return Promise.all([
+    HistoryEventModel.findById(eventId(recordKey, seq)).lean() as Promise<HistoryEvent | null>,
+    HistoryEventModel.findById(eventId(recordKey, seq + 1)).lean() as Promise<HistoryEvent | null>,
+  ]);
+}
+
 /** Folds events newer than the document into it and stores the result. */
 async function catchUp(
   kind: RecordKind,
   doc: RecordBase,
+  read?: EventPair,
 ): Promise<{ record: RecordBase; last: HistoryEvent | null }> {
   let record: Record<string, unknown> = { ...doc };
   let seq = doc.seq;
   const applied: Record<string, unknown> = {};
-  // The current last event and a probe for a newer one, in one round trip.
-  const [lastRead, firstNext] = await Promise.all([
-    HistoryEventModel.findById(eventId(doc._id, seq)).lean(),
-    HistoryEventModel.findById(eventId(doc._id, seq + 1)).lean(),
-  ]);
+  const [lastRead, firstNext] = read ?? (await eventsAt(doc._id, seq));
   let last = lastRead;
   for (
     let next = firstNext;
@@ -274,10 +281,21 @@ async function catchUp(
   return { record: castRecord(kind, record), last: last as HistoryEvent | null };
 }
 
+/**
+ * The sequence number each record had when this process last read it: the next read fetches
+ * the events at that number alongside the document (one round trip instead of two), and uses
+ * them only if the document is still at that number.
+ */
+const seenSeq = new Map<string, number>();
+const MAX_SEEN = 10_000;
+
 async function loadWithLast(
   kind: RecordKind,
   recordKey: string,
 ): Promise<{ record: RecordBase; last: HistoryEvent } | null> {
+  const guess = seenSeq.get(recordKey);
+  const guessed = guess === undefined ? null : eventsAt(recordKey, guess);
+  guessed?.catch(() => undefined);
   const doc = await recordModel(kind).findById(recordKey).lean();
   if (!doc) {
     // A crash between the anchor and the document: the first event says what to build.
@@ -291,8 +309,12 @@ async function loadWithLast(
     await materialize(anchor as HistoryAnchor);
     return loadWithLast(kind, recordKey);
   }
-  const { record, last } = await catchUp(kind, doc as RecordBase);
+  const read = guessed && (doc as RecordBase).seq === guess ? await guessed : undefined;
+  const { record, last } = await catchUp(kind, doc as RecordBase, read);
   if (!last) return null;
+  seenSeq.delete(recordKey);
+  seenSeq.set(recordKey, last.seq);
+  if (seenSeq.size > MAX_SEEN) seenSeq.delete(seenSeq.keys().next().value ?? "");
   return { record, last };
 }
 
