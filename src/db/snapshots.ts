@@ -95,7 +95,9 @@ export async function readSnapshot<T>(
   const storedRead = mine ? null : SnapshotModel.findById(_id).lean().exec();
   storedRead?.catch(() => undefined);
   const marker = await markerRead;
-  if (mine && freshAgainst(mine.builtAt, marker, Date.now())) return mine.items as T[];
+  // Without a marker (nothing changed yet, or the data was restored or wiped) the held copy
+  // proves nothing: read the stored one.
+  if (mine && marker?.at && freshAgainst(mine.builtAt, marker, Date.now())) return mine.items as T[];
   const snapshot = await (storedRead ?? SnapshotModel.findById(_id).lean());
   const builtAt = snapshot?.builtAt?.getTime();
   if (snapshot?.items && builtAt !== undefined && freshAgainst(builtAt, marker, Date.now())) {
