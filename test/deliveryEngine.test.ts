@@ -4,6 +4,7 @@ import { syncMembers } from "../src/commands/policy/policyRequests.js";
 import { enqueueDeliveries, runDeliveryPass } from "../src/jobs/deliveryEngine.js";
 import { createLogger } from "../src/logger.js";
 import { ReminderDeliveryModel } from "../src/models/delivery.js";
+import { DueSlotModel } from "../src/models/dueSlot.js";
 import { WorkspaceModel } from "../src/models/workspace.js";
 import { useTestDatabase } from "./helpers/db.js";
 import { FakeSlack } from "./helpers/fakeSlack.js";
@@ -208,6 +209,59 @@ describe("delivery engine", () => {
     clock.set("2026-11-25T10:01:00Z");
     await runDeliveryPass({ logger, clock, port, workerId: "w" });
     expect(fake.dmsTo("UIE2")).toHaveLength(1);
+  });
+
+  it("after a worker's first pass, what falls due is found through the wheel of due times: on time, once", async () => {
+    const workspaceId = await workspaceWith([{ id: "UWHEEL", tz: "UTC" }]);
+    const clock = clockAt("2026-11-27T10:00:00Z");
+    const deps = { logger, clock, port, workerId: "worker-wheel" };
+    await runDeliveryPass(deps); // a worker's first pass sweeps the deliveries; then the wheel
+    await enqueueDeliveries(
+      [
+        {
+          workspaceId,
+          occasion: "wheel",
+          recipientId: "UWHEEL",
+          notBefore: new Date("2026-11-27T10:00:03Z"),
+          workingHoursOnly: false,
+          content: content("From the wheel"),
+        },
+      ],
+      clock.t,
+    );
+    clock.set("2026-11-27T10:00:02Z");
+    expect((await runDeliveryPass(deps)).sent).toBe(0);
+    clock.set("2026-11-27T10:00:03Z");
+    expect((await runDeliveryPass(deps)).sent).toBe(1);
+    clock.set("2026-11-27T10:00:04Z");
+    expect((await runDeliveryPass(deps)).sent).toBe(0);
+    expect(fake.dmsTo("UWHEEL")).toHaveLength(1);
+  });
+
+  it("a delivery whose note in the wheel was lost (a crash right after recording it) is sent by the next sweep", async () => {
+    const workspaceId = await workspaceWith([{ id: "ULOST", tz: "UTC" }]);
+    const clock = clockAt("2026-11-27T11:00:00Z");
+    const running = { logger, clock, port, workerId: "worker-running" };
+    await runDeliveryPass(running);
+    await enqueueDeliveries(
+      [
+        {
+          workspaceId,
+          occasion: "lost-note",
+          recipientId: "ULOST",
+          notBefore: clock.t,
+          workingHoursOnly: false,
+          content: content("Found by the sweep"),
+        },
+      ],
+      clock.t,
+    );
+    await DueSlotModel.deleteMany({});
+    clock.set("2026-11-27T11:00:02Z");
+    expect((await runDeliveryPass(running)).sent).toBe(0);
+    // A restarted worker's first pass sweeps (so does every worker every few minutes).
+    expect((await runDeliveryPass({ ...running, workerId: "worker-restarted" })).sent).toBe(1);
+    expect(fake.dmsTo("ULOST")).toHaveLength(1);
   });
 
   it("enqueuing the same occasion twice records it once", async () => {

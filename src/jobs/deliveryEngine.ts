@@ -7,6 +7,7 @@ import { DeliveryClaimModel } from "../models/deliveryClaim.js";
 import { MemberModel } from "../models/member.js";
 import { WorkspaceModel } from "../models/workspace.js";
 import type { JobDeps } from "./deps.js";
+import { noteDue, SlotReader } from "./dueSlots.js";
 import { DEFAULT_WORKING_HOURS, nextWorkingMoment, type WorkingHours } from "./workingHours.js";
 
 /** A worker that died mid-send leaves its claim; after this long the attempt counts as uncertain. */
@@ -60,14 +61,21 @@ export async function enqueueDeliveries(items: NewDelivery[], now: Date): Promis
     lastError: null,
     createdAt: now,
   }));
+  let inserted: number;
   try {
-    const result = await ReminderDeliveryModel.collection.insertMany(docs as never[], { ordered: false });
-    return result.insertedCount;
+    inserted = (await ReminderDeliveryModel.collection.insertMany(docs as never[], { ordered: false }))
+      .insertedCount;
   } catch (error) {
     if (!isDuplicateKey(error)) throw error;
-    const inserted = (error as { result?: { insertedCount?: number }; insertedCount?: number }).insertedCount;
-    return inserted ?? 0;
+    inserted = (error as { insertedCount?: number }).insertedCount ?? 0;
   }
+  // After the deliveries exist, so a reader never finds an entry for one not yet written. A
+  // crash in between leaves them to the sweep.
+  await noteDue(
+    docs.map((d) => ({ id: d._id, at: d.notBefore })),
+    now,
+  );
+  return inserted;
 }
 
 /** Stops the pending deliveries of an occasion for one person (they answered already). */
@@ -105,12 +113,7 @@ export async function runDeliveryPass(
 ): Promise<PassResult> {
   const now = deps.clock.now();
   const result: PassResult = { sent: 0, deferred: 0, retried: 0, uncertain: 0, failed: 0, skipped: 0 };
-  const due = (await ReminderDeliveryModel.find({
-    state: { $in: ["pending", "uncertain"] },
-    notBefore: { $lte: now },
-  })
-    .limit(limit)
-    .lean()) as ReminderDelivery[];
+  const due = await dueDeliveries(deps.workerId, now, limit);
   const pausedUntil = new Map<string, Date>();
   const hoursCache = new Map<string, WorkingHours>();
   const writes = new PassWrites(now);
@@ -131,13 +134,17 @@ export async function runDeliveryPass(
         return;
       }
     }
-    if (!(await claim(delivery, deps.workerId, now, deps.claimLeaseMs ?? CLAIM_LEASE_MS))) {
+    const claimed = await claim(delivery, deps.workerId, now, deps.claimLeaseMs ?? CLAIM_LEASE_MS);
+    if (!claimed.ok) {
+      // Looked at again when the claim's lease runs out (or at once, now that it has).
+      writes.lookAgain(delivery._id, claimed.lookAgainAt);
       result.skipped++;
       return;
     }
     const outcome = await attempt(deps, delivery, now);
     result[outcome.counter]++;
     if (outcome.counter === "sent") await writes.sent(delivery._id);
+    if (outcome.retryAt) writes.lookAgain(delivery._id, outcome.retryAt);
     if (outcome.pauseUntil) pausedUntil.set(delivery.workspaceId, outcome.pauseUntil);
   };
   // A few at a time: each delivery is its own claim, send and write, so they do not interfere.
@@ -147,9 +154,50 @@ export async function runDeliveryPass(
       for (let next = queue.shift(); next; next = queue.shift()) await handle(next);
     }),
   );
-  await writes.flush();
+  await writes.finish();
   return result;
 }
+
+/** What each worker has read of the wheel, and the due deliveries it has not handled yet. */
+const workers = new Map<string, { reader: SlotReader; backlog: Set<string> }>();
+
+/**
+ * Up to `limit` deliveries due at `now`: those the wheel noted (read by `_id`), plus, when the
+ * wheel asks for it, those a sweep of the deliveries finds. A noted delivery that is no longer
+ * waiting (sent, cancelled) or was put off (it has a later note) is passed over.
+ */
+async function dueDeliveries(workerId: string, now: Date, limit: number): Promise<ReminderDelivery[]> {
+  let worker = workers.get(workerId);
+  if (!worker) {
+    worker = { reader: new SlotReader(), backlog: new Set() };
+    workers.set(workerId, worker);
+  }
+  const { ids, sweep } = await worker.reader.due(now);
+  for (const id of ids) worker.backlog.add(id);
+  const taken = [...worker.backlog].slice(0, limit);
+  for (const id of taken) worker.backlog.delete(id);
+  const found: ReminderDelivery[] = [];
+  for (let i = 0; i < taken.length; i += READ_CONCURRENCY) {
+    const reads = taken.slice(i, i + READ_CONCURRENCY).map((id) => ReminderDeliveryModel.findById(id).lean());
+    for (const d of (await Promise.all(reads)) as (ReminderDelivery | null)[]) if (d) found.push(d);
+  }
+  const waiting = (d: ReminderDelivery) =>
+    (d.state === "pending" || d.state === "uncertain") && d.notBefore.getTime() <= now.getTime();
+  const due = found.filter(waiting);
+  if (sweep && due.length < limit) {
+    const seen = new Set(due.map((d) => d._id));
+    const swept = (await ReminderDeliveryModel.find({
+      state: { $in: ["pending", "uncertain"] },
+      notBefore: { $lte: now },
+    })
+      .limit(limit - due.length)
+      .lean()) as ReminderDelivery[];
+    for (const d of swept) if (!seen.has(d._id)) due.push(d);
+  }
+  return due;
+}
+
+const READ_CONCURRENCY = 32;
 
 /**
  * The pass's routine writes: each delivery's own document by `_id` (on the embedded FerretDB
@@ -159,12 +207,19 @@ export async function runDeliveryPass(
  */
 class PassWrites {
   private readonly pending: Promise<unknown>[] = [];
+  /** Deliveries to look at again later: noted in the wheel once the pass's writes are done. */
+  private readonly later: { id: string; at: Date }[] = [];
 
   constructor(private readonly now: Date) {}
 
   async postpone(id: string, until: Date): Promise<void> {
     this.push(ReminderDeliveryModel.updateOne({ _id: id }, { $set: { notBefore: until } }).exec());
+    this.lookAgain(id, until);
     if (this.pending.length >= WRITE_CONCURRENCY) await this.flush();
+  }
+
+  lookAgain(id: string, at: Date): void {
+    this.later.push({ id, at });
   }
 
   async sent(id: string): Promise<void> {
@@ -186,6 +241,11 @@ class PassWrites {
   async flush(): Promise<void> {
     const writes = this.pending.splice(0);
     await Promise.all(writes);
+  }
+
+  async finish(): Promise<void> {
+    await this.flush();
+    await noteDue(this.later.splice(0), this.now);
   }
 }
 
@@ -212,22 +272,28 @@ async function workingMoment(
   return nextWorkingMoment(now, member?.tz ?? "UTC", hours);
 }
 
-/** Claims attempt `attempts` of a delivery; a stale claim (its worker died) makes it uncertain. */
+/**
+ * Claims attempt `attempts` of a delivery; a stale claim (its worker died) makes it uncertain.
+ * When another worker holds it, says when to look again: as its lease runs out.
+ */
 async function claim(
   delivery: ReminderDelivery,
   workerId: string,
   now: Date,
   leaseMs: number,
-): Promise<boolean> {
+): Promise<{ ok: true } | { ok: false; lookAgainAt: Date }> {
   const id = `${delivery._id}#${delivery.attempts}`;
   try {
     await DeliveryClaimModel.collection.insertOne({ _id: id as never, worker: workerId, at: now });
-    return true;
+    return { ok: true };
   } catch (error) {
     if (!isDuplicateKey(error)) throw error;
   }
   const existing = await DeliveryClaimModel.findById(id).lean();
-  if (existing && now.getTime() - existing.at.getTime() > leaseMs) {
+  if (existing && now.getTime() - existing.at.getTime() <= leaseMs) {
+    return { ok: false, lookAgainAt: addMilliseconds(existing.at, leaseMs + 1000) };
+  }
+  if (existing) {
     // Its worker stopped between claim and result: the message may or may not be out.
     await ReminderDeliveryModel.updateOne(
       { _id: delivery._id },
@@ -240,7 +306,7 @@ async function claim(
       },
     );
   }
-  return false;
+  return { ok: false, lookAgainAt: now };
 }
 
 type Counter = keyof PassResult;
@@ -249,7 +315,7 @@ async function attempt(
   deps: DeliveryDeps,
   delivery: ReminderDelivery,
   now: Date,
-): Promise<{ counter: Counter; pauseUntil?: Date }> {
+): Promise<{ counter: Counter; pauseUntil?: Date; retryAt?: Date }> {
   const next = delivery.attempts + 1;
   const log = deps.logger.child({ delivery: delivery._id, attempt: next });
   try {
@@ -272,7 +338,7 @@ async function attempt(
     if (kind === "rate_limited") {
       const until = addMilliseconds(now, Math.max(failure.retryAfterMs, 1000));
       await ReminderDeliveryModel.updateOne({ _id: delivery._id }, { $set: { ...base, notBefore: until } });
-      return { counter: "retried", pauseUntil: until };
+      return { counter: "retried", pauseUntil: until, retryAt: until };
     }
     if (kind === "permanent" || next >= MAX_ATTEMPTS) {
       await ReminderDeliveryModel.updateOne({ _id: delivery._id }, { $set: { ...base, state: "failed" } });
@@ -280,18 +346,16 @@ async function attempt(
       return { counter: "failed" };
     }
     if (kind === "uncertain") {
+      const recheck = addSeconds(now, UNCERTAIN_RECHECK_S);
       await ReminderDeliveryModel.updateOne(
         { _id: delivery._id },
-        { $set: { ...base, state: "uncertain", notBefore: addSeconds(now, UNCERTAIN_RECHECK_S) } },
+        { $set: { ...base, state: "uncertain", notBefore: recheck } },
       );
       log.warn({ err: error }, "delivery uncertain; will check before sending again");
-      return { counter: "uncertain" };
+      return { counter: "uncertain", retryAt: recheck };
     }
-    const backoff = Math.min(2 ** next * 5, 900);
-    await ReminderDeliveryModel.updateOne(
-      { _id: delivery._id },
-      { $set: { ...base, notBefore: addSeconds(now, backoff) } },
-    );
-    return { counter: "retried" };
+    const retryAt = addSeconds(now, Math.min(2 ** next * 5, 900));
+    await ReminderDeliveryModel.updateOne({ _id: delivery._id }, { $set: { ...base, notBefore: retryAt } });
+    return { counter: "retried", retryAt };
   }
 }

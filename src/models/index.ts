@@ -9,6 +9,7 @@ import {
 import { CorrectiveActionModel } from "./correctiveAction.js";
 import { ConversationReferenceModel, ReminderDeliveryModel } from "./delivery.js";
 import { DeliveryClaimModel } from "./deliveryClaim.js";
+import { DueSlotModel } from "./dueSlot.js";
 import { HistoryAnchorModel, HistoryEventModel, StreamHeadModel } from "./historyEvent.js";
 import { ImprovementIdeaModel } from "./improvementIdea.js";
 import { InternalAuditModel, ManagementReviewModel } from "./internalAudit.js";
@@ -50,6 +51,7 @@ export const ALL_MODELS = [
   StreamHeadModel,
   ReminderDeliveryModel,
   DeliveryClaimModel,
+  DueSlotModel,
   ConversationReferenceModel,
   SnapshotModel,
 ] as Model<unknown>[];
@@ -61,6 +63,7 @@ export {
   ConversationReferenceModel,
   CorrectiveActionModel,
   DeliveryClaimModel,
+  DueSlotModel,
   HistoryAnchorModel,
   HistoryEventModel,
   ImprovementIdeaModel,

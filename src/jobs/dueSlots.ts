@@ -1,0 +1,102 @@
+import { isDuplicateKey } from "../db/history.js";
+import { DueSlotModel } from "../models/dueSlot.js";
+
+/**
+ * The delivery engine's timer wheel: deliveries are noted in one-second slots by when they fall
+ * due, and a pass reads the slots up to now by `_id`. A slot is written by unique insert
+ * (`<second>#<n>`), never updated, so two writers cannot lose each other's entries.
+ *
+ * What could be missed, and what covers it:
+ * - an entry written a little after a reader passed its second (a slow write, clocks apart):
+ *   readers read the last RECHECK_SLOTS seconds again at every pass;
+ * - anything due while no reader ran for longer than that (a restart, a long pause, a clock
+ *   moved by hours in the tests): the reader's first pass, a gap and a timer every SWEEP_MS
+ *   ask for a sweep, the query over the deliveries themselves, as before the wheel.
+ */
+const SLOT_MS = 1000;
+const RECHECK_SLOTS = 15;
+/** A reader that falls further behind than this sweeps instead of reading every slot. */
+const MAX_SLOTS_PER_PASS = 300;
+const SWEEP_MS = 5 * 60_000;
+const IDS_PER_ENTRY = 1000;
+
+/** The slot a delivery due at `at` goes in: read once the clock reaches its second. */
+const slotOf = (at: number) => Math.ceil(at / SLOT_MS);
+
+/** Per slot, the first entry number this process has not seen taken. */
+const firstFree = new Map<number, number>();
+
+/** Notes deliveries in the slots of when they fall due (now, at the earliest). */
+export async function noteDue(entries: { id: string; at: Date }[], now: Date): Promise<void> {
+  const bySlot = new Map<number, string[]>();
+  const earliest = slotOf(now.getTime());
+  for (const { id, at } of entries) {
+    const slot = Math.max(slotOf(at.getTime()), earliest);
+    const ids = bySlot.get(slot) ?? [];
+    ids.push(id);
+    bySlot.set(slot, ids);
+  }
+  await Promise.all(
+    [...bySlot].map(async ([slot, ids]) => {
+      for (let i = 0; i < ids.length; i += IDS_PER_ENTRY)
+        await insertEntry(slot, ids.slice(i, i + IDS_PER_ENTRY));
+    }),
+  );
+  if (firstFree.size > 10_000) firstFree.clear();
+}
+
+async function insertEntry(slot: number, ids: string[]): Promise<void> {
+  for (let n = firstFree.get(slot) ?? 0; ; n++) {
+    try {
+      await DueSlotModel.collection.insertOne({ _id: `${slot}#${n}` as never, ids });
+      firstFree.set(slot, n + 1);
+      return;
+    } catch (error) {
+      if (!isDuplicateKey(error)) throw error;
+    }
+  }
+}
+
+/** What one worker has read of the wheel. */
+export class SlotReader {
+  /** The last slot read at least once. */
+  private readUpTo: number | null = null;
+  /** Per recent slot, the next entry number to read. */
+  private readonly nextEntry = new Map<number, number>();
+  private lastSweep = 0;
+
+  /**
+   * Ids of deliveries noted as due up to `now` since the last call, and whether a sweep is
+   * needed besides (first call, a gap, or time for the periodic one).
+   */
+  async due(now: Date): Promise<{ ids: string[]; sweep: boolean }> {
+    const nowSlot = Math.floor(now.getTime() / SLOT_MS);
+    let sweep = Date.now() - this.lastSweep >= SWEEP_MS;
+    if (this.readUpTo === null || nowSlot - this.readUpTo > MAX_SLOTS_PER_PASS || nowSlot < this.readUpTo) {
+      sweep = true;
+      this.readUpTo = nowSlot - RECHECK_SLOTS;
+      this.nextEntry.clear();
+    }
+    if (sweep) this.lastSweep = Date.now();
+    const from = Math.min(this.readUpTo, nowSlot) - RECHECK_SLOTS;
+    const slots = Array.from({ length: nowSlot - from }, (_, i) => from + 1 + i);
+    const found = await Promise.all(slots.map((slot) => this.readSlot(slot)));
+    this.readUpTo = nowSlot;
+    for (const slot of this.nextEntry.keys())
+      if (slot <= nowSlot - 2 * RECHECK_SLOTS) this.nextEntry.delete(slot);
+    return { ids: [...new Set(found.flat())], sweep };
+  }
+
+  private async readSlot(slot: number): Promise<string[]> {
+    const ids: string[] = [];
+    let n = this.nextEntry.get(slot) ?? 0;
+    for (;;) {
+      const entry = await DueSlotModel.findById(`${slot}#${n}`).lean();
+      if (!entry) break;
+      ids.push(...entry.ids);
+      n++;
+    }
+    this.nextEntry.set(slot, n);
+    return ids;
+  }
+}
