@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { MessagingPort } from "../src/bot/ports.js";
 import { SlackMessagingPort } from "../src/bot/slack/messagingPort.js";
 import { syncMembers } from "../src/commands/policy/policyRequests.js";
+import { deliverDue } from "../src/jobs/deliverDue.js";
 import { enqueueDeliveries, runDeliveryPass } from "../src/jobs/deliveryEngine.js";
 import { createLogger } from "../src/logger.js";
 import { ReminderDeliveryModel } from "../src/models/delivery.js";
@@ -262,6 +264,41 @@ describe("delivery engine", () => {
     // A restarted worker's first pass sweeps (so does every worker every few minutes).
     expect((await runDeliveryPass({ ...running, workerId: "worker-restarted" })).sent).toBe(1);
     expect(fake.dmsTo("ULOST")).toHaveLength(1);
+  });
+
+  it("one worker serving Slack and Teams sends each platform's deliveries through its own port", async () => {
+    const slackWorkspace = await workspaceWith([{ id: "UBOTH", tz: "UTC" }]);
+    const teamsSent: string[] = [];
+    const teams: MessagingPort = {
+      platform: "teams",
+      sendDirect: async (_workspaceId, userId) => {
+        teamsSent.push(userId);
+        return { channelId: "a:personal", ts: "1" };
+      },
+      findDelivered: async () => null,
+      listMembers: async () => [],
+    };
+    const clock = clockAt("2026-11-27T12:00:00Z");
+    const deps = { logger, clock, ports: { slack: port, teams }, workerId: "worker-both" };
+    await deliverDue(deps); // each platform's first pass sweeps; then the wheel
+    const due = new Date("2026-11-27T12:00:02Z");
+    await enqueueDeliveries(
+      [
+        { workspaceId: slackWorkspace, recipientId: "UBOTH" },
+        { workspaceId: "teams:tenant-both", recipientId: "aad-both" },
+      ].map((d) => ({
+        ...d,
+        occasion: "both",
+        notBefore: due,
+        workingHoursOnly: false,
+        content: content("Hi"),
+      })),
+      clock.t,
+    );
+    clock.set("2026-11-27T12:00:03Z");
+    await deliverDue(deps);
+    expect(fake.dmsTo("UBOTH")).toHaveLength(1);
+    expect(teamsSent).toEqual(["aad-both"]);
   });
 
   it("enqueuing the same occasion twice records it once", async () => {

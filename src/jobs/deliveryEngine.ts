@@ -113,32 +113,37 @@ export async function runDeliveryPass(
 ): Promise<PassResult> {
   const now = deps.clock.now();
   const result: PassResult = { sent: 0, deferred: 0, retried: 0, uncertain: 0, failed: 0, skipped: 0 };
-  const due = await dueDeliveries(deps.workerId, now, limit);
+  // Each platform's passes read the wheel for themselves and keep only their own deliveries.
+  const due = await dueDeliveries(`${deps.workerId}|${deps.port.platform}`, now, limit);
   const pausedUntil = new Map<string, Date>();
   const hoursCache = new Map<string, WorkingHours>();
   const writes = new PassWrites(now);
 
-  const handle = async (delivery: ReminderDelivery) => {
+  /** Postpones it if its workspace is paused or it is outside the person's working hours. */
+  const putOff = async (delivery: ReminderDelivery): Promise<boolean> => {
     const paused = pausedUntil.get(delivery.workspaceId);
     if (paused) {
       // The platform said to slow down for this workspace: everything waits as long.
       await writes.postpone(delivery._id, paused);
       result.retried++;
-      return;
+      return true;
     }
     if (delivery.workingHoursOnly) {
       const when = await workingMoment(delivery, now, hoursCache);
       if (when > now) {
         await writes.postpone(delivery._id, when);
         result.deferred++;
-        return;
+        return true;
       }
     }
-    const claimed = await claim(delivery, deps.workerId, now, deps.claimLeaseMs ?? CLAIM_LEASE_MS);
-    if (!claimed.ok) {
-      // Looked at again when the claim's lease runs out (or at once, now that it has).
-      writes.lookAgain(delivery._id, claimed.lookAgainAt);
-      result.skipped++;
+    return false;
+  };
+  const send = async (delivery: ReminderDelivery) => {
+    if (pausedUntil.has(delivery.workspaceId)) {
+      // Claimed, then the workspace was paused before its turn: not attempted, so the claim is
+      // given back and it waits like the rest.
+      await DeliveryClaimModel.deleteOne({ _id: claimId(delivery) });
+      await putOff(delivery);
       return;
     }
     const outcome = await attempt(deps, delivery, now);
@@ -147,13 +152,29 @@ export async function runDeliveryPass(
     if (outcome.retryAt) writes.lookAgain(delivery._id, outcome.retryAt);
     if (outcome.pauseUntil) pausedUntil.set(delivery.workspaceId, outcome.pauseUntil);
   };
-  // A few at a time: each delivery is its own claim, send and write, so they do not interfere.
   const queue = due.filter((d) => forWorkspace(d.workspaceId));
-  await Promise.all(
-    Array.from({ length: Math.min(SEND_CONCURRENCY, queue.length) }, async () => {
-      for (let next = queue.shift(); next; next = queue.shift()) await handle(next);
-    }),
-  );
+  // In batches: the claims of a batch are one insert, then its sends go a few at a time.
+  for (let i = 0; i < queue.length; i += CLAIM_BATCH) {
+    const ready: ReminderDelivery[] = [];
+    for (const delivery of queue.slice(i, i + CLAIM_BATCH))
+      if (!(await putOff(delivery))) ready.push(delivery);
+    const claims = await claimAll(ready, deps.workerId, now, deps.claimLeaseMs ?? CLAIM_LEASE_MS);
+    const claimed: ReminderDelivery[] = [];
+    for (const delivery of ready) {
+      const claim = claims.get(delivery._id);
+      if (claim?.ok) claimed.push(delivery);
+      else {
+        // Looked at again when the other claim's lease runs out (or at once, now that it has).
+        writes.lookAgain(delivery._id, claim?.lookAgainAt ?? now);
+        result.skipped++;
+      }
+    }
+    await Promise.all(
+      Array.from({ length: Math.min(SEND_CONCURRENCY, claimed.length) }, async () => {
+        for (let next = claimed.shift(); next; next = claimed.shift()) await send(next);
+      }),
+    );
+  }
   await writes.finish();
   return result;
 }
@@ -250,8 +271,10 @@ class PassWrites {
 }
 
 const WRITE_CONCURRENCY = 16;
-/** Deliveries handled at once in a pass (each: claim, send, write). */
+/** Deliveries sent at once in a pass. */
 const SEND_CONCURRENCY = 8;
+/** Deliveries claimed together (one insert). */
+const CLAIM_BATCH = 32;
 
 async function workingMoment(
   delivery: ReminderDelivery,
@@ -272,24 +295,50 @@ async function workingMoment(
   return nextWorkingMoment(now, member?.tz ?? "UTC", hours);
 }
 
+const claimId = (delivery: ReminderDelivery) => `${delivery._id}#${delivery.attempts}`;
+
+type Claim = { ok: true } | { ok: false; lookAgainAt: Date };
+
 /**
- * Claims attempt `attempts` of a delivery; a stale claim (its worker died) makes it uncertain.
- * When another worker holds it, says when to look again: as its lease runs out.
+ * Claims attempt `attempts` of each delivery, all in one insert of unique `_id`s: of two
+ * workers only one gets a given attempt. A claim already held is another worker's, to be looked
+ * at again as its lease runs out; a stale one (its worker died mid-send) makes the delivery
+ * uncertain, checked against the conversation before anything is sent again.
  */
-async function claim(
-  delivery: ReminderDelivery,
+async function claimAll(
+  deliveries: ReminderDelivery[],
   workerId: string,
   now: Date,
   leaseMs: number,
-): Promise<{ ok: true } | { ok: false; lookAgainAt: Date }> {
-  const id = `${delivery._id}#${delivery.attempts}`;
+): Promise<Map<string, Claim>> {
+  const claims = new Map<string, Claim>();
+  if (deliveries.length === 0) return claims;
+  const held = new Set<number>();
   try {
-    await DeliveryClaimModel.collection.insertOne({ _id: id as never, worker: workerId, at: now });
-    return { ok: true };
+    await DeliveryClaimModel.collection.insertMany(
+      deliveries.map((d) => ({ _id: claimId(d) as never, worker: workerId, at: now })),
+      { ordered: false },
+    );
   } catch (error) {
-    if (!isDuplicateKey(error)) throw error;
+    const reported = (error as { writeErrors?: unknown }).writeErrors;
+    const writeErrors = (Array.isArray(reported) ? reported : reported ? [reported] : []) as {
+      index?: number;
+      code?: number;
+    }[];
+    if (writeErrors.length === 0 || writeErrors.some((e) => e.code !== 11000 || e.index === undefined))
+      throw error;
+    for (const e of writeErrors) held.add(e.index as number);
   }
-  const existing = await DeliveryClaimModel.findById(id).lean();
+  await Promise.all(
+    deliveries.map(async (delivery, i) => {
+      claims.set(delivery._id, held.has(i) ? await heldClaim(delivery, now, leaseMs) : { ok: true });
+    }),
+  );
+  return claims;
+}
+
+async function heldClaim(delivery: ReminderDelivery, now: Date, leaseMs: number): Promise<Claim> {
+  const existing = await DeliveryClaimModel.findById(claimId(delivery)).lean();
   if (existing && now.getTime() - existing.at.getTime() <= leaseMs) {
     return { ok: false, lookAgainAt: addMilliseconds(existing.at, leaseMs + 1000) };
   }
