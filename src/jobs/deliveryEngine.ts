@@ -119,31 +119,27 @@ export async function runDeliveryPass(
   const hoursCache = new Map<string, WorkingHours>();
   const writes = new PassWrites(now);
 
-  /** Postpones it if its workspace is paused or it is outside the person's working hours. */
-  const putOff = async (delivery: ReminderDelivery): Promise<boolean> => {
+  const handle = async (delivery: ReminderDelivery) => {
     const paused = pausedUntil.get(delivery.workspaceId);
     if (paused) {
       // The platform said to slow down for this workspace: everything waits as long.
       await writes.postpone(delivery._id, paused);
       result.retried++;
-      return true;
+      return;
     }
     if (delivery.workingHoursOnly) {
       const when = await workingMoment(delivery, now, hoursCache);
       if (when > now) {
         await writes.postpone(delivery._id, when);
         result.deferred++;
-        return true;
+        return;
       }
     }
-    return false;
-  };
-  const send = async (delivery: ReminderDelivery) => {
-    if (pausedUntil.has(delivery.workspaceId)) {
-      // Claimed, then the workspace was paused before its turn: not attempted, so the claim is
-      // given back and it waits like the rest.
-      await DeliveryClaimModel.deleteOne({ _id: claimId(delivery) });
-      await putOff(delivery);
+    const claimed = await claim(delivery, deps.workerId, now, deps.claimLeaseMs ?? CLAIM_LEASE_MS);
+    if (!claimed.ok) {
+      // Looked at again when the claim's lease runs out (or at once, now that it has).
+      writes.lookAgain(delivery._id, claimed.lookAgainAt);
+      result.skipped++;
       return;
     }
     const outcome = await attempt(deps, delivery, now);
@@ -152,29 +148,13 @@ export async function runDeliveryPass(
     if (outcome.retryAt) writes.lookAgain(delivery._id, outcome.retryAt);
     if (outcome.pauseUntil) pausedUntil.set(delivery.workspaceId, outcome.pauseUntil);
   };
+  // A few at a time: each delivery is its own claim, send and write, so they do not interfere.
   const queue = due.filter((d) => forWorkspace(d.workspaceId));
-  // In batches: the claims of a batch are one insert, then its sends go a few at a time.
-  for (let i = 0; i < queue.length; i += CLAIM_BATCH) {
-    const ready: ReminderDelivery[] = [];
-    for (const delivery of queue.slice(i, i + CLAIM_BATCH))
-      if (!(await putOff(delivery))) ready.push(delivery);
-    const claims = await claimAll(ready, deps.workerId, now, deps.claimLeaseMs ?? CLAIM_LEASE_MS);
-    const claimed: ReminderDelivery[] = [];
-    for (const delivery of ready) {
-      const claim = claims.get(delivery._id);
-      if (claim?.ok) claimed.push(delivery);
-      else {
-        // Looked at again when the other claim's lease runs out (or at once, now that it has).
-        writes.lookAgain(delivery._id, claim?.lookAgainAt ?? now);
-        result.skipped++;
-      }
-    }
-    await Promise.all(
-      Array.from({ length: Math.min(SEND_CONCURRENCY, claimed.length) }, async () => {
-        for (let next = claimed.shift(); next; next = claimed.shift()) await send(next);
-      }),
-    );
-  }
+  await Promise.all(
+    Array.from({ length: Math.min(SEND_CONCURRENCY, queue.length) }, async () => {
+      for (let next = queue.shift(); next; next = queue.shift()) await handle(next);
+    }),
+  );
   await writes.finish();
   return result;
 }
@@ -271,10 +251,8 @@ class PassWrites {
 }
 
 const WRITE_CONCURRENCY = 16;
-/** Deliveries sent at once in a pass. */
+/** Deliveries handled at once in a pass (each: claim, send, write). */
 const SEND_CONCURRENCY = 8;
-/** Deliveries claimed together (one insert). */
-const CLAIM_BATCH = 32;
 
 async function workingMoment(
   delivery: ReminderDelivery,
@@ -295,50 +273,24 @@ async function workingMoment(
   return nextWorkingMoment(now, member?.tz ?? "UTC", hours);
 }
 
-const claimId = (delivery: ReminderDelivery) => `${delivery._id}#${delivery.attempts}`;
-
-type Claim = { ok: true } | { ok: false; lookAgainAt: Date };
-
 /**
- * Claims attempt `attempts` of each delivery, all in one insert of unique `_id`s: of two
- * workers only one gets a given attempt. A claim already held is another worker's, to be looked
- * at again as its lease runs out; a stale one (its worker died mid-send) makes the delivery
- * uncertain, checked against the conversation before anything is sent again.
+ * Claims attempt `attempts` of a delivery; a stale claim (its worker died) makes it uncertain.
+ * When another worker holds it, says when to look again: as its lease runs out.
  */
-async function claimAll(
-  deliveries: ReminderDelivery[],
+async function claim(
+  delivery: ReminderDelivery,
   workerId: string,
   now: Date,
   leaseMs: number,
-): Promise<Map<string, Claim>> {
-  const claims = new Map<string, Claim>();
-  if (deliveries.length === 0) return claims;
-  const held = new Set<number>();
+): Promise<{ ok: true } | { ok: false; lookAgainAt: Date }> {
+  const id = `${delivery._id}#${delivery.attempts}`;
   try {
-    await DeliveryClaimModel.collection.insertMany(
-      deliveries.map((d) => ({ _id: claimId(d) as never, worker: workerId, at: now })),
-      { ordered: false },
-    );
+    await DeliveryClaimModel.collection.insertOne({ _id: id as never, worker: workerId, at: now });
+    return { ok: true };
   } catch (error) {
-    const reported = (error as { writeErrors?: unknown }).writeErrors;
-    const writeErrors = (Array.isArray(reported) ? reported : reported ? [reported] : []) as {
-      index?: number;
-      code?: number;
-    }[];
-    if (writeErrors.length === 0 || writeErrors.some((e) => e.code !== 11000 || e.index === undefined))
-      throw error;
-    for (const e of writeErrors) held.add(e.index as number);
+    if (!isDuplicateKey(error)) throw error;
   }
-  await Promise.all(
-    deliveries.map(async (delivery, i) => {
-      claims.set(delivery._id, held.has(i) ? await heldClaim(delivery, now, leaseMs) : { ok: true });
-    }),
-  );
-  return claims;
-}
-
-async function heldClaim(delivery: ReminderDelivery, now: Date, leaseMs: number): Promise<Claim> {
-  const existing = await DeliveryClaimModel.findById(claimId(delivery)).lean();
+  const existing = await DeliveryClaimModel.findById(id).lean();
   if (existing && now.getTime() - existing.at.getTime() <= leaseMs) {
     return { ok: false, lookAgainAt: addMilliseconds(existing.at, leaseMs + 1000) };
   }
