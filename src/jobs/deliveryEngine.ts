@@ -185,14 +185,20 @@ async function dueDeliveries(workerId: string, now: Date, limit: number): Promis
   const waiting = (d: ReminderDelivery) =>
     (d.state === "pending" || d.state === "uncertain") && d.notBefore.getTime() <= now.getTime();
   const due = found.filter(waiting);
-  if (sweep && due.length < limit) {
+  if (sweep) {
+    const room = limit - due.length;
     const seen = new Set(due.map((d) => d._id));
-    const swept = (await ReminderDeliveryModel.find({
-      state: { $in: ["pending", "uncertain"] },
-      notBefore: { $lte: now },
-    })
-      .limit(limit - due.length)
-      .lean()) as ReminderDelivery[];
+    const swept =
+      room > 0
+        ? ((await ReminderDeliveryModel.find({
+            state: { $in: ["pending", "uncertain"] },
+            notBefore: { $lte: now },
+          })
+            .limit(room)
+            .lean()) as ReminderDelivery[])
+        : [];
+    // A restart with a backlog larger than a pass: the sweep goes on until it runs dry.
+    worker.reader.swept(room > 0 && swept.length < room);
     for (const d of swept) if (!seen.has(d._id)) due.push(d);
   }
   return due;

@@ -11,7 +11,8 @@ import { DueSlotModel } from "../models/dueSlot.js";
  *   readers read the last RECHECK_SLOTS seconds again at every pass;
  * - anything due while no reader ran for longer than that (a restart, a long pause, a clock
  *   moved by hours in the tests): the reader's first pass, a gap and a timer every SWEEP_MS
- *   ask for a sweep, the query over the deliveries themselves, as before the wheel.
+ *   ask for a sweep, the query over the deliveries themselves, as before the wheel; a sweep
+ *   goes on pass after pass until one finds less than it could take.
  */
 const SLOT_MS = 1000;
 const RECHECK_SLOTS = 15;
@@ -64,6 +65,8 @@ export class SlotReader {
   /** Per recent slot, the next entry number to read. */
   private readonly nextEntry = new Map<number, number>();
   private lastSweep = 0;
+  /** A sweep that found as much as it could take goes on at the next pass. */
+  private sweeping = false;
 
   /**
    * Ids of deliveries noted as due up to `now` since the last call, and whether a sweep is
@@ -71,7 +74,7 @@ export class SlotReader {
    */
   async due(now: Date): Promise<{ ids: string[]; sweep: boolean }> {
     const nowSlot = Math.floor(now.getTime() / SLOT_MS);
-    let sweep = Date.now() - this.lastSweep >= SWEEP_MS;
+    let sweep = this.sweeping || Date.now() - this.lastSweep >= SWEEP_MS;
     if (this.readUpTo === null || nowSlot - this.readUpTo > MAX_SLOTS_PER_PASS || nowSlot < this.readUpTo) {
       sweep = true;
       this.readUpTo = nowSlot - RECHECK_SLOTS;
@@ -85,6 +88,11 @@ export class SlotReader {
     for (const slot of this.nextEntry.keys())
       if (slot <= nowSlot - 2 * RECHECK_SLOTS) this.nextEntry.delete(slot);
     return { ids: [...new Set(found.flat())], sweep };
+  }
+
+  /** After a sweep: whether it found everything that was due (else it goes on). */
+  swept(everything: boolean): void {
+    this.sweeping = !everything;
   }
 
   private async readSlot(slot: number): Promise<string[]> {
