@@ -266,6 +266,30 @@ describe("delivery engine", () => {
     expect(fake.dmsTo("ULOST")).toHaveLength(1);
   });
 
+  it("a restarted worker sweeps pass after pass until the backlog the wheel cannot show is sent", async () => {
+    const people = Array.from({ length: 5 }, (_, i) => ({ id: `UBACK${i}`, tz: "UTC" }));
+    const workspaceId = await workspaceWith(people);
+    const clock = clockAt("2026-11-27T13:00:00Z");
+    await enqueueDeliveries(
+      people.map((p) => ({
+        workspaceId,
+        occasion: "backlog",
+        recipientId: p.id,
+        notBefore: clock.t,
+        workingHoursOnly: false,
+        content: content("Waited through a restart"),
+      })),
+      clock.t,
+    );
+    await DueSlotModel.deleteMany({}); // noted long before the restart, or lost
+    clock.set("2026-11-27T13:00:30Z");
+    const restarted = { logger, clock, port, workerId: "worker-backlog" };
+    const sent = [];
+    for (let pass = 0; pass < 4; pass++) sent.push((await runDeliveryPass(restarted, 2)).sent);
+    expect(sent).toEqual([2, 2, 1, 0]);
+    for (const p of people) expect(fake.dmsTo(p.id)).toHaveLength(1);
+  });
+
   it("one worker serving Slack and Teams sends each platform's deliveries through its own port", async () => {
     const slackWorkspace = await workspaceWith([{ id: "UBOTH", tz: "UTC" }]);
     const teamsSent: string[] = [];
