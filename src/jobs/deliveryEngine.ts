@@ -114,7 +114,8 @@ export async function runDeliveryPass(
   const now = deps.clock.now();
   const result: PassResult = { sent: 0, deferred: 0, retried: 0, uncertain: 0, failed: 0, skipped: 0 };
   // Each platform's passes read the wheel for themselves and keep only their own deliveries.
-  const due = await dueDeliveries(`${deps.workerId}|${deps.port.platform}`, now, limit);
+  const wheelKey = `${deps.workerId}|${deps.port.platform}`;
+  const due = await dueDeliveries(wheelKey, now, limit);
   const pausedUntil = new Map<string, Date>();
   const hoursCache = new Map<string, WorkingHours>();
   const writes = new PassWrites(now);
@@ -150,12 +151,18 @@ export async function runDeliveryPass(
   };
   // A few at a time: each delivery is its own claim, send and write, so they do not interfere.
   const queue = due.filter((d) => forWorkspace(d.workspaceId));
-  await Promise.all(
-    Array.from({ length: Math.min(SEND_CONCURRENCY, queue.length) }, async () => {
-      for (let next = queue.shift(); next; next = queue.shift()) await handle(next);
-    }),
-  );
-  await writes.finish();
+  try {
+    await Promise.all(
+      Array.from({ length: Math.min(SEND_CONCURRENCY, queue.length) }, async () => {
+        for (let next = queue.shift(); next; next = queue.shift()) await handle(next);
+      }),
+    );
+    await writes.finish();
+  } catch (error) {
+    // What this pass took from the wheel and did not settle is found by the next pass's sweep.
+    workers.get(wheelKey)?.reader.swept(false);
+    throw error;
+  }
   return result;
 }
 
