@@ -167,7 +167,7 @@ export async function runDeliveryPass(
 }
 
 /** What each worker has read of the wheel, and the due deliveries it has not handled yet. */
-const workers = new Map<string, { reader: SlotReader; backlog: Set<string> }>();
+const workers = new Map<string, { reader: SlotReader; backlog: Set<string>; soon: Map<string, number> }>();
 
 /**
  * Up to `limit` deliveries due at `now`: those the wheel noted (read by `_id`), plus, when the
@@ -177,10 +177,15 @@ const workers = new Map<string, { reader: SlotReader; backlog: Set<string> }>();
 async function dueDeliveries(workerId: string, now: Date, limit: number): Promise<ReminderDelivery[]> {
   let worker = workers.get(workerId);
   if (!worker) {
-    worker = { reader: new SlotReader(), backlog: new Set() };
+    worker = { reader: new SlotReader(), backlog: new Set(), soon: new Map() };
     workers.set(workerId, worker);
   }
   const { ids, sweep } = await worker.reader.due(now);
+  for (const [id, at] of worker.soon) {
+    if (at > now.getTime()) continue;
+    worker.soon.delete(id);
+    worker.backlog.add(id);
+  }
   for (const id of ids) worker.backlog.add(id);
   const taken = [...worker.backlog].slice(0, limit);
   for (const id of taken) worker.backlog.delete(id);
@@ -189,9 +194,14 @@ async function dueDeliveries(workerId: string, now: Date, limit: number): Promis
     const reads = taken.slice(i, i + READ_CONCURRENCY).map((id) => ReminderDeliveryModel.findById(id).lean());
     for (const d of (await Promise.all(reads)) as (ReminderDelivery | null)[]) if (d) found.push(d);
   }
-  const waiting = (d: ReminderDelivery) =>
-    (d.state === "pending" || d.state === "uncertain") && d.notBefore.getTime() <= now.getTime();
-  const due = found.filter(waiting);
+  const waiting = (d: ReminderDelivery) => d.state === "pending" || d.state === "uncertain";
+  const due: ReminderDelivery[] = [];
+  for (const d of found.filter(waiting)) {
+    const wait = d.notBefore.getTime() - now.getTime();
+    if (wait <= 0) due.push(d);
+    // Due within the second: held here until then. Later than that: put off, with a later note.
+    else if (wait <= SOON_MS) worker.soon.set(d._id, d.notBefore.getTime());
+  }
   if (sweep) {
     const room = limit - due.length;
     const seen = new Set(due.map((d) => d._id));
@@ -212,6 +222,8 @@ async function dueDeliveries(workerId: string, now: Date, limit: number): Promis
 }
 
 const READ_CONCURRENCY = 32;
+/** How far ahead the wheel is read: what falls due this soon is held until its time. */
+const SOON_MS = 2_000;
 
 /**
  * The pass's routine writes: each delivery's own document by `_id` (on the embedded FerretDB

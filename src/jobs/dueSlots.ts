@@ -69,11 +69,14 @@ export class SlotReader {
   private sweeping = false;
 
   /**
-   * Ids of deliveries noted as due up to `now` since the last call, and whether a sweep is
+   * Ids of deliveries noted as due up to a second after `now` since the last call (some may
+   * not be due yet), and whether a sweep is
    * needed besides (first call, a gap, or time for the periodic one).
    */
   async due(now: Date): Promise<{ ids: string[]; sweep: boolean }> {
-    const nowSlot = Math.floor(now.getTime() / SLOT_MS);
+    // The slot ending within the next second too: what falls due in it is held until its time
+    // (see dueDeliveries) rather than read a second late.
+    const nowSlot = Math.floor(now.getTime() / SLOT_MS) + 1;
     let sweep = this.sweeping || Date.now() - this.lastSweep >= SWEEP_MS;
     if (this.readUpTo === null || nowSlot - this.readUpTo > MAX_SLOTS_PER_PASS || nowSlot < this.readUpTo) {
       sweep = true;
