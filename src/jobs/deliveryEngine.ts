@@ -1,4 +1,5 @@
 import { addMilliseconds, addSeconds } from "date-fns";
+import type { AnyBulkWriteOperation, MongoBulkWriteError } from "mongodb";
 import type { DeliveryFailure, MessagingPort } from "../bot/ports.js";
 import { isDuplicateKey } from "../db/history.js";
 import type { DeliveryContent, ReminderDelivery } from "../models/delivery.js";
@@ -104,7 +105,8 @@ export interface PassResult {
 /**
  * One pass over due deliveries. Each send happens under a claim (`<delivery>#<attempt>`,
  * unique), so several workers share the work and never send the same attempt twice; a new
- * attempt is made only after the previous one is known not to have been posted.
+ * attempt is made only after the previous one is known not to have been posted. Claims are
+ * inserted CLAIM_BATCH at a time (one insert command, each document still refused on its own).
  */
 export async function runDeliveryPass(
   deps: DeliveryDeps,
@@ -120,27 +122,42 @@ export async function runDeliveryPass(
   const hoursCache = new Map<string, WorkingHours>();
   const writes = new PassWrites(now);
 
-  const handle = async (delivery: ReminderDelivery) => {
+  /** Before claiming: what must wait (a paused workspace, outside working hours) is put off. */
+  const ready = async (delivery: ReminderDelivery): Promise<boolean> => {
     const paused = pausedUntil.get(delivery.workspaceId);
     if (paused) {
       // The platform said to slow down for this workspace: everything waits as long.
       await writes.postpone(delivery._id, paused);
       result.retried++;
-      return;
+      return false;
     }
     if (delivery.workingHoursOnly) {
       const when = await workingMoment(delivery, now, hoursCache);
       if (when > now) {
         await writes.postpone(delivery._id, when);
         result.deferred++;
-        return;
+        return false;
       }
     }
-    const claimed = await claim(delivery, deps.workerId, now, deps.claimLeaseMs ?? CLAIM_LEASE_MS);
-    if (!claimed.ok) {
-      // Looked at again when the claim's lease runs out (or at once, now that it has).
-      writes.lookAgain(delivery._id, claimed.lookAgainAt);
-      result.skipped++;
+    return true;
+  };
+  /** Under a claim: sends, unless the workspace was paused since the claim was taken. */
+  const send = async (delivery: ReminderDelivery) => {
+    const paused = pausedUntil.get(delivery.workspaceId);
+    if (paused) {
+      // This attempt ends unsent, known not posted: the next one waits out the pause.
+      await ReminderDeliveryModel.collection.updateOne(
+        { _id: delivery._id as never },
+        {
+          $set: {
+            attempts: delivery.attempts + 1,
+            notBefore: paused,
+            lastError: "rate_limited: the workspace was paused before this was sent",
+          },
+        },
+      );
+      writes.lookAgain(delivery._id, paused);
+      result.retried++;
       return;
     }
     const outcome = await attempt(deps, delivery, now);
@@ -149,14 +166,28 @@ export async function runDeliveryPass(
     if (outcome.retryAt) writes.lookAgain(delivery._id, outcome.retryAt);
     if (outcome.pauseUntil) pausedUntil.set(delivery.workspaceId, outcome.pauseUntil);
   };
-  // A few at a time: each delivery is its own claim, send and write, so they do not interfere.
   const queue = due.filter((d) => forWorkspace(d.workspaceId));
   try {
-    await Promise.all(
-      Array.from({ length: Math.min(SEND_CONCURRENCY, queue.length) }, async () => {
-        for (let next = queue.shift(); next; next = queue.shift()) await handle(next);
-      }),
-    );
+    for (let i = 0; i < queue.length; i += CLAIM_BATCH) {
+      const batch: ReminderDelivery[] = [];
+      for (const delivery of queue.slice(i, i + CLAIM_BATCH)) if (await ready(delivery)) batch.push(delivery);
+      const claims = await claimAll(batch, deps.workerId, now, deps.claimLeaseMs ?? CLAIM_LEASE_MS);
+      const claimed: ReminderDelivery[] = [];
+      for (const { delivery, claim } of claims) {
+        if (claim.ok) claimed.push(delivery);
+        else {
+          // Looked at again when the claim's lease runs out (or at once, now that it has).
+          writes.lookAgain(delivery._id, claim.lookAgainAt);
+          result.skipped++;
+        }
+      }
+      // A few sends at a time: each is its own message under its own claim.
+      await Promise.all(
+        Array.from({ length: Math.min(SEND_CONCURRENCY, claimed.length) }, async () => {
+          for (let next = claimed.shift(); next; next = claimed.shift()) await send(next);
+        }),
+      );
+    }
     await writes.finish();
   } catch (error) {
     // What this pass took from the wheel and did not settle is found by the next pass's sweep.
@@ -191,7 +222,11 @@ async function dueDeliveries(workerId: string, now: Date, limit: number): Promis
   for (const id of taken) worker.backlog.delete(id);
   const found: ReminderDelivery[] = [];
   for (let i = 0; i < taken.length; i += READ_CONCURRENCY) {
-    const reads = taken.slice(i, i + READ_CONCURRENCY).map((id) => ReminderDeliveryModel.findById(id).lean());
+    // The driver's own findOne: these are the engine's most frequent reads, and mongoose's
+    // query building adds nothing to a lookup by `_id`.
+    const reads = taken
+      .slice(i, i + READ_CONCURRENCY)
+      .map((id) => ReminderDeliveryModel.collection.findOne({ _id: id as never }));
     for (const d of (await Promise.all(reads)) as (ReminderDelivery | null)[]) if (d) found.push(d);
   }
   const waiting = (d: ReminderDelivery) => d.state === "pending" || d.state === "uncertain";
@@ -226,22 +261,29 @@ const READ_CONCURRENCY = 32;
 const SOON_MS = 2_000;
 
 /**
- * The pass's routine writes: each delivery's own document by `_id` (on the embedded FerretDB
- * that is the one update that does not scan the collection), a few at a time. A send whose
- * "sent" is not written yet when the process dies keeps its claim, which expires into an
- * uncertain attempt that is checked against the conversation before anything is sent again.
+ * The pass's routine writes, each addressed to one delivery by `_id`, sent BULK_WRITE at a time
+ * as one update command. A send whose "sent" is not written yet when the process dies keeps its
+ * claim, which expires into an uncertain attempt that is checked against the conversation
+ * before anything is sent again.
+ *
+ * Why batches, and why small ones: on the embedded FerretDB an update command of one statement
+ * costs about as much as a batch of several, so batching is what lets one worker keep up with
+ * hundreds of deliveries a second; but FerretDB 1.24 keeps one SQLite connection open per
+ * statement until the whole command ends (out of 100), and a command of about a hundred
+ * statements, or a few large ones at once, waits forever for a connection. So a batch is 16
+ * statements, and a process sends one batch at a time (`bulkLane`).
  */
 class PassWrites {
-  private readonly pending: Promise<unknown>[] = [];
+  private batch: AnyBulkWriteOperation<ReminderDelivery>[] = [];
+  private readonly sending: Promise<unknown>[] = [];
   /** Deliveries to look at again later: noted in the wheel once the pass's writes are done. */
   private readonly later: { id: string; at: Date }[] = [];
 
   constructor(private readonly now: Date) {}
 
   async postpone(id: string, until: Date): Promise<void> {
-    this.push(ReminderDeliveryModel.updateOne({ _id: id }, { $set: { notBefore: until } }).exec());
     this.lookAgain(id, until);
-    if (this.pending.length >= WRITE_CONCURRENCY) await this.flush();
+    await this.add({ updateOne: { filter: { _id: id }, update: { $set: { notBefore: until } } } });
   }
 
   lookAgain(id: string, at: Date): void {
@@ -249,34 +291,49 @@ class PassWrites {
   }
 
   async sent(id: string): Promise<void> {
-    this.push(
-      ReminderDeliveryModel.updateOne(
-        { _id: id },
-        { $set: { state: "sent", sentAt: this.now, lastError: null }, $inc: { attempts: 1 } },
-      ).exec(),
-    );
-    if (this.pending.length >= WRITE_CONCURRENCY) await this.flush();
+    await this.add({
+      updateOne: {
+        filter: { _id: id },
+        update: { $set: { state: "sent", sentAt: this.now, lastError: null }, $inc: { attempts: 1 } },
+      },
+    });
   }
 
-  private push(write: Promise<unknown>): void {
-    // Surfaced by flush(); never an unhandled rejection meanwhile.
-    write.catch(() => undefined);
-    this.pending.push(write);
+  private async add(write: AnyBulkWriteOperation<ReminderDelivery>): Promise<void> {
+    this.batch.push(write);
+    if (this.batch.length >= BULK_WRITE) await this.flush();
   }
 
+  /**
+   * Sends the batch once the process's previous batch has finished (the lane), and returns then,
+   * without waiting for this one: the pass goes on claiming and sending meanwhile.
+   */
   async flush(): Promise<void> {
-    const writes = this.pending.splice(0);
-    await Promise.all(writes);
+    if (this.batch.length === 0) return;
+    const writes = this.batch as AnyBulkWriteOperation[];
+    this.batch = [];
+    const previous = bulkLane;
+    const done = previous.then(() => ReminderDeliveryModel.collection.bulkWrite(writes, { ordered: false }));
+    bulkLane = done.catch(() => undefined);
+    // Surfaced by finish(); never an unhandled rejection meanwhile.
+    done.catch(() => undefined);
+    this.sending.push(done);
+    await previous;
   }
 
   async finish(): Promise<void> {
     await this.flush();
+    await Promise.all(this.sending.splice(0));
     await noteDue(this.later.splice(0), this.now);
   }
 }
 
-const WRITE_CONCURRENCY = 16;
-/** Deliveries handled at once in a pass (each: claim, send, write). */
+/** The last bulk update this process sent (see PassWrites): one at a time. */
+let bulkLane: Promise<unknown> = Promise.resolve();
+const BULK_WRITE = 16;
+/** Claims inserted with one command (and deliveries handled together) in a pass. */
+const CLAIM_BATCH = 32;
+/** Deliveries of a batch sent at once (each: its own message, under its own claim). */
 const SEND_CONCURRENCY = 8;
 
 async function workingMoment(
@@ -298,23 +355,47 @@ async function workingMoment(
   return nextWorkingMoment(now, member?.tz ?? "UTC", hours);
 }
 
+type Claim = { ok: true } | { ok: false; lookAgainAt: Date };
+
 /**
- * Claims attempt `attempts` of a delivery; a stale claim (its worker died) makes it uncertain.
- * When another worker holds it, says when to look again: as its lease runs out.
+ * Claims attempt `attempts` of each delivery, with one insert command of one document each:
+ * each document is refused on its own when that attempt is claimed already.
  */
-async function claim(
-  delivery: ReminderDelivery,
+async function claimAll(
+  deliveries: ReminderDelivery[],
   workerId: string,
   now: Date,
   leaseMs: number,
-): Promise<{ ok: true } | { ok: false; lookAgainAt: Date }> {
-  const id = `${delivery._id}#${delivery.attempts}`;
+): Promise<{ delivery: ReminderDelivery; claim: Claim }[]> {
+  if (deliveries.length === 0) return [];
+  const taken = new Set<number>();
   try {
-    await DeliveryClaimModel.collection.insertOne({ _id: id as never, worker: workerId, at: now });
-    return { ok: true };
+    await DeliveryClaimModel.collection.insertMany(
+      deliveries.map((d) => ({ _id: `${d._id}#${d.attempts}` as never, worker: workerId, at: now })),
+      { ordered: false },
+    );
   } catch (error) {
-    if (!isDuplicateKey(error)) throw error;
+    const refused = (error as Partial<MongoBulkWriteError>).writeErrors;
+    const each = refused === undefined ? [] : Array.isArray(refused) ? refused : [refused];
+    // Anything but "already claimed" (or no word on which were refused): nothing is sent. What
+    // was claimed regardless expires into uncertain attempts, checked before any send.
+    if (each.length === 0 || each.some((e) => e.code !== 11000)) throw error;
+    for (const e of each) taken.add(e.index);
   }
+  return Promise.all(
+    deliveries.map(async (delivery, k) => ({
+      delivery,
+      claim: taken.has(k) ? await claimedBefore(delivery, now, leaseMs) : ({ ok: true } as const),
+    })),
+  );
+}
+
+/**
+ * The attempt is claimed already: by a worker still within its lease (look again as it runs
+ * out), or by one that stopped mid-send, which makes the delivery uncertain.
+ */
+async function claimedBefore(delivery: ReminderDelivery, now: Date, leaseMs: number): Promise<Claim> {
+  const id = `${delivery._id}#${delivery.attempts}`;
   const existing = await DeliveryClaimModel.findById(id).lean();
   if (existing && now.getTime() - existing.at.getTime() <= leaseMs) {
     return { ok: false, lookAgainAt: addMilliseconds(existing.at, leaseMs + 1000) };
