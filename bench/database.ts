@@ -17,7 +17,7 @@ export async function startBenchEngine(logger: Logger): Promise<DatabaseEngine> 
 
 /** Connects this process to a fresh database on it; the returned function drops it and stops. */
 export async function connectBenchDatabase(engine: DatabaseEngine): Promise<() => Promise<void>> {
-  await connectDatabase(engine.uri, `qops_bench_${randomBytes(3).toString("hex")}`);
+  await connectDatabase(engine.uri, `qops_bench_${randomBytes(3).toString("hex")}`, engine.kind);
   return async () => {
     await mongoose.connection.db?.dropDatabase();
     await disconnectDatabase();

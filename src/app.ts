@@ -45,7 +45,7 @@ export async function startApp(options: StartOptions): Promise<RunningApp> {
     ferretdbBin: config.ferretdbBin,
     logger,
   });
-  await connectDatabase(engine.uri, options.dbName);
+  await connectDatabase(engine.uri, options.dbName, engine.kind);
   const repaired = await repairSince(subHours(clock.now(), 24));
   logger.info({ engine: engine.kind, ...repaired }, "database ready");
 
@@ -92,11 +92,13 @@ export async function startApp(options: StartOptions): Promise<RunningApp> {
 
   const db = mongoose.connection.db;
   if (!db) throw new Error("database connection has no db handle");
+  const stopping = new AbortController();
   const agenda: Agenda = createScheduler(db, {
     logger,
     clock,
     ports,
     workerId: `${hostname()}:${process.pid}`,
+    stopping: stopping.signal,
   });
   const processing = config.role !== "web";
   await startScheduler(agenda, { logger, clock }, { process: processing });
@@ -109,6 +111,7 @@ export async function startApp(options: StartOptions): Promise<RunningApp> {
       await platforms.stop();
       // Let running jobs finish (or release their locks) before the database goes away.
       if (processing) {
+        stopping.abort();
         await agenda.drain({ timeout: 10_000 });
         await agenda.stop(false);
       }

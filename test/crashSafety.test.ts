@@ -22,6 +22,7 @@ function worker() {
       PATH: process.env.PATH ?? "",
       MONGODB_URI: db.uri,
       DB_NAME: db.dbName,
+      DB_ENGINE: db.engine,
       SLACK_API_URL: fake.apiUrl,
       LEASE_MS: "1500",
     },

@@ -25,7 +25,7 @@ try {
     ferretdbBin: config.ferretdbBin,
     logger,
   });
-  await connectDatabase(engine.uri);
+  await connectDatabase(engine.uri, undefined, engine.kind);
   const workspaces = values.workspace
     ? [values.workspace]
     : ((await HistoryAnchorModel.distinct("workspaceId")) as string[]).sort();

@@ -1,11 +1,12 @@
 import type { TestProject } from "vitest/node";
 import { loadConfig } from "../../src/config/index.js";
-import { startDatabaseEngine } from "../../src/db/engine.js";
+import { type DatabaseEngine, startDatabaseEngine } from "../../src/db/engine.js";
 import { createLogger } from "../../src/logger.js";
 
 declare module "vitest" {
   export interface ProvidedContext {
     mongoUri: string;
+    mongoEngine: DatabaseEngine["kind"];
   }
 }
 
@@ -29,6 +30,7 @@ export default async function setup(project: TestProject) {
     logger,
   });
   project.provide("mongoUri", engine.uri);
+  project.provide("mongoEngine", engine.kind);
   return async () => {
     await engine.stop();
   };

@@ -1,0 +1,42 @@
+import { describe, expect, it } from "vitest";
+import { ensureIndexes } from "../src/db/connection.js";
+import { ConversationReferenceModel, ReminderDeliveryModel } from "../src/models/delivery.js";
+import { useTestDatabase } from "./helpers/db.js";
+
+useTestDatabase();
+
+const names = async (model: typeof ReminderDeliveryModel | typeof ConversationReferenceModel) =>
+  (await model.collection.indexes()).map((i) => ({ key: i.key, unique: Boolean(i.unique) }));
+
+describe("the indexes each engine gets", () => {
+  it("on the embedded FerretDB: the unique ones only, an earlier version's others dropped, duplicates still refused", async () => {
+    // What an earlier version left in an existing data directory.
+    await ReminderDeliveryModel.collection.createIndex({ state: 1, notBefore: 1 });
+    await ensureIndexes("ferretdb");
+    expect(await names(ReminderDeliveryModel)).toEqual([{ key: { _id: 1 }, unique: false }]);
+    expect(await names(ConversationReferenceModel)).toContainEqual({
+      key: { workspaceId: 1, userId: 1 },
+      unique: true,
+    });
+    const reference = {
+      workspaceId: "slack:TIDX",
+      userId: "U1",
+      platform: "slack" as const,
+      reference: {},
+      updatedAt: new Date(),
+    };
+    await ConversationReferenceModel.create({ _id: "a", ...reference });
+    await expect(ConversationReferenceModel.create({ _id: "b", ...reference })).rejects.toMatchObject({
+      code: 11000,
+    });
+  });
+
+  it("elsewhere (MongoDB): every index the models declare", async () => {
+    await ensureIndexes("external");
+    expect(await names(ReminderDeliveryModel)).toContainEqual({
+      key: { state: 1, notBefore: 1 },
+      unique: false,
+    });
+    expect(await names(ReminderDeliveryModel)).toHaveLength(4);
+  });
+});
