@@ -2,14 +2,16 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { MessagingPort } from "../src/bot/ports.js";
 import { SlackMessagingPort } from "../src/bot/slack/messagingPort.js";
 import { syncMembers } from "../src/commands/policy/policyRequests.js";
-import { deliverDue } from "../src/jobs/deliverDue.js";
+import { deliverDue, deliverForAWhile } from "../src/jobs/deliverDue.js";
 import { enqueueDeliveries, runDeliveryPass } from "../src/jobs/deliveryEngine.js";
+import { systemClock } from "../src/jobs/deps.js";
 import { createLogger } from "../src/logger.js";
 import { ReminderDeliveryModel } from "../src/models/delivery.js";
 import { DueSlotModel } from "../src/models/dueSlot.js";
 import { WorkspaceModel } from "../src/models/workspace.js";
 import { useTestDatabase } from "./helpers/db.js";
 import { FakeSlack } from "./helpers/fakeSlack.js";
+import { poll } from "./helpers/poll.js";
 
 useTestDatabase();
 const logger = createLogger("silent", false);
@@ -332,5 +334,52 @@ describe("delivery engine", () => {
     expect(await enqueueDeliveries([item], now)).toBe(1);
     expect(await enqueueDeliveries([item], now)).toBe(0);
     expect(await ReminderDeliveryModel.countDocuments({ workspaceId })).toBe(1);
+  });
+
+  it("a scheduled run keeps looking: a reminder falling due in the middle of it goes out within about a second; a stopping worker ends the run", async () => {
+    const workspaceId = await workspaceWith([{ id: "URUN", tz: "UTC" }]);
+    const sentAt: number[] = [];
+    const timing: MessagingPort = {
+      platform: "slack",
+      sendDirect: async (_w, _u, message) => {
+        if (message.deliveryId?.includes("|mid-run|")) sentAt.push(Date.now());
+        return { channelId: "D", ts: "1" };
+      },
+      findDelivered: async () => null,
+      listMembers: async () => [],
+    };
+    const stopping = new AbortController();
+    const deps = {
+      logger,
+      clock: systemClock,
+      ports: { slack: timing },
+      workerId: "worker-run",
+      stopping: stopping.signal,
+    };
+    const started = Date.now();
+    const run = deliverForAWhile(deps, 60_000);
+    // Recorded while the run is already going, due a moment later.
+    await new Promise((r) => setTimeout(r, 700));
+    const due = Date.now() + 1500;
+    await enqueueDeliveries(
+      [
+        {
+          workspaceId,
+          occasion: "mid-run",
+          recipientId: "URUN",
+          notBefore: new Date(due),
+          workingHoursOnly: false,
+          content: content("Hi"),
+        },
+      ],
+      new Date(),
+    );
+    await poll(async () => sentAt.length > 0, 8000);
+    expect(sentAt).toHaveLength(1);
+    // Before, a run ended when nothing was due, and this waited for the next run, up to 10 s.
+    expect(sentAt[0]! - due).toBeLessThan(1500);
+    stopping.abort();
+    await run;
+    expect(Date.now() - started).toBeLessThan(8000);
   });
 });

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from "node:timers/promises";
 import type { Agenda } from "agenda";
 import { type PassResult, runDeliveryPass } from "./deliveryEngine.js";
 import { type JobDeps, portFor } from "./deps.js";
@@ -32,13 +33,32 @@ export async function deliverDue(deps: JobDeps, budgetMs = 0): Promise<PassResul
   return results;
 }
 
-export function define(agenda: Agenda, deps: JobDeps): void {
-  agenda.define(DELIVER_DUE, async () => {
-    // Under the 10 s schedule, so runs do not pile up.
-    const results = await deliverDue(deps, 8_000);
+/** How long one run keeps delivering: most of the 10 s between runs, so pickup never waits for the next run. */
+const RUN_MS = 9_000;
+/** After a pass that sent nothing: what falls due meanwhile waits at most this long. */
+const IDLE_MS = 500;
+
+/**
+ * One run: delivers what is due, then looks again every IDLE_MS until RUN_MS is over (or the
+ * worker is stopping), so a reminder is picked up within about a second of falling due rather
+ * than at the next run. One run at a time per worker; Agenda's lock gives the job to one worker
+ * at a time, and the claims keep any overlap from sending twice.
+ */
+export async function deliverForAWhile(deps: JobDeps, runMs = RUN_MS): Promise<void> {
+  const end = Date.now() + runMs;
+  while (Date.now() < end && !deps.stopping?.aborted) {
+    const results = await deliverDue(deps, end - Date.now());
     for (const r of results)
       if (r.sent || r.failed) deps.logger.info({ job: DELIVER_DUE, ...r }, "deliveries sent");
-  });
+    // What falls due while a pass runs is looked for at once; after a pass that sent nothing, a pause.
+    if (results.some((r) => r.sent > 0)) continue;
+    if (Date.now() + IDLE_MS >= end) break;
+    await sleep(IDLE_MS, undefined, deps.stopping ? { signal: deps.stopping } : {}).catch(() => undefined);
+  }
+}
+
+export function define(agenda: Agenda, deps: JobDeps): void {
+  agenda.define(DELIVER_DUE, () => deliverForAWhile(deps), { concurrency: 1 });
 }
 
 export async function schedule(agenda: Agenda): Promise<void> {

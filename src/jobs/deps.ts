@@ -14,6 +14,8 @@ export interface JobDeps {
   ports?: Partial<Record<"slack" | "teams", MessagingPort>>;
   /** Names this process in delivery claims. */
   workerId?: string;
+  /** Aborted when the process is stopping: long-running jobs end early. */
+  stopping?: AbortSignal;
 }
 
 /** The port for a workspace id (`slack:T…` / `teams:…`), if that platform is configured. */
