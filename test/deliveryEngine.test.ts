@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import type { MessagingPort } from "../src/bot/ports.js";
 import { SlackMessagingPort } from "../src/bot/slack/messagingPort.js";
 import { syncMembers } from "../src/commands/policy/policyRequests.js";
@@ -266,6 +266,39 @@ describe("delivery engine", () => {
     // A restarted worker's first pass sweeps (so does every worker every few minutes).
     expect((await runDeliveryPass({ ...running, workerId: "worker-restarted" })).sent).toBe(1);
     expect(fake.dmsTo("ULOST")).toHaveLength(1);
+  });
+
+  it("a worker that keeps running finds a lost note with its periodic sweep, beside its passes", async () => {
+    const workspaceId = await workspaceWith([{ id: "ULATE", tz: "UTC" }]);
+    const clock = clockAt("2026-11-27T15:00:00Z");
+    const running = { logger, clock, port, workerId: "worker-periodic" };
+    await runDeliveryPass(running); // its first sweep
+    await enqueueDeliveries(
+      [
+        {
+          workspaceId,
+          occasion: "lost-note-periodic",
+          recipientId: "ULATE",
+          notBefore: clock.t,
+          workingHoursOnly: false,
+          content: content("Found by the periodic sweep"),
+        },
+      ],
+      clock.t,
+    );
+    await DueSlotModel.deleteMany({});
+    clock.set("2026-11-27T15:00:02Z");
+    expect((await runDeliveryPass(running)).sent).toBe(0);
+    // Five minutes on (the sweep's timer runs on the real clock): the next pass starts a sweep
+    // without waiting for it; a later pass sends what it found.
+    vi.useFakeTimers({ toFake: ["Date"], now: Date.now() + 6 * 60_000 });
+    try {
+      const sent = await poll(async () => (await runDeliveryPass(running)).sent || false, 5000);
+      expect(sent).toBe(1);
+    } finally {
+      vi.useRealTimers();
+    }
+    expect(fake.dmsTo("ULATE")).toHaveLength(1);
   });
 
   it("a restarted worker sweeps pass after pass until the backlog the wheel cannot show is sent", async () => {

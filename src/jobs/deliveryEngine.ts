@@ -191,14 +191,17 @@ export async function runDeliveryPass(
     await writes.finish();
   } catch (error) {
     // What this pass took from the wheel and did not settle is found by the next pass's sweep.
-    workers.get(wheelKey)?.reader.swept(false);
+    workers.get(wheelKey)?.reader.swept(false, "now");
     throw error;
   }
   return result;
 }
 
 /** What each worker has read of the wheel, and the due deliveries it has not handled yet. */
-const workers = new Map<string, { reader: SlotReader; backlog: Set<string>; soon: Map<string, number> }>();
+const workers = new Map<
+  string,
+  { reader: SlotReader; backlog: Set<string>; soon: Map<string, number>; sweeping?: Promise<void> }
+>();
 
 /**
  * Up to `limit` deliveries due at `now`: those the wheel noted (read by `_id`), plus, when the
@@ -237,7 +240,30 @@ async function dueDeliveries(workerId: string, now: Date, limit: number): Promis
     // Due within the second: held here until then. Later than that: put off, with a later note.
     else if (wait <= SOON_MS) worker.soon.set(d._id, d.notBefore.getTime());
   }
-  if (sweep) {
+  if (sweep === "background" && !worker.sweeping) {
+    // The periodic sweep reads every delivery on the embedded FerretDB (seconds at 100,000):
+    // it runs beside the passes, and what it finds joins the backlog, read again by `_id`.
+    const state = worker;
+    state.sweeping = ReminderDeliveryModel.collection
+      .find(
+        { state: { $in: ["pending", "uncertain"] }, notBefore: { $lte: now } },
+        { projection: { _id: 1 } },
+      )
+      .limit(limit)
+      .toArray()
+      .then((found) => {
+        // Not continued at once: while the wheel has a backlog, the sweep finds that backlog
+        // too, and sweeping again would only read the table again. The next one, in
+        // SWEEP_MS, takes up what this one could not.
+        for (const d of found) state.backlog.add(String(d._id));
+      })
+      // The database failed: the next pass fails too, or sweeps within itself.
+      .catch(() => state.reader.swept(false, "now"))
+      .finally(() => {
+        state.sweeping = undefined;
+      });
+  }
+  if (sweep === "now") {
     const room = limit - due.length;
     const seen = new Set(due.map((d) => d._id));
     const swept =
@@ -250,7 +276,7 @@ async function dueDeliveries(workerId: string, now: Date, limit: number): Promis
             .lean()) as ReminderDelivery[])
         : [];
     // A restart with a backlog larger than a pass: the sweep goes on until it runs dry.
-    worker.reader.swept(room > 0 && swept.length < room);
+    worker.reader.swept(room > 0 && swept.length < room, "now");
     for (const d of swept) if (!seen.has(d._id)) due.push(d);
   }
   return due;

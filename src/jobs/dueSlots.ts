@@ -10,9 +10,11 @@ import { DueSlotModel } from "../models/dueSlot.js";
  * - an entry written a little after a reader passed its second (a slow write, clocks apart):
  *   readers read the last RECHECK_SLOTS seconds again at every pass;
  * - anything due while no reader ran for longer than that (a restart, a long pause, a clock
- *   moved by hours in the tests): the reader's first pass, a gap and a timer every SWEEP_MS
- *   ask for a sweep, the query over the deliveries themselves, as before the wheel; a sweep
- *   goes on pass after pass until one finds less than it could take.
+ *   moved by hours in the tests): the reader's first pass and a gap ask for a sweep within the
+ *   pass ("now"), the query over the deliveries themselves, as before the wheel; a timer every
+ *   SWEEP_MS asks for one beside the passes ("background"), for notes lost while this reader
+ *   runs (another process crashed between recording and noting). A sweep goes on pass after
+ *   pass until one finds less than it could take.
  */
 const SLOT_MS = 1000;
 const RECHECK_SLOTS = 15;
@@ -58,6 +60,9 @@ async function insertEntry(slot: number, ids: string[]): Promise<void> {
   }
 }
 
+/** A sweep within the pass, or beside the passes. */
+export type Sweep = "now" | "background";
+
 /** What one worker has read of the wheel. */
 export class SlotReader {
   /** The last slot read at least once. */
@@ -65,21 +70,21 @@ export class SlotReader {
   /** Per recent slot, the next entry number to read. */
   private readonly nextEntry = new Map<number, number>();
   private lastSweep = 0;
-  /** A sweep that found as much as it could take goes on at the next pass. */
-  private sweeping = false;
+  /** A sweep that found as much as it could take goes on at the next pass, the same way. */
+  private continuing: Sweep | null = null;
 
   /**
    * Ids of deliveries noted as due up to a second after `now` since the last call (some may
-   * not be due yet), and whether a sweep is
-   * needed besides (first call, a gap, or time for the periodic one).
+   * not be due yet), and whether a sweep is needed besides: "now", within this pass (first
+   * call, a gap, a sweep going on), or "background" (time for the periodic one).
    */
-  async due(now: Date): Promise<{ ids: string[]; sweep: boolean }> {
+  async due(now: Date): Promise<{ ids: string[]; sweep: Sweep | null }> {
     // The slot ending within the next second too: what falls due in it is held until its time
     // (see dueDeliveries) rather than read a second late.
     const nowSlot = Math.floor(now.getTime() / SLOT_MS) + 1;
-    let sweep = this.sweeping || Date.now() - this.lastSweep >= SWEEP_MS;
+    let sweep = this.continuing ?? (Date.now() - this.lastSweep >= SWEEP_MS ? "background" : null);
     if (this.readUpTo === null || nowSlot - this.readUpTo > MAX_SLOTS_PER_PASS || nowSlot < this.readUpTo) {
-      sweep = true;
+      sweep = "now";
       this.readUpTo = nowSlot - RECHECK_SLOTS;
       this.nextEntry.clear();
     }
@@ -93,9 +98,9 @@ export class SlotReader {
     return { ids: [...new Set(found.flat())], sweep };
   }
 
-  /** After a sweep: whether it found everything that was due (else it goes on). */
-  swept(everything: boolean): void {
-    this.sweeping = !everything;
+  /** After a sweep: whether it found everything that was due (else it goes on, the same way). */
+  swept(everything: boolean, how: Sweep): void {
+    this.continuing = everything ? null : how;
   }
 
   private async readSlot(slot: number): Promise<string[]> {
