@@ -117,7 +117,7 @@ export async function runDeliveryPass(
   const result: PassResult = { sent: 0, deferred: 0, retried: 0, uncertain: 0, failed: 0, skipped: 0 };
   // Each platform's passes read the wheel for themselves and keep only their own deliveries.
   const wheelKey = `${deps.workerId}|${deps.port.platform}`;
-  const due = await dueDeliveries(wheelKey, now, limit);
+  const chunks = await dueDeliveries(wheelKey, now, limit);
   const pausedUntil = new Map<string, Date>();
   const hoursCache = new Map<string, WorkingHours>();
   const writes = new PassWrites(now);
@@ -166,27 +166,32 @@ export async function runDeliveryPass(
     if (outcome.retryAt) writes.lookAgain(delivery._id, outcome.retryAt);
     if (outcome.pauseUntil) pausedUntil.set(delivery.workspaceId, outcome.pauseUntil);
   };
-  const queue = due.filter((d) => forWorkspace(d.workspaceId));
   try {
-    for (let i = 0; i < queue.length; i += CLAIM_BATCH) {
-      const batch: ReminderDelivery[] = [];
-      for (const delivery of queue.slice(i, i + CLAIM_BATCH)) if (await ready(delivery)) batch.push(delivery);
-      const claims = await claimAll(batch, deps.workerId, now, deps.claimLeaseMs ?? CLAIM_LEASE_MS);
-      const claimed: ReminderDelivery[] = [];
-      for (const { delivery, claim } of claims) {
-        if (claim.ok) claimed.push(delivery);
-        else {
-          // Looked at again when the claim's lease runs out (or at once, now that it has).
-          writes.lookAgain(delivery._id, claim.lookAgainAt);
-          result.skipped++;
+    // Each chunk is read while the one before it is claimed and sent: on the embedded FerretDB
+    // the reads run beside the writes (SQLite takes one writer at a time, readers besides).
+    for (const chunk of chunks) {
+      const queue = (await chunk).filter((d) => forWorkspace(d.workspaceId));
+      for (let i = 0; i < queue.length; i += CLAIM_BATCH) {
+        const batch: ReminderDelivery[] = [];
+        for (const delivery of queue.slice(i, i + CLAIM_BATCH))
+          if (await ready(delivery)) batch.push(delivery);
+        const claims = await claimAll(batch, deps.workerId, now, deps.claimLeaseMs ?? CLAIM_LEASE_MS);
+        const claimed: ReminderDelivery[] = [];
+        for (const { delivery, claim } of claims) {
+          if (claim.ok) claimed.push(delivery);
+          else {
+            // Looked at again when the claim's lease runs out (or at once, now that it has).
+            writes.lookAgain(delivery._id, claim.lookAgainAt);
+            result.skipped++;
+          }
         }
+        // A few sends at a time: each is its own message under its own claim.
+        await Promise.all(
+          Array.from({ length: Math.min(SEND_CONCURRENCY, claimed.length) }, async () => {
+            for (let next = claimed.shift(); next; next = claimed.shift()) await send(next);
+          }),
+        );
       }
-      // A few sends at a time: each is its own message under its own claim.
-      await Promise.all(
-        Array.from({ length: Math.min(SEND_CONCURRENCY, claimed.length) }, async () => {
-          for (let next = claimed.shift(); next; next = claimed.shift()) await send(next);
-        }),
-      );
     }
     await writes.finish();
   } catch (error) {
@@ -204,41 +209,64 @@ const workers = new Map<
 >();
 
 /**
- * Up to `limit` deliveries due at `now`: those the wheel noted (read by `_id`), plus, when the
- * wheel asks for it, those a sweep of the deliveries finds. A noted delivery that is no longer
+ * Up to `limit` deliveries due at `now`, in chunks as they are read: those the wheel noted (read
+ * by `_id`), plus, when the wheel asks for it, those a sweep of the deliveries finds. A noted delivery that is no longer
  * waiting (sent, cancelled) or was put off (it has a later note) is passed over.
  */
-async function dueDeliveries(workerId: string, now: Date, limit: number): Promise<ReminderDelivery[]> {
+async function dueDeliveries(
+  workerId: string,
+  now: Date,
+  limit: number,
+): Promise<Promise<ReminderDelivery[]>[]> {
   let worker = workers.get(workerId);
   if (!worker) {
     worker = { reader: new SlotReader(), backlog: new Set(), soon: new Map() };
     workers.set(workerId, worker);
   }
-  const { ids, sweep } = await worker.reader.due(now);
+  const { notes, sweep } = await worker.reader.due(now);
+  // A note says when its delivery falls due: what is not due yet is held until then and read
+  // once, when it is (a note can be out of date; the delivery read then decides).
+  for (const { id, at } of notes) {
+    if (at <= now.getTime()) worker.backlog.add(id);
+    else worker.soon.set(id, Math.min(at, worker.soon.get(id) ?? at));
+  }
   for (const [id, at] of worker.soon) {
     if (at > now.getTime()) continue;
     worker.soon.delete(id);
     worker.backlog.add(id);
   }
-  for (const id of ids) worker.backlog.add(id);
   const taken = [...worker.backlog].slice(0, limit);
   for (const id of taken) worker.backlog.delete(id);
-  const found: ReminderDelivery[] = [];
+  const held = worker.soon;
+  const waiting = (d: ReminderDelivery) => d.state === "pending" || d.state === "uncertain";
+  const dueOf = (found: (ReminderDelivery | null)[]) => {
+    const due: ReminderDelivery[] = [];
+    for (const d of found) {
+      if (!d || !waiting(d)) continue;
+      const wait = d.notBefore.getTime() - now.getTime();
+      if (wait <= 0) due.push(d);
+      // Due within the second: held here until then. Later than that: put off, with a later note.
+      else if (wait <= SOON_MS) held.set(d._id, d.notBefore.getTime());
+    }
+    return due;
+  };
+  // Read in chunks one after another, beside the pass that handles them (see runDeliveryPass).
+  const chunks: Promise<ReminderDelivery[]>[] = [];
+  let previous: Promise<unknown> = Promise.resolve();
   for (let i = 0; i < taken.length; i += READ_CONCURRENCY) {
+    const ids = taken.slice(i, i + READ_CONCURRENCY);
     // The driver's own findOne: these are the engine's most frequent reads, and mongoose's
     // query building adds nothing to a lookup by `_id`.
-    const reads = taken
-      .slice(i, i + READ_CONCURRENCY)
-      .map((id) => ReminderDeliveryModel.collection.findOne({ _id: id as never }));
-    for (const d of (await Promise.all(reads)) as (ReminderDelivery | null)[]) if (d) found.push(d);
-  }
-  const waiting = (d: ReminderDelivery) => d.state === "pending" || d.state === "uncertain";
-  const due: ReminderDelivery[] = [];
-  for (const d of found.filter(waiting)) {
-    const wait = d.notBefore.getTime() - now.getTime();
-    if (wait <= 0) due.push(d);
-    // Due within the second: held here until then. Later than that: put off, with a later note.
-    else if (wait <= SOON_MS) worker.soon.set(d._id, d.notBefore.getTime());
+    const chunk = previous.then(async () =>
+      dueOf(
+        (await Promise.all(
+          ids.map((id) => ReminderDeliveryModel.collection.findOne({ _id: id as never })),
+        )) as (ReminderDelivery | null)[],
+      ),
+    );
+    // A failed read surfaces where the pass awaits its chunk.
+    previous = chunk.catch(() => undefined);
+    chunks.push(chunk);
   }
   if (sweep === "background" && !worker.sweeping) {
     // The periodic sweep reads every delivery on the embedded FerretDB (seconds at 100,000):
@@ -264,8 +292,8 @@ async function dueDeliveries(workerId: string, now: Date, limit: number): Promis
       });
   }
   if (sweep === "now") {
-    const room = limit - due.length;
-    const seen = new Set(due.map((d) => d._id));
+    const room = limit - taken.length;
+    const seen = new Set(taken);
     const swept =
       room > 0
         ? ((await ReminderDeliveryModel.find({
@@ -277,9 +305,9 @@ async function dueDeliveries(workerId: string, now: Date, limit: number): Promis
         : [];
     // A restart with a backlog larger than a pass: the sweep goes on until it runs dry.
     worker.reader.swept(room > 0 && swept.length < room, "now");
-    for (const d of swept) if (!seen.has(d._id)) due.push(d);
+    chunks.push(Promise.resolve(swept.filter((d) => !seen.has(d._id))));
   }
-  return due;
+  return chunks;
 }
 
 const READ_CONCURRENCY = 32;

@@ -31,33 +31,40 @@ const firstFree = new Map<number, number>();
 
 /** Notes deliveries in the slots of when they fall due (now, at the earliest). */
 export async function noteDue(entries: { id: string; at: Date }[], now: Date): Promise<void> {
-  const bySlot = new Map<number, string[]>();
+  const bySlot = new Map<number, { ids: string[]; at: number[] }>();
   const earliest = slotOf(now.getTime());
   for (const { id, at } of entries) {
     const slot = Math.max(slotOf(at.getTime()), earliest);
-    const ids = bySlot.get(slot) ?? [];
-    ids.push(id);
-    bySlot.set(slot, ids);
+    const notes = bySlot.get(slot) ?? { ids: [], at: [] };
+    notes.ids.push(id);
+    notes.at.push(at.getTime());
+    bySlot.set(slot, notes);
   }
   await Promise.all(
-    [...bySlot].map(async ([slot, ids]) => {
+    [...bySlot].map(async ([slot, { ids, at }]) => {
       for (let i = 0; i < ids.length; i += IDS_PER_ENTRY)
-        await insertEntry(slot, ids.slice(i, i + IDS_PER_ENTRY));
+        await insertEntry(slot, ids.slice(i, i + IDS_PER_ENTRY), at.slice(i, i + IDS_PER_ENTRY));
     }),
   );
   if (firstFree.size > 10_000) firstFree.clear();
 }
 
-async function insertEntry(slot: number, ids: string[]): Promise<void> {
+async function insertEntry(slot: number, ids: string[], at: number[]): Promise<void> {
   for (let n = firstFree.get(slot) ?? 0; ; n++) {
     try {
-      await DueSlotModel.collection.insertOne({ _id: `${slot}#${n}` as never, ids });
+      await DueSlotModel.collection.insertOne({ _id: `${slot}#${n}` as never, ids, at });
       firstFree.set(slot, n + 1);
       return;
     } catch (error) {
       if (!isDuplicateKey(error)) throw error;
     }
   }
+}
+
+/** A delivery noted in the wheel, and when it falls due (ms since the epoch). */
+export interface Note {
+  id: string;
+  at: number;
 }
 
 /** A sweep within the pass, or beside the passes. */
@@ -74,11 +81,11 @@ export class SlotReader {
   private continuing: Sweep | null = null;
 
   /**
-   * Ids of deliveries noted as due up to a second after `now` since the last call (some may
-   * not be due yet), and whether a sweep is needed besides: "now", within this pass (first
+   * Deliveries noted as due up to a second after `now` since the last call, each with when it
+   * falls due (some not yet), and whether a sweep is needed besides: "now", within this pass (first
    * call, a gap, a sweep going on), or "background" (time for the periodic one).
    */
-  async due(now: Date): Promise<{ ids: string[]; sweep: Sweep | null }> {
+  async due(now: Date): Promise<{ notes: Note[]; sweep: Sweep | null }> {
     // The slot ending within the next second too: what falls due in it is held until its time
     // (see dueDeliveries) rather than read a second late.
     const nowSlot = Math.floor(now.getTime() / SLOT_MS) + 1;
@@ -95,7 +102,7 @@ export class SlotReader {
     this.readUpTo = nowSlot;
     for (const slot of this.nextEntry.keys())
       if (slot <= nowSlot - 2 * RECHECK_SLOTS) this.nextEntry.delete(slot);
-    return { ids: [...new Set(found.flat())], sweep };
+    return { notes: found.flat(), sweep };
   }
 
   /** After a sweep: whether it found everything that was due (else it goes on, the same way). */
@@ -103,16 +110,19 @@ export class SlotReader {
     this.continuing = everything ? null : how;
   }
 
-  private async readSlot(slot: number): Promise<string[]> {
-    const ids: string[] = [];
+  private async readSlot(slot: number): Promise<Note[]> {
+    const notes: Note[] = [];
     let n = this.nextEntry.get(slot) ?? 0;
     for (;;) {
       const entry = await DueSlotModel.findById(`${slot}#${n}`).lean();
       if (!entry) break;
-      ids.push(...entry.ids);
+      // An entry written before notes carried their time: due by the end of its second.
+      entry.ids.forEach((id, i) => {
+        notes.push({ id, at: entry.at?.[i] ?? slot * SLOT_MS });
+      });
       n++;
     }
     this.nextEntry.set(slot, n);
-    return ids;
+    return notes;
   }
 }

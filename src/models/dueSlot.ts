@@ -10,12 +10,15 @@ import mongoose, { Schema } from "mongoose";
 export interface DueSlot {
   _id: string;
   ids: string[];
+  /** When each of `ids` falls due (ms since the epoch), so a reader can hold it until then. */
+  at?: number[];
 }
 
 const dueSlotSchema = new Schema<DueSlot>(
   {
     _id: { type: String, required: true },
     ids: { type: [String], required: true },
+    at: { type: [Number], default: undefined },
   },
   { collection: "delivery_due_slots", versionKey: false },
 );
