@@ -12,8 +12,9 @@ import { DueSlotModel } from "../models/dueSlot.js";
  * - anything due while no reader ran for longer than that (a restart, a long pause, a clock
  *   moved by hours in the tests): the reader's first pass and a gap ask for a sweep within the
  *   pass ("now"), the query over the deliveries themselves, as before the wheel; a timer every
- *   SWEEP_MS asks for one beside the passes ("background"), for notes lost while this reader
- *   runs (another process crashed between recording and noting). A sweep goes on pass after
+ *   SWEEP_MS (up to twice that while the wheel keeps it busy) asks for one beside the passes
+ *   ("background"), for notes lost while this reader runs (another process crashed between
+ *   recording and noting). A sweep goes on pass after
  *   pass until one finds less than it could take.
  */
 const SLOT_MS = 1000;
@@ -77,6 +78,8 @@ export class SlotReader {
   /** Per recent slot, the next entry number to read. */
   private readonly nextEntry = new Map<number, number>();
   private lastSweep = 0;
+  /** The last read found notes. */
+  private busy = false;
   /** A sweep that found as much as it could take goes on at the next pass, the same way. */
   private continuing: Sweep | null = null;
 
@@ -89,7 +92,11 @@ export class SlotReader {
     // The slot ending within the next second too: what falls due in it is held until its time
     // (see dueDeliveries) rather than read a second late.
     const nowSlot = Math.floor(now.getTime() / SLOT_MS) + 1;
-    let sweep = this.continuing ?? (Date.now() - this.lastSweep >= SWEEP_MS ? "background" : null);
+    // The periodic sweep waits for a pass that found nothing new in the wheel (the sweep reads
+    // every delivery on the embedded FerretDB, and a busy worker has work it knows of), for at
+    // most twice as long.
+    const every = this.busy ? 2 * SWEEP_MS : SWEEP_MS;
+    let sweep = this.continuing ?? (Date.now() - this.lastSweep >= every ? "background" : null);
     if (this.readUpTo === null || nowSlot - this.readUpTo > MAX_SLOTS_PER_PASS || nowSlot < this.readUpTo) {
       sweep = "now";
       this.readUpTo = nowSlot - RECHECK_SLOTS;
@@ -102,7 +109,9 @@ export class SlotReader {
     this.readUpTo = nowSlot;
     for (const slot of this.nextEntry.keys())
       if (slot <= nowSlot - 2 * RECHECK_SLOTS) this.nextEntry.delete(slot);
-    return { notes: found.flat(), sweep };
+    const notes = found.flat();
+    this.busy = notes.length > 0;
+    return { notes, sweep };
   }
 
   /** After a sweep: whether it found everything that was due (else it goes on, the same way). */
