@@ -49,6 +49,25 @@ async function workspaceWith(people: { id: string; tz: string }[]) {
 
 const content = (text: string) => ({ text, lines: [text] });
 
+/** Records one occasion for these people, due at `at` (recorded at `now`, by default `at`). */
+function enqueueFor(
+  workspaceId: string,
+  recipientIds: string[],
+  d: { occasion: string; at: Date; text: string; now?: Date; workingHoursOnly?: boolean },
+) {
+  return enqueueDeliveries(
+    recipientIds.map((recipientId) => ({
+      workspaceId,
+      occasion: d.occasion,
+      recipientId,
+      notBefore: d.at,
+      content: content(d.text),
+      ...(d.workingHoursOnly === undefined ? {} : { workingHoursOnly: d.workingHoursOnly }),
+    })),
+    d.now ?? d.at,
+  );
+}
+
 describe("delivery engine", () => {
   it("sends at the start of each person's own working day, never at night or on a weekend", async () => {
     const workspaceId = await workspaceWith([
@@ -58,16 +77,7 @@ describe("delivery engine", () => {
     // Friday 2026-11-27 22:00 UTC: Saturday 07:00 in Tokyo, Friday 16:00 in Chicago.
     const clock = clockAt("2026-11-27T22:00:00Z");
     const deps = { logger, clock, port, workerId: "w1" };
-    await enqueueDeliveries(
-      ["UTOKYO", "UCHICAGO"].map((id) => ({
-        workspaceId,
-        occasion: "hello",
-        recipientId: id,
-        notBefore: clock.t,
-        content: content("Hello"),
-      })),
-      clock.t,
-    );
+    await enqueueFor(workspaceId, ["UTOKYO", "UCHICAGO"], { occasion: "hello", at: clock.t, text: "Hello" });
     const sentAt: Record<string, Date> = {};
     for (let hour = 0; hour < 24 * 5 && Object.keys(sentAt).length < 2; hour++) {
       await runDeliveryPass(deps);
@@ -98,10 +108,7 @@ describe("delivery engine", () => {
     });
     // Friday 27 Nov 2026, 08:00 UTC = 12:00 in Dubai: not a working day there.
     const clock = clockAt("2026-11-27T08:00:00Z");
-    await enqueueDeliveries(
-      [{ workspaceId, occasion: "week", recipientId: "UDUBAI", notBefore: clock.t, content: content("Hi") }],
-      clock.t,
-    );
+    await enqueueFor(workspaceId, ["UDUBAI"], { occasion: "week", at: clock.t, text: "Hi" });
     expect((await runDeliveryPass({ logger, clock, port, workerId: "w" })).deferred).toBe(1);
     const deferred = await ReminderDeliveryModel.findOne({ workspaceId }).lean();
     expect(deferred?.notBefore.toISOString()).toBe("2026-11-29T04:00:00.000Z"); // Sunday 08:00 in Dubai
@@ -111,15 +118,10 @@ describe("delivery engine", () => {
     const people = Array.from({ length: 30 }, (_, i) => ({ id: `UW${i}`, tz: "UTC" }));
     const workspaceId = await workspaceWith(people);
     const clock = clockAt("2026-11-25T10:00:00Z");
-    await enqueueDeliveries(
-      people.map((p) => ({
-        workspaceId,
-        occasion: "twice",
-        recipientId: p.id,
-        notBefore: clock.t,
-        content: content("Once only"),
-      })),
-      clock.t,
+    await enqueueFor(
+      workspaceId,
+      people.map((p) => p.id),
+      { occasion: "twice", at: clock.t, text: "Once only" },
     );
     const [a, b] = await Promise.all([
       runDeliveryPass({ logger, clock, port, workerId: "worker-a" }),
@@ -133,15 +135,10 @@ describe("delivery engine", () => {
     const people = Array.from({ length: 5 }, (_, i) => ({ id: `URL${i}`, tz: "UTC" }));
     const workspaceId = await workspaceWith(people);
     const clock = clockAt("2026-11-25T10:00:00Z");
-    await enqueueDeliveries(
-      people.map((p) => ({
-        workspaceId,
-        occasion: "limited",
-        recipientId: p.id,
-        notBefore: clock.t,
-        content: content("Slow down"),
-      })),
-      clock.t,
+    await enqueueFor(
+      workspaceId,
+      people.map((p) => p.id),
+      { occasion: "limited", at: clock.t, text: "Slow down" },
     );
     fake.failNextWhere("chat.postMessage", (args) => String(args.channel).startsWith("URL"), {
       status: 429,
@@ -169,18 +166,7 @@ describe("delivery engine", () => {
   it("after internal_error the message is not posted twice: it is found and marked sent", async () => {
     const workspaceId = await workspaceWith([{ id: "UIE", tz: "UTC" }]);
     const clock = clockAt("2026-11-25T10:00:00Z");
-    await enqueueDeliveries(
-      [
-        {
-          workspaceId,
-          occasion: "maybe",
-          recipientId: "UIE",
-          notBefore: clock.t,
-          content: content("Did it arrive?"),
-        },
-      ],
-      clock.t,
-    );
+    await enqueueFor(workspaceId, ["UIE"], { occasion: "maybe", at: clock.t, text: "Did it arrive?" });
     fake.failNextWhere("chat.postMessage", (args) => args.channel === "UIE", {
       error: "internal_error",
       afterPosting: true,
@@ -196,18 +182,7 @@ describe("delivery engine", () => {
   it("after internal_error when nothing was posted, it is sent again, once", async () => {
     const workspaceId = await workspaceWith([{ id: "UIE2", tz: "UTC" }]);
     const clock = clockAt("2026-11-25T10:00:00Z");
-    await enqueueDeliveries(
-      [
-        {
-          workspaceId,
-          occasion: "lost",
-          recipientId: "UIE2",
-          notBefore: clock.t,
-          content: content("Second try"),
-        },
-      ],
-      clock.t,
-    );
+    await enqueueFor(workspaceId, ["UIE2"], { occasion: "lost", at: clock.t, text: "Second try" });
     fake.failNextWhere("chat.postMessage", (args) => args.channel === "UIE2", { error: "internal_error" });
     await runDeliveryPass({ logger, clock, port, workerId: "w" });
     clock.set("2026-11-25T10:01:00Z");
@@ -220,19 +195,13 @@ describe("delivery engine", () => {
     const clock = clockAt("2026-11-27T10:00:00Z");
     const deps = { logger, clock, port, workerId: "worker-wheel" };
     await runDeliveryPass(deps); // a worker's first pass sweeps the deliveries; then the wheel
-    await enqueueDeliveries(
-      [
-        {
-          workspaceId,
-          occasion: "wheel",
-          recipientId: "UWHEEL",
-          notBefore: new Date("2026-11-27T10:00:03Z"),
-          workingHoursOnly: false,
-          content: content("From the wheel"),
-        },
-      ],
-      clock.t,
-    );
+    await enqueueFor(workspaceId, ["UWHEEL"], {
+      occasion: "wheel",
+      at: new Date("2026-11-27T10:00:03Z"),
+      text: "From the wheel",
+      now: clock.t,
+      workingHoursOnly: false,
+    });
     clock.set("2026-11-27T10:00:02Z");
     expect((await runDeliveryPass(deps)).sent).toBe(0);
     clock.set("2026-11-27T10:00:03Z");
@@ -247,19 +216,12 @@ describe("delivery engine", () => {
     const clock = clockAt("2026-11-27T11:00:00Z");
     const running = { logger, clock, port, workerId: "worker-running" };
     await runDeliveryPass(running);
-    await enqueueDeliveries(
-      [
-        {
-          workspaceId,
-          occasion: "lost-note",
-          recipientId: "ULOST",
-          notBefore: clock.t,
-          workingHoursOnly: false,
-          content: content("Found by the sweep"),
-        },
-      ],
-      clock.t,
-    );
+    await enqueueFor(workspaceId, ["ULOST"], {
+      occasion: "lost-note",
+      at: clock.t,
+      text: "Found by the sweep",
+      workingHoursOnly: false,
+    });
     await DueSlotModel.deleteMany({});
     clock.set("2026-11-27T11:00:02Z");
     expect((await runDeliveryPass(running)).sent).toBe(0);
@@ -273,19 +235,12 @@ describe("delivery engine", () => {
     const clock = clockAt("2026-11-27T15:00:00Z");
     const running = { logger, clock, port, workerId: "worker-periodic" };
     await runDeliveryPass(running); // its first sweep
-    await enqueueDeliveries(
-      [
-        {
-          workspaceId,
-          occasion: "lost-note-periodic",
-          recipientId: "ULATE",
-          notBefore: clock.t,
-          workingHoursOnly: false,
-          content: content("Found by the periodic sweep"),
-        },
-      ],
-      clock.t,
-    );
+    await enqueueFor(workspaceId, ["ULATE"], {
+      occasion: "lost-note-periodic",
+      at: clock.t,
+      text: "Found by the periodic sweep",
+      workingHoursOnly: false,
+    });
     await DueSlotModel.deleteMany({});
     clock.set("2026-11-27T15:00:02Z");
     expect((await runDeliveryPass(running)).sent).toBe(0);
@@ -305,16 +260,10 @@ describe("delivery engine", () => {
     const people = Array.from({ length: 5 }, (_, i) => ({ id: `UBACK${i}`, tz: "UTC" }));
     const workspaceId = await workspaceWith(people);
     const clock = clockAt("2026-11-27T13:00:00Z");
-    await enqueueDeliveries(
-      people.map((p) => ({
-        workspaceId,
-        occasion: "backlog",
-        recipientId: p.id,
-        notBefore: clock.t,
-        workingHoursOnly: false,
-        content: content("Waited through a restart"),
-      })),
-      clock.t,
+    await enqueueFor(
+      workspaceId,
+      people.map((p) => p.id),
+      { occasion: "backlog", at: clock.t, text: "Waited through a restart", workingHoursOnly: false },
     );
     await DueSlotModel.deleteMany({}); // noted long before the restart, or lost
     clock.set("2026-11-27T13:00:30Z");
@@ -394,19 +343,13 @@ describe("delivery engine", () => {
     // Recorded while the run is already going, due a moment later.
     await new Promise((r) => setTimeout(r, 700));
     const due = Date.now() + 1500;
-    await enqueueDeliveries(
-      [
-        {
-          workspaceId,
-          occasion: "mid-run",
-          recipientId: "URUN",
-          notBefore: new Date(due),
-          workingHoursOnly: false,
-          content: content("Hi"),
-        },
-      ],
-      new Date(),
-    );
+    await enqueueFor(workspaceId, ["URUN"], {
+      occasion: "mid-run",
+      at: new Date(due),
+      text: "Hi",
+      now: new Date(),
+      workingHoursOnly: false,
+    });
     await poll(async () => sentAt.length > 0, 8000);
     expect(sentAt).toHaveLength(1);
     // Before, a run ended when nothing was due, and this waited for the next run, up to 10 s.
