@@ -48,8 +48,9 @@ async function uniqueIndexesOnly(model: (typeof ALL_MODELS)[number]): Promise<vo
   let existing: { name?: string; unique?: boolean }[];
   try {
     existing = await collection.indexes();
-  } catch {
-    return; // no collection yet: nothing to drop
+  } catch (error) {
+    if ((error as { code?: unknown }).code === 26) return; // no collection yet: nothing to drop
+    throw error;
   }
   for (const index of existing)
     if (index.name && index.name !== "_id_" && !index.unique) await collection.dropIndex(index.name);

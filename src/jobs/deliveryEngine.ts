@@ -2,7 +2,7 @@ import { addMilliseconds, addSeconds } from "date-fns";
 import type { AnyBulkWriteOperation, MongoBulkWriteError } from "mongodb";
 import type { DeliveryFailure, MessagingPort } from "../bot/ports.js";
 import { isDuplicateKey } from "../db/history.js";
-import type { DeliveryContent, ReminderDelivery } from "../models/delivery.js";
+import type { DeliveryContent, DeliveryState, ReminderDelivery } from "../models/delivery.js";
 import { ReminderDeliveryModel } from "../models/delivery.js";
 import { DeliveryClaimModel } from "../models/deliveryClaim.js";
 import { MemberModel } from "../models/member.js";
@@ -210,8 +210,9 @@ const workers = new Map<
 
 /**
  * Up to `limit` deliveries due at `now`, in chunks as they are read: those the wheel noted (read
- * by `_id`), plus, when the wheel asks for it, those a sweep of the deliveries finds. A noted delivery that is no longer
- * waiting (sent, cancelled) or was put off (it has a later note) is passed over.
+ * by `_id`), plus, when the wheel asks for it, those a sweep of the deliveries finds. A noted
+ * delivery that is no longer waiting (sent, cancelled) or was put off (it has a later note) is
+ * passed over.
  */
 async function dueDeliveries(
   workerId: string,
@@ -238,7 +239,7 @@ async function dueDeliveries(
   const taken = [...worker.backlog].slice(0, limit);
   for (const id of taken) worker.backlog.delete(id);
   const held = worker.soon;
-  const waiting = (d: ReminderDelivery) => d.state === "pending" || d.state === "uncertain";
+  const waiting = (d: ReminderDelivery) => WAITING_STATES.includes(d.state);
   const dueOf = (found: (ReminderDelivery | null)[]) => {
     const due: ReminderDelivery[] = [];
     for (const d of found) {
@@ -273,10 +274,7 @@ async function dueDeliveries(
     // it runs beside the passes, and what it finds joins the backlog, read again by `_id`.
     const state = worker;
     state.sweeping = ReminderDeliveryModel.collection
-      .find(
-        { state: { $in: ["pending", "uncertain"] }, notBefore: { $lte: now } },
-        { projection: { _id: 1 } },
-      )
+      .find(dueBy(now), { projection: { _id: 1 } })
       .limit(limit)
       .toArray()
       .then((found) => {
@@ -296,12 +294,7 @@ async function dueDeliveries(
     const seen = new Set(taken);
     const swept =
       room > 0
-        ? ((await ReminderDeliveryModel.find({
-            state: { $in: ["pending", "uncertain"] },
-            notBefore: { $lte: now },
-          })
-            .limit(room)
-            .lean()) as ReminderDelivery[])
+        ? ((await ReminderDeliveryModel.find(dueBy(now)).limit(room).lean()) as ReminderDelivery[])
         : [];
     // A restart with a backlog larger than a pass: the sweep goes on until it runs dry.
     worker.reader.swept(room > 0 && swept.length < room, "now");
@@ -311,8 +304,15 @@ async function dueDeliveries(
 }
 
 const READ_CONCURRENCY = 32;
-/** How far ahead the wheel is read: what falls due this soon is held until its time. */
+/**
+ * A delivery read a little before its time (its note was out of date) is held until then when
+ * it falls due this soon; later than that, it has a later note in the wheel.
+ */
 const SOON_MS = 2_000;
+
+/** Deliveries still to be sent (or checked) that are due by `now`: what a sweep looks for. */
+const WAITING_STATES: DeliveryState[] = ["pending", "uncertain"];
+const dueBy = (now: Date) => ({ state: { $in: WAITING_STATES }, notBefore: { $lte: now } });
 
 /**
  * The pass's routine writes, each addressed to one delivery by `_id`, sent BULK_WRITE at a time
