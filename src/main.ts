@@ -40,7 +40,12 @@ process.on("unhandledRejection", (reason) => {
 });
 
 const { startApp } = await import("./app.js");
-starting = startApp({ config, logger });
+starting = startApp({
+  config,
+  logger,
+  // The embedded database died for good: exit non-zero, so the supervisor restarts QOps.
+  onFatal: () => process.exit(1),
+});
 try {
   await starting;
 } catch (error) {

@@ -6,9 +6,15 @@ import type { Logger } from "./logger.js";
 export type RequestHandler = (req: IncomingMessage, res: ServerResponse) => void | Promise<void>;
 
 /** One HTTP server for everything: health, readiness, and each chat platform's endpoint. */
-export function createHttpServer(logger: Logger, routes: Record<string, RequestHandler>): Server {
+export function createHttpServer(
+  logger: Logger,
+  routes: Record<string, RequestHandler>,
+  engineAlive: () => boolean = () => true,
+): Server {
   const table: Record<string, RequestHandler> = {
-    "GET /healthz": (_req, res) => json(res, 200, { status: "ok" }),
+    // A supervisor watching this restarts QOps when its embedded database is down for good.
+    "GET /healthz": (_req, res) =>
+      engineAlive() ? json(res, 200, { status: "ok" }) : json(res, 503, { status: "embedded database down" }),
     "GET /readyz": async (_req, res) => {
       const ready = await databaseReady();
       json(res, ready ? 200 : 503, { status: ready ? "ready" : "database unavailable" });

@@ -1,4 +1,4 @@
-import type { Actor } from "../models/historyEvent.js";
+import type { Actor } from "../db/historyModels.js";
 
 /** Who is asking, where, and when: everything a command needs to know about the request. */
 export interface CommandContext {
@@ -8,22 +8,69 @@ export interface CommandContext {
   actor: Actor;
   now: Date;
   /**
-   * The chat request's own identity (Slack trigger_id or view id, Teams activity id). A
-   * retried delivery carries the same one, and the history applies it once.
+   * The chat request's own identity (Slack trigger_id or view id, Teams activity id or form id).
+   * A retried delivery carries the same one, and the history applies it once.
    */
   requestId?: string;
+  /** What the platform's surfaces can do, which decides how some answers are given. */
+  surface: Surface;
+  /** Display names the adapter learnt from the platform for people this request names. */
+  names?: Record<string, string>;
+  /** The conversation the request came from (a channel, or a personal chat). */
+  here?: { id: string; personal: boolean };
 }
 
-/** "26 Nov 2026, 10:32 UTC": unambiguous in any time zone. */
-export function formatWhen(date: Date): string {
-  const months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
-  const hh = String(date.getUTCHours()).padStart(2, "0");
-  const mm = String(date.getUTCMinutes()).padStart(2, "0");
-  return `${date.getUTCDate()} ${months[date.getUTCMonth()]} ${date.getUTCFullYear()}, ${hh}:${mm} UTC`;
+export interface Surface {
+  /**
+   * Where the answer to a submitted form goes: shown in the form's place (a Teams card), or
+   * sent as a message because the form closes (a Slack modal).
+   */
+  formAnswers: "inline" | "message";
+  /** Person pickers need the list of people (Teams choice sets); Slack lists the workspace itself. */
+  peopleLists: boolean;
+  /**
+   * How the quality channel is chosen: typed in it (Teams: "qms channel" in that channel) or
+   * named (Slack: "/qms channel #quality").
+   */
+  channelIsHere: boolean;
+  /** Whether a message's menu can log it as a complaint (Slack's message shortcut). */
+  messageShortcut: boolean;
 }
 
-export function formatDate(date: Date): string {
-  return formatWhen(date).split(",")[0] ?? "";
+export const SLACK_SURFACE: Surface = {
+  formAnswers: "message",
+  peopleLists: false,
+  channelIsHere: false,
+  messageShortcut: true,
+};
+export const TEAMS_SURFACE: Surface = {
+  formAnswers: "inline",
+  peopleLists: true,
+  channelIsHere: true,
+  messageShortcut: false,
+};
+
+export const SYSTEM: Actor = { id: "system", name: "QOps" };
+
+/** A context for work QOps does on its own (jobs, repairs). */
+export function systemContext(workspaceId: string, now: Date): CommandContext {
+  const platform = workspaceId.startsWith("teams:") ? "teams" : "slack";
+  return {
+    workspaceId,
+    platform,
+    actor: SYSTEM,
+    now,
+    surface: platform === "teams" ? TEAMS_SURFACE : SLACK_SURFACE,
+  };
+}
+
+/**
+ * The idempotency key of a change: the request's identity, bound to what it changes and to the
+ * person asking, so a request replayed by someone else (a form id echoed by a client) never
+ * matches another person's change.
+ */
+export function requestKey(ctx: CommandContext, scope: string): string | undefined {
+  return ctx.requestId ? `${scope}|${ctx.actor.id}|${ctx.requestId}` : undefined;
 }
 
 /** Human words for a state or event type: `in_progress` → "in progress". */

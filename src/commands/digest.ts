@@ -1,86 +1,108 @@
-import { addDays, subDays } from "date-fns";
-import type { OutboundMessage } from "../bot/ports.js";
-import { ComplaintModel } from "../models/complaint.js";
-import { QualityObjectiveModel } from "../models/controlledDocument.js";
-import { CorrectiveActionModel } from "../models/correctiveAction.js";
-import { InternalAuditModel, ManagementReviewModel } from "../models/internalAudit.js";
-import { formatDate } from "./context.js";
-import { objectiveStanding, withUnit } from "./objectives/objectiveCommands.js";
-import { currentPolicy, policyStatus } from "./policy/policyCommands.js";
-
-export type DigestContent = Omit<OutboundMessage, "deliveryId">;
+import { getISOWeek, getISOWeekYear } from "date-fns";
+import type { NewDelivery } from "../outbox/enqueue.js";
+import type { CorrectiveAction } from "../records/action/model.js";
+import { CorrectiveActionModel } from "../records/action/model.js";
+import { type InternalAudit, InternalAuditModel } from "../records/audit/model.js";
+import { auditDay } from "../records/audit/commands.js";
+import { type Complaint, ComplaintModel } from "../records/complaint/model.js";
+import { dueDayOf } from "../records/common.js";
+import { objectiveStanding, type QualityObjective, QualityObjectiveModel, withUnit } from "../records/objective/index.js";
+import { currentPolicy, statusOf } from "../records/policy/commands.js";
+import { type ManagementReview, ManagementReviewModel } from "../records/review/model.js";
+import { zoneOf } from "../records/workspace/access.js";
+import type { Workspace } from "../records/workspace/model.js";
+import { addDays, dayOf, timeOfDay, weekday } from "../time/zone.js";
+import { heading, list, message } from "../views/build.js";
+import { day, type Rich, rich } from "../views/rich.js";
+import type { MessageView } from "../views/types.js";
 
 /**
- * The weekly digest for the quality channel: new and closed complaints of the last 7 days,
- * overdue actions, audits and reviews in the next 30 days, objectives off target, and the
- * policy acknowledgement rate while it is below 100%. Null when there is nothing to say.
+ * The weekly digest for the quality channel, drawn when it is sent: new and closed complaints of
+ * the last 7 days, overdue actions, audits and reviews in the next 30 days, objectives off
+ * target, and the policy acknowledgement rate while it is below 100%. Null when there is nothing
+ * to say (the delivery is then cancelled).
  */
-export async function weeklyDigest(workspaceId: string, now: Date): Promise<DigestContent | null> {
-  const weekAgo = subDays(now, 7);
-  const in30 = addDays(now, 30);
+export async function weeklyDigest(workspace: Workspace, now: Date): Promise<MessageView | null> {
+  const workspaceId = workspace.workspaceId;
+  const zone = zoneOf(workspace);
+  const today = dayOf(now, zone);
+  const weekAgo = new Date(now.getTime() - 7 * 86_400_000);
+  const in30 = addDays(today, 30);
   const ws = { workspaceId };
-  const [complaints, actions, audits, reviews, objectives] = await Promise.all([
+  const [complaints, actions, audits, reviews, objectives] = (await Promise.all([
     ComplaintModel.find(ws).lean(),
     CorrectiveActionModel.find({ ...ws, state: { $in: ["open", "in_progress", "reopened"] } }).lean(),
     InternalAuditModel.find({ ...ws, state: { $in: ["planned", "scheduled", "in_progress"] } }).lean(),
     ManagementReviewModel.find({ ...ws, state: "scheduled" }).lean(),
     QualityObjectiveModel.find({ ...ws, state: "active" }).lean(),
-  ]);
+  ])) as [Complaint[], CorrectiveAction[], InternalAudit[], ManagementReview[], QualityObjective[]];
   const fresh = complaints.filter((c) => c.createdAt >= weekAgo && c.createdAt < now);
-  const closed = complaints.filter(
-    (c) => c.state === "closed" && c.stateChangedAt >= weekAgo && c.stateChangedAt < now,
-  );
+  const closed = complaints.filter((c) => c.state === "closed" && c.stateChangedAt >= weekAgo && c.stateChangedAt < now);
   const overdue = actions.filter((a) => a.dueAt < now);
-  const comingAudits = audits.filter(
-    (a) => a.scheduledFor && a.scheduledFor >= subDays(now, 1) && a.scheduledFor <= in30,
-  );
-  const comingReviews = reviews.filter((r) => r.scheduledFor >= subDays(now, 1) && r.scheduledFor <= in30);
+  const comingAudits = audits.filter((a) => {
+    const d = auditDay(a, workspace);
+    return d && d >= addDays(today, -1) && d <= in30;
+  });
+  const comingReviews = reviews.filter((r) => {
+    const d = r.day ?? dayOf(r.scheduledFor, zone);
+    return d >= addDays(today, -1) && d <= in30;
+  });
   const offTarget = objectives.filter((o) => objectiveStanding(o).met === false);
-  const lines: string[] = [];
-  const list = (items: string[]) =>
-    items.length > 10 ? `${items.slice(0, 10).join(", ")} and ${items.length - 10} more` : items.join(", ");
-  if (fresh.length)
-    lines.push(`New complaints: ${fresh.length} (${list(fresh.map((c) => `${c.ref} ${c.severity}`))})`);
-  if (closed.length)
-    lines.push(`Closed complaints: ${closed.length} (${list(closed.map((c) => c.ref ?? ""))})`);
+  const lines: Rich[] = [];
+  const some = <T>(items: T[], show: (item: T) => Rich): Rich => {
+    const shown = items.slice(0, 10).flatMap((item, i) => (i ? [", ", ...show(item)] : show(item)));
+    return items.length > 10 ? [...shown, ` and ${items.length - 10} more`] : shown;
+  };
+  if (fresh.length) lines.push(rich`New complaints: ${fresh.length} (${some(fresh, (c) => rich`${c.ref} ${c.severity}`)})`);
+  if (closed.length) lines.push(rich`Closed complaints: ${closed.length} (${some(closed, (c) => rich`${c.ref}`)})`);
   if (overdue.length)
-    lines.push(
-      `Overdue actions: ${overdue.length} (${list(overdue.map((a) => `${a.ref} due ${formatDate(a.dueAt)}, ${a.owner.name}`))})`,
-    );
+    lines.push(rich`Overdue actions: ${overdue.length} (${some(overdue, (a) => rich`${a.ref} due ${day(dueDayOf(a, workspace))}, ${a.owner.name}`)})`);
   if (comingAudits.length)
-    lines.push(
-      `Audits in the next 30 days: ${list(comingAudits.map((a) => `${a.ref} ${a.process} on ${formatDate(a.scheduledFor as Date)}`))}`,
-    );
+    lines.push(rich`Audits in the next 30 days: ${some(comingAudits, (a) => rich`${a.ref} ${a.process} on ${day(auditDay(a, workspace) ?? "")}`)}`);
   if (comingReviews.length)
-    lines.push(
-      `Management reviews in the next 30 days: ${list(comingReviews.map((r) => `${r.ref} on ${formatDate(r.scheduledFor)}`))}`,
-    );
+    lines.push(rich`Management reviews in the next 30 days: ${some(comingReviews, (r) => rich`${r.ref} on ${day(r.day ?? dayOf(r.scheduledFor, zone))}`)}`);
   if (offTarget.length)
     lines.push(
-      `Objectives off target: ${list(
-        offTarget.map((o) => {
-          const s = objectiveStanding(o);
-          return `${o.name} ${withUnit(s.latest ?? "", o.unit)} (target ${o.direction === "at_least" ? "≥" : "≤"} ${withUnit(o.target, o.unit)})`;
-        }),
-      )}`,
+      rich`Objectives off target: ${some(offTarget, (o) => {
+        const s = objectiveStanding(o);
+        return rich`${o.name} ${withUnit(s.latest ?? "", o.unit)} (target ${o.direction === "at_least" ? "≥" : "≤"} ${withUnit(o.target, o.unit)})`;
+      })}`,
     );
-  const policy = await currentPolicy(workspaceId);
+  const policy = await currentPolicy(workspace);
   if (policy) {
-    const status = await policyStatus({
-      workspaceId,
-      platform: workspaceId.startsWith("teams:") ? "teams" : "slack",
-      actor: { id: "qops", name: "QOps" },
-      now,
-    });
+    const status = await statusOf(workspace, policy);
     if (status.rate < 1)
-      lines.push(
-        `Policy ${policy.ref} acknowledged by ${status.acknowledged} of ${status.members} members (${Math.round(status.rate * 100)}%)`,
-      );
+      lines.push(rich`Policy ${policy.ref} acknowledged by ${status.acknowledged} of ${status.members} members (${Math.round(status.rate * 100)}%)`);
   }
   if (!lines.length) return null;
+  const text = rich`📊 The QMS this week: ${lines.length} thing${lines.length === 1 ? "" : "s"} to know.`;
+  return message(text, [heading(rich`Quality week ending ${day(today)}`), { type: "paragraph", text }, list(lines)]);
+}
+
+/**
+ * The next weekly digest, recorded ahead to go out at Monday 09:00 in the workspace's zone (its
+ * content is drawn then). Null without a quality channel.
+ */
+export function nextDigest(workspace: Workspace, now: Date): NewDelivery | null {
+  if (!workspace.qualityChannelId) return null;
+  const zone = zoneOf(workspace);
+  let monday = dayOf(now, zone);
+  while (weekday(monday) !== 1) monday = addDays(monday, 1);
+  let at = timeOfDay(monday, "09:00", zone);
+  if (at < now) {
+    // This Monday's 09:00 has passed: the digest of this week was recorded before; the next one.
+    monday = addDays(monday, 7);
+    at = timeOfDay(monday, "09:00", zone);
+  }
+  const [y, m, d] = monday.split("-").map(Number) as [number, number, number];
+  const local = new Date(Date.UTC(y, m - 1, d, 12));
   return {
-    title: `Quality week ending ${formatDate(now)}`,
-    text: `📊 The QMS this week: ${lines.length} thing${lines.length === 1 ? "" : "s"} to know.`,
-    lines,
+    workspaceId: workspace.workspaceId,
+    occasion: `digest:${getISOWeekYear(local)}-W${String(getISOWeek(local)).padStart(2, "0")}`,
+    recipientId: workspace.qualityChannelId,
+    to: "channel",
+    notBefore: at,
+    workingHoursOnly: false,
+    content: { dynamic: { type: "digest" } },
   };
 }

@@ -54,6 +54,10 @@ const envSchema = z.object({
       message: "must be MultiTenant, SingleTenant or UserAssignedMSI",
     })
     .default("MultiTenant"),
+  MICROSOFT_OPENID_METADATA_URL: optionalString.pipe(
+    z.url({ message: "must be a URL, e.g. https://login.botframework.com/v1/.well-known/openidconfiguration" }).optional(),
+  ),
+  MICROSOFT_TOKEN_ISSUER: optionalString,
   QOPS_LOCAL_MODE: z
     .enum(["auto", "true", "false"], { message: "must be auto, true or false" })
     .default("auto"),
@@ -74,6 +78,12 @@ export interface TeamsSettings {
   appPassword: string | undefined;
   tenantId: string | undefined;
   appType: Env["MICROSOFT_APP_TYPE"];
+  /** Where the Bot Framework's signing keys are published (sovereign clouds, tests); default: the public cloud. */
+  openIdMetadataUrl: string | undefined;
+  /** The issuer its tokens carry; default: https://api.botframework.com. */
+  tokenIssuer: string | undefined;
+  /** Served on every channel (the Emulator, Web Chat): local mode only; otherwise Teams alone. */
+  anyChannel: boolean;
 }
 
 export interface Config {
@@ -152,9 +162,20 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
         appPassword: env.MICROSOFT_APP_PASSWORD,
         tenantId: env.MICROSOFT_APP_TENANT_ID,
         appType: env.MICROSOFT_APP_TYPE,
+        openIdMetadataUrl: env.MICROSOFT_OPENID_METADATA_URL,
+        tokenIssuer: env.MICROSOFT_TOKEN_ISSUER,
+        anyChannel: false,
       }
     : localMode
-      ? { appId: "", appPassword: undefined, tenantId: undefined, appType: "MultiTenant" }
+      ? {
+          appId: "",
+          appPassword: undefined,
+          tenantId: undefined,
+          appType: "MultiTenant",
+          openIdMetadataUrl: undefined,
+          tokenIssuer: undefined,
+          anyChannel: true,
+        }
       : undefined;
 
   return {

@@ -1,8 +1,9 @@
 import type { CreateIndexesOptions, IndexSpecification } from "mongodb";
-import mongoose from "mongoose";
-import { ALL_MODELS } from "../models/index.js";
+import mongoose, { type Model } from "mongoose";
 import { withTimeout } from "../util/timeout.js";
 import type { DatabaseEngine } from "./engine.js";
+import { setEngineCaps } from "./engineCaps.js";
+import { allModels } from "./kinds.js";
 
 // Filters are built in code from values that zod has already checked to be strings, so text
 // like `{"$gt": ""}` typed into a form is a string in a filter, never an operator.
@@ -29,18 +30,20 @@ export async function connectDatabase(
     // FerretDB speaks the wire protocol but not every server feature these assume.
     retryWrites: false,
   });
+  setEngineCaps(engine);
   await ensureIndexes(engine);
   return mongoose;
 }
 
 /** The models' indexes for this engine (see connectDatabase). */
 export async function ensureIndexes(engine: DatabaseEngine["kind"]): Promise<void> {
-  if (engine === "ferretdb") await Promise.all(ALL_MODELS.map((model) => uniqueIndexesOnly(model)));
-  else await Promise.all(ALL_MODELS.map((model) => model.createIndexes()));
+  const models = allModels();
+  if (engine === "ferretdb") await Promise.all(models.map((model) => uniqueIndexesOnly(model)));
+  else await Promise.all(models.map((model) => model.createIndexes()));
 }
 
 /** Creates a model's unique indexes and drops the others an earlier version made. */
-async function uniqueIndexesOnly(model: (typeof ALL_MODELS)[number]): Promise<void> {
+async function uniqueIndexesOnly(model: Model<unknown>): Promise<void> {
   const collection = model.collection;
   for (const [fields, options] of model.schema.indexes())
     if (options?.unique)

@@ -10,6 +10,10 @@ import { ensureFerretdbBinary, startFerretdb } from "./ferretdb.js";
 export interface DatabaseEngine {
   kind: "external" | "mongod" | "ferretdb";
   uri: string;
+  /** False while an embedded engine is down (it is being restarted, or could not be). */
+  alive(): boolean;
+  /** The embedded engine's process id, if QOps runs one. */
+  pid(): number | undefined;
   stop(): Promise<void>;
 }
 
@@ -20,7 +24,12 @@ export interface EngineOptions {
   engine: "auto" | "mongod" | "ferretdb";
   ferretdbBin: string | undefined;
   logger: Logger;
+  /** Called when the embedded engine died and could not be restarted (the process should exit). */
+  onFatal?: (error: Error) => void;
 }
+
+/** Restarts of the embedded engine allowed within a minute before QOps gives up and exits. */
+const MAX_RESTARTS_PER_MINUTE = 3;
 
 /**
  * The database, resolved the same way for `npm start` and the tests:
@@ -29,7 +38,7 @@ export interface EngineOptions {
  */
 export async function startDatabaseEngine(options: EngineOptions): Promise<DatabaseEngine> {
   if (options.mongodbUri) {
-    return { kind: "external", uri: options.mongodbUri, stop: async () => {} };
+    return { kind: "external", uri: options.mongodbUri, alive: () => true, pid: () => undefined, stop: async () => {} };
   }
   const { logger } = options;
   if (options.engine === "mongod" || (options.engine === "auto" && (await mongodObtainable()))) {
@@ -44,9 +53,49 @@ export async function startDatabaseEngine(options: EngineOptions): Promise<Datab
   const dir = options.dataDir
     ? join(resolve(options.dataDir), "ferretdb")
     : join(await makeTempDir(), "ferretdb");
-  const ferret = await startFerretdb({ binary, dir, logger });
+  let ferret = await startFerretdb({ binary, dir, logger });
   logger.info({ engine: "ferretdb", dir }, "embedded database started");
-  return { kind: "ferretdb", uri: ferret.uri, stop: () => ferret.stop() };
+  let stopping = false;
+  let alive = true;
+  const restarts: number[] = [];
+  /**
+   * The embedded engine died under QOps: it is started again on the same files and port (the
+   * driver reconnects; nothing committed is lost, SQLite's WAL is on disk). Should it keep dying,
+   * QOps gives up and exits non-zero, so whatever supervises it restarts the whole process.
+   */
+  const watch = (current: typeof ferret) => {
+    void current.exited.then(async (code) => {
+      if (stopping || current !== ferret) return;
+      alive = false;
+      logger.error({ code }, "the embedded database stopped; starting it again");
+      const now = Date.now();
+      restarts.push(now);
+      while (restarts.length && (restarts[0] ?? now) < now - 60_000) restarts.shift();
+      if (restarts.length > MAX_RESTARTS_PER_MINUTE) {
+        options.onFatal?.(new Error("the embedded database keeps stopping"));
+        return;
+      }
+      try {
+        ferret = await startFerretdb({ binary, dir, logger, port: current.port });
+        alive = true;
+        logger.info({ port: current.port }, "embedded database running again");
+        watch(ferret);
+      } catch (error) {
+        options.onFatal?.(error as Error);
+      }
+    });
+  };
+  watch(ferret);
+  return {
+    kind: "ferretdb",
+    uri: ferret.uri,
+    alive: () => alive,
+    pid: () => ferret.pid,
+    stop: async () => {
+      stopping = true;
+      await ferret.stop();
+    },
+  };
 }
 
 async function makeTempDir(): Promise<string> {
@@ -88,6 +137,8 @@ async function startMongod(options: EngineOptions): Promise<DatabaseEngine> {
   return {
     kind: "mongod",
     uri: server.getUri(),
+    alive: () => true,
+    pid: () => undefined,
     stop: async () => {
       await server.stop({ doCleanup: !dbPath });
     },

@@ -62,6 +62,10 @@ export async function ensureFerretdbBinary(logger: Logger, explicit?: string): P
 export interface FerretdbProcess {
   uri: string;
   port: number;
+  /** The child's process id (the tests kill it to see QOps recover). */
+  pid: number | undefined;
+  /** Resolves when the process exits, however it ends. */
+  exited: Promise<number | null>;
   stop(): Promise<void>;
 }
 
@@ -81,11 +85,14 @@ export async function startFerretdb(options: {
   child.stderr?.on("data", (chunk: Buffer) => {
     options.logger.debug({ ferretdb: chunk.toString().trim() }, "ferretdb");
   });
+  const exited = new Promise<number | null>((res) => child.once("exit", (code) => res(code)));
   const uri = await waitForReady(child);
   const port = Number(new URL(uri).port);
   return {
     uri,
     port,
+    pid: child.pid,
+    exited,
     async stop() {
       if (child.exitCode !== null || child.signalCode !== null) return;
       const exited = new Promise<void>((res) => child.once("exit", () => res()));

@@ -1,9 +1,13 @@
-import mongoose, { Schema } from "mongoose";
+import { Schema } from "mongoose";
+import { engineCaps } from "./engineCaps.js";
+import { defineModel } from "./kinds.js";
+import { dbWarning } from "./warnings.js";
 
 /**
- * Register snapshots: a register's lines kept in one document per workspace, so that a list
- * is two reads by `_id` instead of a query over the collection (on the embedded FerretDB a
- * query on anything but `_id` reads and decodes every document of the collection).
+ * Register snapshots, on the embedded FerretDB only: a register's lines kept in one document
+ * per workspace, so that a list is two reads by `_id` instead of a query over the collection
+ * (there a query on anything but `_id` reads and decodes every document of the collection).
+ * On MongoDB a register is its indexed query, and nothing here runs.
  *
  * Freshness rests on a change marker, not on timing: every committed change to a record of a
  * snapshotted kind writes `<workspace>/<kind>/changed` with the wall-clock time after the
@@ -29,7 +33,7 @@ const snapshotSchema = new Schema<Snapshot>(
   { collection: "register_snapshots", versionKey: false },
 );
 
-export const SnapshotModel = mongoose.model<Snapshot>("RegisterSnapshot", snapshotSchema);
+export const SnapshotModel = defineModel<Snapshot>("RegisterSnapshot", snapshotSchema);
 
 export const SNAPSHOT_KINDS = new Set(["complaint"]);
 const SKEW_MS = 1_000;
@@ -57,9 +61,13 @@ async function put(doc: Snapshot): Promise<void> {
  * covers it.
  */
 export async function markChanged(kind: string, recordKey: string): Promise<void> {
-  if (!SNAPSHOT_KINDS.has(kind)) return;
+  if (!engineCaps().scansQueries || !SNAPSHOT_KINDS.has(kind)) return;
   const workspaceId = recordKey.split("/")[0] ?? "";
-  await put({ _id: markerId(workspaceId, kind), at: new Date() }).catch(() => undefined);
+  await put({ _id: markerId(workspaceId, kind), at: new Date() }).catch((error: unknown) =>
+    dbWarning(error, "could not mark a register changed; its snapshot expires within a minute", {
+      recordKey,
+    }),
+  );
 }
 
 /** Snapshots this process read or built lately, so a list while nothing changed reads only the marker. */
@@ -88,11 +96,13 @@ export async function readSnapshot<T>(
   name: string,
   build: () => Promise<T[]>,
 ): Promise<T[]> {
+  if (!engineCaps().scansQueries) return build();
   const _id = snapshotId(workspaceId, kind, name);
   const mine = held.get(_id);
   const markerRead = SnapshotModel.findById(markerId(workspaceId, kind)).lean().exec();
   // With nothing held, read the stored snapshot alongside the marker (one round trip).
   const storedRead = mine ? null : SnapshotModel.findById(_id).lean().exec();
+  // Awaited below when used; a failure then is the read's failure.
   storedRead?.catch(() => undefined);
   const marker = await markerRead;
   // Without a marker (nothing changed yet, or the data was restored or wiped) the held copy
@@ -108,7 +118,9 @@ export async function readSnapshot<T>(
   const items = await build();
   const built = readStart - SKEW_MS;
   // Not kept if it cannot be written: the next read builds it again.
-  await put({ _id, items, builtAt: new Date(built) }).catch(() => undefined);
+  await put({ _id, items, builtAt: new Date(built) }).catch((error: unknown) =>
+    dbWarning(error, "could not store a register snapshot; the next read builds it again", { _id }),
+  );
   hold(_id, built, items);
   return items;
 }

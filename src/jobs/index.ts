@@ -5,13 +5,12 @@ import type { Db } from "mongodb";
 import { withTimeout } from "../util/timeout.js";
 import * as deliverDue from "./deliverDue.js";
 import type { JobDeps } from "./deps.js";
-import * as dueReminders from "./dueReminders.js";
-import * as policyEscalation from "./policyEscalation.js";
-import * as qmsCalendar from "./qmsCalendar.js";
+import * as prune from "./prune.js";
+import * as recordReminders from "./recordReminders.js";
 import * as repairHistory from "./repairHistory.js";
 import * as syncMembers from "./syncMembers.js";
 
-const jobs = [repairHistory, deliverDue, syncMembers, policyEscalation, dueReminders, qmsCalendar];
+const jobs = [repairHistory, deliverDue, syncMembers, recordReminders, prune];
 
 /** Agenda on QOps's own connection, with every job defined. */
 export function createScheduler(db: Db, deps: JobDeps): Agenda {
@@ -34,7 +33,7 @@ export function createScheduler(db: Db, deps: JobDeps): Agenda {
  */
 export async function startScheduler(
   agenda: Agenda,
-  deps: JobDeps,
+  deps: Pick<JobDeps, "logger">,
   options: { process: boolean },
 ): Promise<void> {
   for (const job of jobs) await job.schedule(agenda);
@@ -46,7 +45,7 @@ export async function startScheduler(
  * unhandled rejection, which main.ts logs). Start in the background with a deadline and keep
  * trying, so an outage at start-up is logged and retried, not a hang of the whole process.
  */
-async function startProcessing(agenda: Agenda, deps: JobDeps): Promise<void> {
+async function startProcessing(agenda: Agenda, deps: Pick<JobDeps, "logger">): Promise<void> {
   for (let attempt = 1; ; attempt++) {
     try {
       await withTimeout(agenda.start(), 30_000, "scheduler start");

@@ -1,18 +1,15 @@
 import type { Agenda } from "agenda";
-import { subHours } from "date-fns";
-import { repairSince } from "../db/repair.js";
 import type { JobDeps } from "./deps.js";
 
 export const REPAIR_HISTORY = "repair-history";
 
-/** Every 10 minutes, fold the last day's events into any document a crash left behind. */
+/** Every minute: finishes the changes a crash left half-done (their pending follow-ups), however old. */
 export function define(agenda: Agenda, deps: JobDeps): void {
   agenda.define(REPAIR_HISTORY, async () => {
-    const result = await repairSince(subHours(deps.clock.now(), 24));
-    deps.logger.debug({ job: REPAIR_HISTORY, ...result }, "history repair pass");
+    await deps.tasks.repairPending(deps.clock.now());
   });
 }
 
 export async function schedule(agenda: Agenda): Promise<void> {
-  await agenda.every("10 minutes", REPAIR_HISTORY);
+  await agenda.every("1 minute", REPAIR_HISTORY);
 }

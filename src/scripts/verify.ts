@@ -9,7 +9,8 @@ import { connectDatabase, disconnectDatabase } from "../db/connection.js";
 import { startDatabaseEngine } from "../db/engine.js";
 import { verifyWorkspace } from "../db/verify.js";
 import { createLogger } from "../logger.js";
-import { HistoryAnchorModel } from "../models/index.js";
+import { HistoryAnchorModel } from "../db/historyModels.js";
+import "../records/registry.js";
 
 const { values } = parseArgs({
   options: { workspace: { type: "string" }, json: { type: "boolean", default: false } },
@@ -38,9 +39,12 @@ try {
       continue;
     }
     const first = report.problems[0];
+    const pending = report.incomplete.length
+      ? ` (${report.incomplete.length} creation(s) interrupted by a crash, completed by the next repair: ${report.incomplete.slice(0, 5).join(", ")})`
+      : "";
     process.stdout.write(
       report.ok
-        ? `${workspaceId}: intact — ${report.records} records, ${report.events} events; seal ${report.seal}\n`
+        ? `${workspaceId}: intact — ${report.records} records, ${report.events} events; seal ${report.seal}${pending}\n`
         : `${workspaceId}: ${report.problems.length} problem(s); first: ${first?.kind} at ${first?.where}${first?.seq ? ` #${first.seq}` : ""} — ${first?.detail}\n`,
     );
   }

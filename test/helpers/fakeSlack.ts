@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { setTimeout as sleep } from "node:timers/promises";
+import { waitFor } from "./poll.js";
 
 export interface SlackCall {
   method: string;
@@ -28,13 +29,29 @@ export interface FakeUser {
   is_restricted?: boolean;
 }
 
+export interface PostedMessage {
+  ts: string;
+  text: unknown;
+  blocks?: unknown;
+  metadata: unknown;
+}
+
+/** A response_url post, as Slack receives it. */
+export interface ResponsePost {
+  id: string;
+  body: Record<string, unknown>;
+}
+
 /**
- * A local Slack Web API that answers like Slack does (bearer token checked, `ok`/`error`,
- * 429 with Retry-After, 5xx) and records every call, including response_url posts.
+ * A local Slack Web API that answers like Slack does and is no kinder: the bearer token is
+ * checked; `ok`/`error`; 429 with Retry-After above a rolling per-minute limit (also for the
+ * conversations.* look-ups, which have limits of their own); 5xx; a post that succeeds and then
+ * answers with an error; `chat.update` refused for anything but a message the bot posted in that
+ * channel (an ephemeral message is not one). It records every call and every response_url post.
  */
 export class FakeSlack {
   readonly calls: SlackCall[] = [];
-  readonly responses: { id: string; body: Record<string, unknown> }[] = [];
+  readonly responses: ResponsePost[] = [];
   private server: Server | undefined;
   private faults = new Map<string, { fault: Fault; where: (args: Record<string, unknown>) => boolean }[]>();
   private ts = 1_700_000_000;
@@ -42,11 +59,15 @@ export class FakeSlack {
   users = new Map<string, { name: string; real_name: string; tz: string }>();
   /** Slack's workspace rate limit for chat.postMessage: at most this many per rolling minute. */
   postsPerMinute: number | null = null;
-  private recentPosts: number[] = [];
+  /** The limit of conversations.open and conversations.history together, per rolling minute. */
+  lookupsPerMinute: number | null = null;
+  private recent = new Map<string, number[]>();
   /** The workspace's directory for users.list (paginated like Slack). */
   directory: FakeUser[] = [];
   /** Messages posted, per channel (DMs under the user id's D-channel), with their metadata. */
-  readonly posted = new Map<string, { ts: string; text: unknown; blocks?: unknown; metadata: unknown }[]>();
+  readonly posted = new Map<string, PostedMessage[]>();
+  /** 429s answered, per method. */
+  readonly limited = new Map<string, number>();
 
   constructor(private readonly token = "xoxb-test-token") {}
 
@@ -72,7 +93,7 @@ export class FakeSlack {
   }
 
   /** Messages in one person's DM with the bot. */
-  dmsTo(userId: string): { ts: string; text: unknown; blocks?: unknown; metadata: unknown }[] {
+  dmsTo(userId: string): PostedMessage[] {
     return this.posted.get(`D${userId.slice(1)}`) ?? [];
   }
 
@@ -82,10 +103,7 @@ export class FakeSlack {
   }
 
   failNextWhere(method: string, where: (args: Record<string, unknown>) => boolean, ...faults: Fault[]): void {
-    this.faults.set(method, [
-      ...(this.faults.get(method) ?? []),
-      ...faults.map((fault) => ({ fault, where })),
-    ]);
+    this.faults.set(method, [...(this.faults.get(method) ?? []), ...faults.map((fault) => ({ fault, where }))]);
   }
 
   private takeFault(method: string, args: Record<string, unknown>): Fault | undefined {
@@ -105,29 +123,23 @@ export class FakeSlack {
     this.faults.clear();
   }
 
-  async waitFor<T>(find: () => T | undefined, timeoutMs = 10_000): Promise<T> {
-    const end = Date.now() + timeoutMs;
-    for (;;) {
-      const found = find();
-      if (found !== undefined && found !== null && found !== false) return found;
-      if (Date.now() > end) throw new Error("timed out waiting for the fake Slack");
-      await sleep(20);
-    }
+  waitForCall(method: string, where: (c: SlackCall) => boolean = () => true, timeoutMs?: number): Promise<SlackCall> {
+    return waitFor(() => this.calls.find((c) => c.method === method && where(c)), { timeoutMs, what: `a ${method} call` });
   }
 
-  waitForCall(
-    method: string,
-    where: (c: SlackCall) => boolean = () => true,
-    timeoutMs?: number,
-  ): Promise<SlackCall> {
-    return this.waitFor(() => this.calls.find((c) => c.method === method && where(c)), timeoutMs);
+  waitForResponse(id: string, where: (b: Record<string, unknown>) => boolean = () => true): Promise<Record<string, unknown>> {
+    return waitFor(() => this.responses.find((r) => r.id === id && where(r.body))?.body, { what: `a response to ${id}` });
   }
 
-  waitForResponse(
-    id: string,
-    where: (b: Record<string, unknown>) => boolean = () => true,
-  ): Promise<Record<string, unknown>> {
-    return this.waitFor(() => this.responses.find((r) => r.id === id && where(r.body))?.body);
+  /** Over a rolling minute's limit: the number of seconds until a slot frees, else null. */
+  private limit(group: string, perMinute: number | null): number | null {
+    if (perMinute === null) return null;
+    const now = Date.now();
+    const times = (this.recent.get(group) ?? []).filter((t) => t > now - 60_000);
+    this.recent.set(group, times);
+    if (times.length >= perMinute) return Math.max(1, Math.ceil(((times[0] ?? now) + 60_000 - now) / 1000));
+    times.push(now);
+    return null;
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -139,59 +151,69 @@ export class FakeSlack {
     }
     const method = path.replace(/^\/api\//, "").split("?")[0] ?? "";
     const args = parseArgs(raw, req.headers["content-type"] ?? "");
-    if (method === "chat.postMessage" && this.postsPerMinute !== null) {
-      const now = Date.now();
-      this.recentPosts = this.recentPosts.filter((t) => t > now - 60_000);
-      if (this.recentPosts.length >= this.postsPerMinute) {
-        const retryAfter = Math.max(1, Math.ceil(((this.recentPosts[0] ?? now) + 60_000 - now) / 1000));
-        this.calls.push({ method, args, at: now });
-        res.writeHead(429, { "content-type": "application/json", "retry-after": String(retryAfter) });
-        res.end(JSON.stringify({ ok: false, error: "ratelimited" }));
-        return;
-      }
-      this.recentPosts.push(now);
-    }
-    const fault = this.takeFault(method, args);
-    this.calls.push({ method, args, at: Date.now() });
-    if (fault?.delayMs) await sleep(fault.delayMs);
-    if (fault?.afterPosting) {
-      this.answer(method, args);
-      return send(res, 200, { ok: false, error: fault.error ?? "internal_error" });
-    }
-    if (fault?.status === 429) {
-      res.writeHead(429, {
-        "content-type": "application/json",
-        "retry-after": String(fault.retryAfter ?? 1),
-      });
+    const wait =
+      method === "chat.postMessage"
+        ? this.limit("post", this.postsPerMinute)
+        : method.startsWith("conversations.")
+          ? this.limit("lookup", this.lookupsPerMinute)
+          : null;
+    if (wait !== null) {
+      this.calls.push({ method, args, at: Date.now() });
+      this.limited.set(method, (this.limited.get(method) ?? 0) + 1);
+      res.writeHead(429, { "content-type": "application/json", "retry-after": String(wait) });
       res.end(JSON.stringify({ ok: false, error: "ratelimited" }));
       return;
     }
-    if (fault?.status && fault.status >= 500)
-      return send(res, fault.status, { ok: false, error: "internal_error" });
-    if (fault?.error) return send(res, 200, { ok: false, error: fault.error });
-    if (req.headers.authorization !== `Bearer ${this.token}` && args.token !== this.token) {
-      return send(res, 200, { ok: false, error: "invalid_auth" });
+    const fault = this.takeFault(method, args);
+    this.calls.push({ method, args, at: Date.now() });
+    if (fault?.afterPosting) {
+      this.answer(method, args);
+      if (fault.delayMs) await sleep(fault.delayMs);
+      if (fault.status && fault.status >= 500) return send(res, fault.status, { ok: false, error: "internal_error" });
+      return send(res, 200, { ok: false, error: fault.error ?? "internal_error" });
     }
+    if (fault?.delayMs) await sleep(fault.delayMs);
+    if (fault?.status === 429) {
+      this.limited.set(method, (this.limited.get(method) ?? 0) + 1);
+      res.writeHead(429, { "content-type": "application/json", "retry-after": String(fault.retryAfter ?? 1) });
+      res.end(JSON.stringify({ ok: false, error: "ratelimited" }));
+      return;
+    }
+    if (fault?.status && fault.status >= 500) return send(res, fault.status, { ok: false, error: "internal_error" });
+    if (fault?.error) return send(res, 200, { ok: false, error: fault.error });
+    if (req.headers.authorization !== `Bearer ${this.token}` && args.token !== this.token)
+      return send(res, 200, { ok: false, error: "invalid_auth" });
     send(res, 200, this.answer(method, args));
+  }
+
+  private channelOf(given: string): string {
+    return given.startsWith("U") || given.startsWith("W") ? `D${given.slice(1)}` : given;
   }
 
   private answer(method: string, args: Record<string, unknown>): Record<string, unknown> {
     switch (method) {
       case "chat.postMessage": {
+        if (!args.text && !args.blocks) return { ok: false, error: "no_text" };
         const ts = `${this.ts++}.000100`;
-        const given = String(args.channel ?? "");
-        const channel = given.startsWith("U") ? `D${given.slice(1)}` : given;
+        const channel = this.channelOf(String(args.channel ?? ""));
         const list = this.posted.get(channel) ?? [];
         list.push({ ts, text: args.text, blocks: args.blocks ?? null, metadata: args.metadata ?? null });
         this.posted.set(channel, list);
         return { ok: true, channel, ts, message: { ts, text: args.text } };
       }
+      case "chat.update": {
+        // Slack edits only messages the app posted in that conversation; an ephemeral message is not one.
+        const list = this.posted.get(String(args.channel ?? "")) ?? [];
+        const message = list.find((m) => m.ts === String(args.ts ?? ""));
+        if (!message) return { ok: false, error: "message_not_found" };
+        message.text = args.text;
+        message.blocks = args.blocks ?? null;
+        return { ok: true, channel: args.channel, ts: args.ts };
+      }
       case "conversations.open":
         return { ok: true, channel: { id: `D${String(args.users ?? "").slice(1)}` } };
       case "conversations.history": {
-        const messages = [...(this.posted.get(String(args.channel)) ?? [])]
-          .reverse()
-          .slice(0, Number(args.limit ?? 100));
+        const messages = [...(this.posted.get(String(args.channel)) ?? [])].reverse().slice(0, Number(args.limit ?? 100));
         return {
           ok: true,
           messages: messages.map((m) => ({ type: "message", ts: m.ts, text: m.text, metadata: m.metadata })),
@@ -204,8 +226,6 @@ export class FakeSlack {
         const next = start + limit < this.directory.length ? String(start + limit) : "";
         return { ok: true, members: page, response_metadata: { next_cursor: next } };
       }
-      case "chat.update":
-        return { ok: true, channel: args.channel, ts: args.ts };
       case "chat.postEphemeral":
         return { ok: true, message_ts: `${this.ts++}.000200` };
       case "chat.getPermalink":
@@ -256,6 +276,7 @@ function parseArgs(raw: string, contentType: string): Record<string, unknown> {
 }
 
 function send(res: ServerResponse, status: number, body: unknown): void {
+  if (res.destroyed) return;
   res.writeHead(status, { "content-type": "application/json" });
   res.end(JSON.stringify(body));
 }

@@ -4,6 +4,7 @@ import { afterAll, beforeAll, inject } from "vitest";
 import { type RunningApp, startApp } from "../../src/app.js";
 import { loadConfig } from "../../src/config/index.js";
 import type { Clock } from "../../src/jobs/deps.js";
+import { runningClock } from "./clock.js";
 import { FakeSlack } from "./fakeSlack.js";
 import { capturingLogger } from "./logs.js";
 import { type SimUser, SlackClientSim } from "./slackRequests.js";
@@ -42,7 +43,7 @@ export function useSlackApp(options: { clock?: Clock } = {}): SlackHarness {
       config,
       logger: capturingLogger(harness.logs),
       dbName: `qops_slack_${randomBytes(4).toString("hex")}`,
-      ...(options.clock ? { clock: options.clock } : {}),
+      clock: options.clock ?? runningClock(),
       slackRetryConfig: { retries: 3, factor: 1, minTimeout: 50, maxTimeout: 100 },
     });
     harness.slack = new SlackClientSim(

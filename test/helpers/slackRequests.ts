@@ -61,14 +61,21 @@ export class SlackClientSim {
     return this.post(body, "application/x-www-form-urlencoded", opts);
   }
 
+  /** What QOps's buttons and forms carry: the record and its workspace. */
+  target(ref?: string, extra: Record<string, string> = {}): string {
+    return JSON.stringify({ ws: `slack:${this.teamId}`, ...(ref ? { ref } : {}), ...extra });
+  }
+
   /** A button press in a channel message (or the App Home when `message` is null). */
   button(
     actionId: string,
-    value: string,
+    ref: string,
     user: SimUser,
-    message: { channel: string; ts: string } | null,
+    message: { channel: string; ts: string; ephemeral?: boolean } | null,
     responseId = randomBytes(6).toString("hex"),
+    options: { value?: string } = {},
   ) {
+    const value = options.value ?? this.target(ref);
     const payload = {
       type: "block_actions",
       team: { id: this.teamId, domain: "acme" },
@@ -76,7 +83,7 @@ export class SlackClientSim {
       api_app_id: "A1",
       trigger_id: `trigger-${randomBytes(6).toString("hex")}`,
       container: message
-        ? { type: "message", channel_id: message.channel, message_ts: message.ts, is_ephemeral: false }
+        ? { type: "message", channel_id: message.channel, message_ts: message.ts, is_ephemeral: Boolean(message.ephemeral) }
         : { type: "view", view_id: "VHOME" },
       ...(message
         ? {
@@ -94,11 +101,12 @@ export class SlackClientSim {
 
   userSelect(
     actionId: string,
-    blockId: string,
+    ref: string,
     selected: string,
     user: SimUser,
     message: { channel: string; ts: string },
   ) {
+    const blockId = `t|${this.target(ref)}`;
     return this.interaction({
       type: "block_actions",
       team: { id: this.teamId },
@@ -128,7 +136,7 @@ export class SlackClientSim {
       { value?: string | null; option?: string; user?: string; users?: string[]; date?: string }
     >,
     user: SimUser,
-    options: { viewId?: string; privateMetadata?: string } = {},
+    options: { viewId?: string; privateMetadata?: string; ref?: string; target?: Record<string, string> } = {},
   ) {
     const state: Record<string, Record<string, Record<string, unknown>>> = {};
     for (const [field, v] of Object.entries(values)) {
@@ -151,7 +159,7 @@ export class SlackClientSim {
         id: options.viewId ?? `V${randomBytes(5).toString("hex")}`,
         type: "modal",
         callback_id: callbackId,
-        private_metadata: options.privateMetadata ?? "",
+        private_metadata: options.privateMetadata ?? this.target(options.ref, options.target),
         state: { values: state },
         hash: "h",
       },

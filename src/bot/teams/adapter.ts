@@ -2,19 +2,19 @@ import {
   type Activity,
   CloudAdapter,
   ConfigurationBotFrameworkAuthentication,
-  type TurnContext,
+  type ConfigurationBotFrameworkAuthenticationOptions,
 } from "botbuilder";
 import type { TeamsSettings } from "../../config/index.js";
 
-type AuthenticateRequestResult = Awaited<
-  ReturnType<ConfigurationBotFrameworkAuthentication["authenticateRequest"]>
->;
+type AuthenticateRequestResult = Awaited<ReturnType<ConfigurationBotFrameworkAuthentication["authenticateRequest"]>>;
 type ClaimsIdentity = AuthenticateRequestResult["claimsIdentity"];
 type ConnectorFactory = NonNullable<AuthenticateRequestResult["connectorFactory"]>;
 type ConnectorClient = Awaited<ReturnType<ConnectorFactory["create"]>>;
 type UserTokenClient = Awaited<ReturnType<ConfigurationBotFrameworkAuthentication["createUserTokenClient"]>>;
 
 const MAX_CLIENTS = 64;
+/** How long a call to the Bot Connector may take before it counts as uncertain. */
+export const CONNECTOR_TIMEOUT_MS = 15_000;
 
 /** The bot's app id as botbuilder reads it from a request's claims (audience, else appid). */
 function botAppId(identity: ClaimsIdentity): string {
@@ -36,34 +36,56 @@ class Reused<T> {
   }
 }
 
+interface Pipeline {
+  removePolicy(options: { name: string }): unknown;
+  addPolicy(policy: { name: string; sendRequest: (request: { timeout: number }, next: (r: unknown) => Promise<unknown>) => Promise<unknown> }): void;
+}
+
 /**
- * Bot Framework authentication from QOps's settings, with one change: botbuilder builds a
- * Connector client and a user-token client (each its own HTTP pipeline of policies) for every
- * request, which was most of the adapter's time and garbage per request. They are reused per
- * bot app id and service URL, as botbuilder's older BotFrameworkAdapter reused its connector
- * clients. Every request is still authenticated on its own.
+ * The connector client as QOps uses it: botbuilder's own, without its retries (a retry after a
+ * 5xx or a timeout posts blindly again; the delivery engine decides instead, durably) and with a
+ * deadline on every call.
+ */
+function tuned(client: ConnectorClient): ConnectorClient {
+  const pipeline = (client as unknown as { client?: { pipeline?: Pipeline } }).client?.pipeline;
+  if (pipeline) {
+    pipeline.removePolicy({ name: "defaultRetryPolicy" });
+    pipeline.addPolicy({
+      name: "qopsDeadline",
+      sendRequest: (request, next) => {
+        request.timeout = CONNECTOR_TIMEOUT_MS;
+        return next(request);
+      },
+    });
+  }
+  return client;
+}
+
+/**
+ * Bot Framework authentication from QOps's settings. Connector and user-token clients (each its
+ * own HTTP pipeline) are built once per app id and service URL instead of per request, as
+ * botbuilder's older adapter did; every request is still authenticated on its own.
  */
 class ReusingAuthentication extends ConfigurationBotFrameworkAuthentication {
   private readonly connectors = new Reused<ConnectorClient>();
   private readonly userTokens = new Reused<UserTokenClient>();
 
-  override async authenticateRequest(
-    activity: Activity,
-    authHeader: string,
-  ): Promise<AuthenticateRequestResult> {
+  private reusing(factory: ConnectorFactory, appId: string): ConnectorFactory {
+    return {
+      create: (serviceUrl: string, audience?: string) =>
+        this.connectors.get(`${appId}|${serviceUrl}|${audience ?? ""}`, async () => tuned(await factory.create(serviceUrl, audience))),
+    } as ConnectorFactory;
+  }
+
+  override async authenticateRequest(activity: Activity, authHeader: string): Promise<AuthenticateRequestResult> {
     const result = await super.authenticateRequest(activity, authHeader);
     const factory = result.connectorFactory;
     if (!factory) return result;
-    const appId = botAppId(result.claimsIdentity);
-    return {
-      ...result,
-      connectorFactory: {
-        create: (serviceUrl: string, audience?: string) =>
-          this.connectors.get(`${appId}|${serviceUrl}|${audience ?? ""}`, () =>
-            factory.create(serviceUrl, audience),
-          ),
-      },
-    };
+    return { ...result, connectorFactory: this.reusing(factory, botAppId(result.claimsIdentity)) };
+  }
+
+  override createConnectorFactory(claimsIdentity: ClaimsIdentity): ConnectorFactory {
+    return this.reusing(super.createConnectorFactory(claimsIdentity), botAppId(claimsIdentity));
   }
 
   override createUserTokenClient(claimsIdentity: ClaimsIdentity): Promise<UserTokenClient> {
@@ -71,20 +93,17 @@ class ReusingAuthentication extends ConfigurationBotFrameworkAuthentication {
   }
 }
 
-/** botbuilder's CloudAdapter, authenticating each request before QOps's turn logic runs. */
+/** botbuilder's CloudAdapter, with QOps's settings (sovereign clouds and tests name their own metadata). */
 export class QopsCloudAdapter extends CloudAdapter {
   constructor(settings: TeamsSettings) {
-    super(
-      new ReusingAuthentication({
-        MicrosoftAppId: settings.appId,
-        MicrosoftAppPassword: settings.appPassword,
-        MicrosoftAppType: settings.appType,
-        MicrosoftAppTenantId: settings.tenantId,
-      }),
-    );
-  }
-
-  run(authHeader: string, activity: Activity, logic: (context: TurnContext) => Promise<void>) {
-    return this.processActivity(authHeader, activity, logic);
+    const options: ConfigurationBotFrameworkAuthenticationOptions = {
+      MicrosoftAppId: settings.appId,
+      MicrosoftAppPassword: settings.appPassword,
+      MicrosoftAppType: settings.appType,
+      MicrosoftAppTenantId: settings.tenantId,
+      ...(settings.openIdMetadataUrl ? { ToBotFromChannelOpenIdMetadataUrl: settings.openIdMetadataUrl } : {}),
+      ...(settings.tokenIssuer ? { ToBotFromChannelTokenIssuer: settings.tokenIssuer } : {}),
+    };
+    super(new ReusingAuthentication(options));
   }
 }

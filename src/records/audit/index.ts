@@ -1,0 +1,329 @@
+import type { CommandContext } from "../../commands/context.js";
+import { systemContext, words } from "../../commands/context.js";
+import { loadRecord } from "../../db/history.js";
+import type { RecordBase } from "../../db/recordBase.js";
+import { QopsError } from "../../errors.js";
+import type { NewDelivery } from "../../outbox/enqueue.js";
+import { addDays, dayOf, daysBetween, startOfDay } from "../../time/zone.js";
+import { buttons, context, fields, heading, list, message, paragraph, withNotice } from "../../views/build.js";
+import { cmd, day, join, person, type Rich, rich, strong } from "../../views/rich.js";
+import type { Answer } from "../../views/types.js";
+import { stateLine } from "../complaint/views.js";
+import { today } from "../common.js";
+import type { Action, ActionHandler, RecordKindDef, Viewer } from "../kind.js";
+import { type AnySpec, buttonId, buttonsFor, pressed, pressTransition, runTransition } from "../lifecycle.js";
+import { type RegisterSpec, registerAnswer, showAnswer, viewerFor } from "../registers.js";
+import { head, isPerson, peopleOf, wordsOf } from "../tokens.js";
+import { requireWorkspace, zoneOf } from "../workspace/access.js";
+import type { Workspace } from "../workspace/model.js";
+import {
+  auditDay,
+  auditFormFields,
+  closeAudit,
+  generateProgramme,
+  programmeStatus,
+  SCHEDULE_FORM,
+  scheduleFormAnswer,
+  setProgrammeEntry,
+  staffPlanned,
+  submitSchedule,
+} from "./commands.js";
+import { AUDIT_REMINDER_DAYS, AUDIT_TRANSITIONS, FINDING_NAMES, finding, REPORT_DUE_DAYS, report, start } from "./lifecycle.js";
+import { type InternalAudit, InternalAuditModel } from "./model.js";
+
+const openAudit = (a: InternalAudit) => !["reported", "closed"].includes(a.state);
+
+function auditLines(a: InternalAudit, workspace: Workspace) {
+  const when = auditDay(a, workspace);
+  return [
+    fields([
+      ["Process", a.process],
+      ["Date", when ? [day(when)] : "—"],
+      ["Clauses", a.clauses.join(", ") || "—"],
+      ["Lead auditor", a.leadAuditor ? [person(a.leadAuditor)] : "not assigned"],
+      ["Auditees", a.auditees.length ? join(a.auditees.map(person)) : "—"],
+    ]),
+    ...(a.checklist.length ? [list(a.checklist.map((q, i) => `Checklist ${i + 1}: ${q}`))] : []),
+    ...(a.findings.length
+      ? [
+          list(
+            a.findings.map(
+              (f) => `Finding ${f.id}: ${FINDING_NAMES[f.type]}, clause ${f.clause}: ${f.evidence}${f.actionRef ? ` → ${f.actionRef}` : ""}`,
+            ),
+          ),
+        ]
+      : []),
+  ];
+}
+
+export async function auditCard(ctx: CommandContext, a: InternalAudit, viewer: Viewer) {
+  const workspace = await requireWorkspace(ctx);
+  return {
+    ...message(rich`${a.ref} is ${words(a.state)}`, [
+      heading(rich`${a.ref} · ${a.process}`),
+      ...auditLines(a, workspace),
+      context(stateLine(a)),
+      ...buttons(buttonsFor(ctx, auditKind, AUDIT_TRANSITIONS, a, viewer)),
+    ]),
+    refresh: { ws: a.workspaceId, ref: a.ref ?? "" },
+  };
+}
+
+function auditLine(a: InternalAudit, ctx: CommandContext, workspace: Workspace): Rich {
+  const when = auditDay(a, workspace);
+  const late = when && daysBetween(when, today(ctx, workspace)) >= 1 && openAudit(a);
+  return rich`🔍 ${strong(a.ref)} · ${words(a.state)} · ${when ? day(when) : "no date"}${late ? " ⚠️ late" : ""} · ${a.process} · ${a.leadAuditor ? person(a.leadAuditor) : "no auditor yet"}`;
+}
+
+const register: RegisterSpec<InternalAudit> = {
+  filters: ["planned", "due", "mine", "all"],
+  title: "Internal audits",
+  empty: "No audits match.",
+  load: async (ctx, filter, workspace) => {
+    const audits = (await InternalAuditModel.find({ workspaceId: ctx.workspaceId }).lean()) as InternalAudit[];
+    const horizon = addDays(today(ctx, workspace), 30);
+    return audits
+      .filter((a) => {
+        if (filter === "planned") return openAudit(a);
+        if (filter === "due") return openAudit(a) && (auditDay(a, workspace) ?? "9999") <= horizon;
+        if (filter === "mine") return a.leadAuditor?.id === ctx.actor.id || a.auditees.some((p) => p.id === ctx.actor.id);
+        return true;
+      })
+      .sort((a, b) => (auditDay(a, workspace) ?? "").localeCompare(auditDay(b, workspace) ?? ""));
+  },
+  line: auditLine,
+};
+
+const helpLines = (): Rich[] => [
+  rich`${cmd("audit")} — schedule an internal audit (a form; QM)`,
+  rich`${cmd("audit list [planned|due|mine|all]")} — the audits`,
+  rich`${cmd("audit AUD-2026-0003")} — one audit with its findings and history`,
+  rich`${cmd("audit AUD-2026-0003 schedule @auditor YYYY-MM-DD [@auditee …]")} — staff a planned audit (QM; the lead auditor holds the auditor role)`,
+  rich`${cmd("audit AUD-2026-0003 start | report | close")} — the lead auditor starts and reports; a QM closes once its actions are done`,
+  rich`${cmd("audit AUD-2026-0003 finding major|minor|observation|opportunity CLAUSE evidence")} — the lead auditor records a finding (a nonconformity raises a corrective action)`,
+  rich`${cmd("audit programme [YEAR]")} — planned versus done per process, and what is late`,
+  rich`${cmd("audit programme set PROCESS TIMES_PER_YEAR [@owner]")} — how often a process is audited, and who owns it (QM)`,
+  rich`${cmd("audit programme generate [YEAR]")} — create the year's planned audits (QM)`,
+];
+
+const asAction = (ctx: CommandContext, ref: string, inputs: Action["inputs"] = {}): Action => ({
+  ctx,
+  target: { ws: ctx.workspaceId, ref },
+  inputs,
+  source: "private",
+  submitted: true,
+});
+
+async function programme(ctx: CommandContext, args: Parameters<typeof head>[0]): Promise<Answer> {
+  const [first, rest] = head(args);
+  const workspace = await requireWorkspace(ctx);
+  const thisYear = Number(today(ctx, workspace).slice(0, 4));
+  if (first === "set") {
+    const owner = peopleOf(rest)[0] ?? null;
+    const ws = wordsOf(rest);
+    const times = ws.length ? Number(ws[ws.length - 1]) : Number.NaN;
+    const process = ws.slice(0, -1).join(" ").replace(/^"|"$/g, "");
+    if (!process || !Number.isInteger(times))
+      throw new QopsError("invalid_input", "Use audit programme set PROCESS TIMES_PER_YEAR [@owner], e.g. audit programme set Purchasing 2 @Omar.");
+    const { record } = await setProgrammeEntry(ctx, process, times, owner);
+    const text =
+      times === 0
+        ? rich`✅ ${process} is out of the audit programme (changed by ${ctx.actor.name}).`
+        : rich`✅ ${process} is audited ${times === 1 ? "once" : `${times} times`} a year (set by ${ctx.actor.name}).`;
+    return {
+      kind: "reply",
+      view: message(text, [
+        paragraph(text),
+        heading("Audit programme"),
+        list(record.auditProgramme.map((p) => rich`${p.process}: ${p.perYear}× a year${p.owner ? [", owner ", person(p.owner)] : ""}`)),
+      ]),
+    };
+  }
+  if (first === "generate") {
+    const year = wordsOf(rest)[0] ? Number(wordsOf(rest)[0]) : thisYear;
+    const { created, existing } = await generateProgramme(auditKind, ctx, year);
+    const text = rich`✅ ${created.length} planned audit${created.length === 1 ? "" : "s"} created for ${year} by ${ctx.actor.name}${existing ? ` (${existing} already planned or held)` : ""}. Staff each with ${cmd("audit AUD-… schedule @auditor DATE")}.`;
+    return {
+      kind: "reply",
+      view: message(text, [
+        paragraph(text),
+        ...(created.length ? [list(created.map((a) => rich`${a.ref} · ${a.process} · planned ${day(a.day ?? "")}`))] : []),
+      ]),
+    };
+  }
+  const year = first ? Number(first) : thisYear;
+  if (!Number.isInteger(year))
+    throw new QopsError("invalid_input", "Use audit programme [YEAR], audit programme set … or audit programme generate [YEAR].");
+  const status = await programmeStatus(ctx, year);
+  const planned = status.rows.reduce((n, r) => n + r.planned, 0);
+  const done = status.rows.reduce((n, r) => n + r.done, 0);
+  const late = status.rows.flatMap((r) => r.late);
+  const text = rich`Audit programme ${year}: ${done} of ${planned} audits done${late.length ? `, ${late.length} late` : ""}.`;
+  return {
+    kind: "reply",
+    view: message(text, [
+      heading(`Audit programme ${year}`),
+      paragraph(text),
+      list(
+        status.rows.length
+          ? status.rows.map(
+              (r) =>
+                rich`${r.process}: ${r.done} of ${r.planned} done (${r.perYear}× a year${r.owner ? `, owner ${r.owner.name}` : ""})${r.late.length ? ` — late: ${r.late.map((a) => a.ref).join(", ")}` : ""}${r.next ? [` — next ${r.next.ref} on `, day(r.next.day ?? "")] : ""}`,
+            )
+          : [rich`The programme is empty. Add processes with ${cmd("audit programme set PROCESS TIMES_PER_YEAR [@owner]")}.`],
+      ),
+    ]),
+  };
+}
+
+function asReply(answer: Answer): Answer {
+  return answer.kind === "update" || answer.kind === "done" ? { kind: "reply", view: answer.view } : answer;
+}
+
+async function onRecord(ctx: CommandContext, ref: string, rest: Parameters<typeof head>[0]): Promise<Answer> {
+  const [verb, args] = head(rest);
+  if (!verb) return showAnswer(auditKind, ctx, ref);
+  const action = asAction(ctx, ref);
+  if (verb === "start") return asReply(await pressTransition(auditKind, start, action));
+  if (verb === "report") return asReply(await pressTransition(auditKind, report, action, (a, c) => reportedText(a, c)));
+  if (verb === "close") return asReply(await closed(action));
+  if (verb === "schedule") {
+    const people = args.filter(isPerson).map((t) => t.person);
+    const when = wordsOf(args).find((w) => /^\d{4}-\d{2}-\d{2}$/.test(w));
+    const result = await staffPlanned(auditKind, ctx, ref, people, when);
+    if (result.kind !== "done") return result;
+    const a = result.record;
+    return asReply(
+      await pressed(auditKind, action, result, rich`✅ ${a.ref} scheduled by ${ctx.actor.name} for ${day(a.day ?? "")} with ${a.leadAuditor?.name ?? ""} as lead auditor.`),
+    );
+  }
+  if (verb === "finding") {
+    const [type, clause, ...evidence] = wordsOf(args);
+    const result = await runTransition(auditKind, finding, asAction(ctx, ref, { type, clause, evidence: evidence.join(" ") }));
+    if (result.kind !== "done") return result;
+    const f = result.record.findings[result.record.findings.length - 1];
+    const raised = f && (f.type === "major_nc" || f.type === "minor_nc");
+    const text = rich`✅ Finding ${f?.id ?? ""} (${f ? FINDING_NAMES[f.type] : ""}, clause ${f?.clause ?? ""}) recorded in ${ref} by ${ctx.actor.name}.${raised ? " A corrective action is raised for the process owner; it shows on the finding." : ""}`;
+    const workspace = await requireWorkspace(ctx);
+    // Read again: the finding's action is linked by an effect that ran after the change.
+    const fresh = (await loadRecord<InternalAudit>("audit", result.record._id)) ?? result.record;
+    return { kind: "reply", view: withNotice(await auditCard(ctx, fresh, viewerFor(ctx, workspace)), text) };
+  }
+  throw new QopsError("invalid_input", `Unknown audit sub-command "${verb.slice(0, 20)}". audit help lists them.`);
+}
+
+const reportedText = (a: InternalAudit, ctx: CommandContext) =>
+  rich`✅ ${a.ref} reported by ${ctx.actor.name} with ${a.findings.length} finding${a.findings.length === 1 ? "" : "s"}.`;
+
+async function closed(action: Action): Promise<Answer> {
+  const result = await closeAudit(auditKind, action);
+  if (result.kind !== "done") return result;
+  return pressed(auditKind, action, result, rich`✅ ${result.record.ref} closed by ${action.ctx.actor.name}.`);
+}
+
+/**
+ * The audit calendar: the lead auditor and auditees some days before (each in their working
+ * hours), and the lead auditor when the report of an audit in progress is a week late.
+ */
+async function auditReminders(workspace: Workspace, now: Date): Promise<NewDelivery[]> {
+  const zone = zoneOf(workspace);
+  const todayDay = dayOf(now, zone);
+  const ctx = systemContext(workspace.workspaceId, now);
+  const audits = (await InternalAuditModel.find({
+    workspaceId: workspace.workspaceId,
+    state: { $in: ["scheduled", "in_progress"] },
+  }).lean()) as InternalAudit[];
+  const items: NewDelivery[] = [];
+  for (const a of audits) {
+    const when = auditDay(a, workspace);
+    if (!when || !a.leadAuditor) continue;
+    const lead = a.leadAuditor;
+    for (const days of workspace.auditReminderDays?.length ? workspace.auditReminderDays : AUDIT_REMINDER_DAYS) {
+      const from = addDays(when, -days);
+      if (a.state !== "scheduled" || todayDay < from || todayDay > when) continue;
+      for (const p of [lead, ...a.auditees]) {
+        const isLead = p.id === lead.id;
+        const text = rich`${a.ref} — ${a.process} — is on ${day(when)}; you are ${isLead ? "the lead auditor" : "an auditee"}.`;
+        items.push({
+          workspaceId: workspace.workspaceId,
+          occasion: `audit:${a.ref}:${when}:${days}-days`,
+          recipientId: p.id,
+          notBefore: startOfDay(from, zone),
+          content: {
+            view: message(text, [
+              heading(`Internal audit ${a.ref} ${days === 1 ? "tomorrow" : `in ${days} days`}`),
+              paragraph(text),
+              ...auditLines(a, workspace),
+              ...buttons(isLead ? buttonsFor(ctx, auditKind, [start], a, { userId: lead.id, roles: [] }) : []),
+            ]),
+          },
+          recordKey: a._id,
+        });
+      }
+    }
+    const reportDue = addDays(when, REPORT_DUE_DAYS);
+    // Chased only for an audit that was held: one never started shows as late in the programme.
+    if (a.state === "in_progress" && todayDay >= reportDue) {
+      const text = rich`The report of ${a.ref} (${a.process}, audited ${day(when)}) was due ${day(reportDue)}.`;
+      items.push({
+        workspaceId: workspace.workspaceId,
+        occasion: `audit:${a.ref}:report-overdue-${reportDue}`,
+        recipientId: lead.id,
+        notBefore: startOfDay(reportDue, zone),
+        content: {
+          view: message(text, [
+            heading(`Audit report ${a.ref} overdue`),
+            paragraph(text),
+            ...buttons(buttonsFor(ctx, auditKind, [report], a, { userId: lead.id, roles: [] })),
+          ]),
+        },
+        recordKey: a._id,
+      });
+    }
+  }
+  return items;
+}
+
+export const auditKind: RecordKindDef = {
+  id: "audit",
+  kind: "audit",
+  model: InternalAuditModel as never,
+  noun: "internal audit",
+  plural: "internal audits",
+  prefix: "AUD",
+  refPattern: /^AUD-\d{4}-\d{4,}$/i,
+  command: { name: "audit" },
+  registerRoles: ["qm", "top_management", "auditor"],
+  help: [
+    { usage: "audit", text: "schedule an internal audit (a form; QM); audit list [planned|due|mine|all]" },
+    { usage: "audit AUD-2026-0003 [start|report|close|finding TYPE CLAUSE evidence|schedule @auditor DATE]", text: "one audit; the lead auditor records findings and reports (audit help)" },
+    { usage: "audit programme [YEAR|set PROCESS N @owner|generate YEAR]", text: "how often each process is audited; planned versus done (QM)" },
+  ],
+  involves: (record: RecordBase, userId: string) => {
+    const a = record as InternalAudit;
+    return a.leadAuditor?.id === userId || a.auditees.some((p) => p.id === userId);
+  },
+  async typed(ctx, args) {
+    const [first, rest] = head(args);
+    if (!first) return scheduleFormAnswer(ctx);
+    if (first === "help") return { kind: "reply", view: message("Internal audits", [heading("Internal audits"), list(helpLines())]) };
+    if (first === "list") return registerAnswer(auditKind, register, ctx, wordsOf(rest)[0]);
+    if (first === "programme" || first === "program") return programme(ctx, rest);
+    if (!auditKind.refPattern.test(first))
+      throw new QopsError("invalid_input", `"${first.slice(0, 30)}" is not an audit reference or sub-command. audit help lists them.`);
+    return onRecord(ctx, first.toUpperCase(), rest);
+  },
+  actions: {
+    ...Object.fromEntries(
+      AUDIT_TRANSITIONS.filter((s) => s.id !== "close").map((spec: AnySpec<InternalAudit>): [string, ActionHandler] => [
+        buttonId({ id: "audit" }, spec),
+        (action) => pressTransition(auditKind, spec, action, spec.id === "report" ? reportedText : undefined),
+      ]),
+    ),
+    "audit.close": closed,
+    [SCHEDULE_FORM]: (action) => submitSchedule(auditKind, action),
+  },
+  card: (ctx, record, viewer) => auditCard(ctx, record as InternalAudit, viewer),
+  reminders: auditReminders,
+  forms: { [SCHEDULE_FORM]: auditFormFields([]) },
+};

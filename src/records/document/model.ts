@@ -1,0 +1,66 @@
+import { Schema } from "mongoose";
+import { defineRecordModel } from "../../db/kinds.js";
+import { type PersonRef, type RecordBase, recordBaseFields, recordSchemaOptions } from "../../db/recordBase.js";
+
+export const DOCUMENT_STATES = ["draft", "approved", "published", "superseded"] as const;
+export type DocumentState = (typeof DOCUMENT_STATES)[number];
+
+/**
+ * A version of the quality policy (`documentType: "policy"`, ref POL-v3) or a controlled
+ * document (the manual, a procedure; ref DOC-2026-0001). Each policy version is its own record;
+ * a document keeps one record whose versions follow each other in its history.
+ */
+export interface ControlledDocument extends RecordBase {
+  state: DocumentState;
+  documentType: "policy" | "manual" | "procedure";
+  title: string;
+  version: number;
+  text: string;
+  link: string | null;
+  summary: string;
+  /** SHA-256 of the content an acknowledgement refers to. */
+  contentHash: string;
+  owner: PersonRef;
+  reviewIntervalMonths: number | null;
+  nextReviewAt: Date | null;
+  /** The day its next review is due, in the workspace's zone. */
+  nextReviewDay?: string | null;
+  lastReviewedAt?: Date | null;
+  approvedBy: PersonRef | null;
+  publishedAt: Date | null;
+  stateChangedBy: PersonRef;
+  stateChangedAt: Date;
+}
+
+const person = { type: { id: String, name: String }, _id: false };
+
+const documentSchema = new Schema<ControlledDocument>(
+  {
+    ...recordBaseFields,
+    state: { type: String, enum: DOCUMENT_STATES, required: true },
+    documentType: { type: String, enum: ["policy", "manual", "procedure"], required: true },
+    title: { type: String, required: true },
+    version: { type: Number, required: true },
+    text: { type: String, default: "" },
+    link: { type: String, default: null },
+    summary: { type: String, default: "" },
+    contentHash: { type: String, required: true },
+    owner: { ...person, required: true },
+    reviewIntervalMonths: { type: Number, default: null },
+    nextReviewAt: { type: Date, default: null },
+    nextReviewDay: { type: String, default: null },
+    lastReviewedAt: { type: Date, default: null },
+    approvedBy: { ...person, default: null },
+    publishedAt: { type: Date, default: null },
+    stateChangedBy: { ...person, required: true },
+    stateChangedAt: { type: Date, required: true },
+  },
+  { ...recordSchemaOptions, collection: "controlled_documents" },
+);
+documentSchema.index({ workspaceId: 1, documentType: 1, state: 1 });
+
+export const ControlledDocumentModel = defineRecordModel<ControlledDocument>(
+  "document",
+  "ControlledDocument",
+  documentSchema,
+);

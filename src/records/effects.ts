@@ -1,0 +1,87 @@
+import { effectsDone, transition } from "../db/history.js";
+import type { Effect, HistoryEvent } from "../db/historyModels.js";
+import type { RecordBase } from "../db/recordBase.js";
+import type { Logger } from "../logger.js";
+import { QopsError } from "../errors.js";
+import { cancelDeliveries, enqueueDeliveries, type NewDelivery } from "../outbox/enqueue.js";
+
+/**
+ * Carries out what a change causes (see Effect). Each effect type has one handler, registered by
+ * the kind it belongs to; every handler is safe to run twice, because after a crash the repair
+ * runs a change's effects again from its event.
+ */
+export type EffectHandler = (effect: Effect, event: HistoryEvent) => Promise<void>;
+
+const handlers = new Map<string, EffectHandler>();
+let logger: Logger | undefined;
+
+export function registerEffect(type: string, handler: EffectHandler): void {
+  if (handlers.has(type)) throw new Error(`two handlers for the effect "${type}"`);
+  handlers.set(type, handler);
+}
+
+export function setEffectsLogger(next: Logger): void {
+  logger = next;
+}
+
+registerEffect("deliver", async (effect, event) => {
+  const items = (effect.items as (NewDelivery & { notBefore: Date | string })[]).map((d) => ({
+    ...d,
+    notBefore: new Date(d.notBefore),
+  }));
+  await enqueueDeliveries(items, event.at > new Date() ? event.at : new Date());
+});
+
+/** Adds a reference to a list field of another record (an action linked to its complaint), once. */
+registerEffect("link", async (effect, event) => {
+  const field = String(effect.field);
+  const value = String(effect.value);
+  try {
+    await transition<RecordBase & Record<string, unknown>>({
+      kind: String(effect.kind),
+      recordKey: String(effect.recordKey),
+      type: String(effect.event ?? "action_linked"),
+      actor: event.actor,
+      at: event.at,
+      idempotencyKey: `link:${field}:${value}`,
+      decide: (record) => {
+        const list = (record[field] as string[] | undefined) ?? [];
+        if (list.includes(value)) throw new QopsError("invalid_transition", "already linked");
+        return { fields: { [field]: [...list, value] } };
+      },
+    });
+  } catch (error) {
+    // Already linked (a repeated run) is what this effect wants.
+    if (!(error instanceof QopsError && error.code === "invalid_transition")) throw error;
+  }
+});
+
+/** Reminders a change made moot (the person acknowledged, the action is done). */
+registerEffect("cancel", async (effect, event) => {
+  await cancelDeliveries(effect.ids as string[], String(effect.reason ?? "no longer needed"), event.at, logger);
+});
+
+/** Runs one effect (an effect that carries out another one, like linking a record it made). */
+export async function runEffect(effect: Effect, event: HistoryEvent): Promise<void> {
+  const handler = handlers.get(effect.type);
+  if (!handler) throw new Error(`no handler for the effect "${effect.type}"`);
+  await handler(effect, event);
+}
+
+/**
+ * Runs a committed change's effects in order, then clears its pending entry. A failure is
+ * logged and leaves the entry, so the repair job runs them again; the change itself stands.
+ */
+export async function applyEffects(event: HistoryEvent, pendingId: string | null): Promise<boolean> {
+  try {
+    for (const effect of event.effects ?? []) await runEffect(effect, event);
+    if (pendingId) await effectsDone(pendingId);
+    return true;
+  } catch (error) {
+    logger?.error(
+      { err: error, event: event._id, effects: (event.effects ?? []).map((e) => e.type) },
+      "follow-ups of a change failed; the repair job completes them",
+    );
+    return false;
+  }
+}
