@@ -115,7 +115,7 @@ export function createCore(logger: Logger): Core {
           if (press.submitted || !found || !press.target.ref) return null;
           if (press.target.ws !== ctx.workspaceId) return null;
           const view = await currentCard(ctx, found.def, press.target, action);
-          return view ? { kind: "update", view, note: errorView(error) } : null;
+          return view ? { kind: "update", view, note: errorView(error), refused: true } : null;
         },
       );
     },

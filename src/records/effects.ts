@@ -2,8 +2,10 @@ import { effectsDone, transition } from "../db/history.js";
 import type { Effect, HistoryEvent } from "../db/historyModels.js";
 import type { RecordBase } from "../db/recordBase.js";
 import type { Logger } from "../logger.js";
+import { systemContext } from "../commands/context.js";
 import { QopsError } from "../errors.js";
 import { cancelDeliveries, enqueueDeliveries, type NewDelivery } from "../outbox/enqueue.js";
+import { postUpdateEffect } from "./notify.js";
 
 /**
  * Carries out what a change causes (see Effect). Each effect type has one handler, registered by
@@ -37,19 +39,21 @@ registerEffect("link", async (effect, event) => {
   const field = String(effect.field);
   const value = String(effect.value);
   try {
-    await transition<RecordBase & Record<string, unknown>>({
+    const linked = await transition<RecordBase & Record<string, unknown>>({
       kind: String(effect.kind),
       recordKey: String(effect.recordKey),
       type: String(effect.event ?? "action_linked"),
       actor: event.actor,
       at: event.at,
       idempotencyKey: `link:${field}:${value}`,
-      decide: (record) => {
+      decide: (record, last) => {
         const list = (record[field] as string[] | undefined) ?? [];
         if (list.includes(value)) throw new QopsError("invalid_transition", "already linked");
-        return { fields: { [field]: [...list, value] } };
+        const ctx = systemContext(event.workspaceId, event.at);
+        return { fields: { [field]: [...list, value] }, effects: postUpdateEffect(ctx, record, last.seq + 1) };
       },
     });
+    await applyEffects(linked.event, linked.pendingId);
   } catch (error) {
     // Already linked (a repeated run) is what this effect wants.
     if (!(error instanceof QopsError && error.code === "invalid_transition")) throw error;

@@ -9,7 +9,7 @@ import { at, type Rich, rich } from "../views/rich.js";
 import type { Answer, ButtonView, FieldView, FormView, MessageView } from "../views/types.js";
 import { applyEffects } from "./effects.js";
 import type { Action, RecordKindDef, StatefulRecord, Viewer } from "./kind.js";
-import { type Notice, notifyEffect } from "./notify.js";
+import { type Notice, notifyEffect, postUpdateEffect } from "./notify.js";
 import { forbidden, requireWorkspace, rolesOf, zoneOf } from "./workspace/access.js";
 import type { Role, Workspace } from "./workspace/model.js";
 
@@ -323,25 +323,6 @@ export async function runTransition<R extends StatefulRecord, P>(
     replayed: result.replayed,
     followedUp,
   };
-}
-
-/** After every change of a record posted in the quality channel, its post shows the new state. */
-export function postUpdateEffect(
-  ctx: CommandContext,
-  record: RecordBase & { post?: string | null },
-  seq: number,
-): Effect[] {
-  if (!record.post) return [];
-  const channel = record.post.split("|").at(-1) ?? "";
-  return notifyEffect(ctx, { workspaceId: ctx.workspaceId, record: record.ref ?? record._id, recordKey: record._id, seq }, [
-    {
-      to: channel,
-      channel: true,
-      about: "post-update",
-      updates: record.post,
-      dynamic: { type: "card", kind: record.kind, recordKey: record._id },
-    },
-  ]);
 }
 
 const hasValue = (v: string | string[] | undefined) => (Array.isArray(v) ? v.length > 0 : Boolean(v?.trim()));

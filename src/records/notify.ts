@@ -1,4 +1,5 @@
 import type { CommandContext } from "../commands/context.js";
+import type { RecordBase } from "../db/recordBase.js";
 import type { Effect } from "../db/historyModels.js";
 import type { NewDelivery } from "../outbox/enqueue.js";
 import type { MessageView } from "../views/types.js";
@@ -66,3 +67,23 @@ export function formAnswerNotice(ctx: CommandContext, view: MessageView): Notice
     ? [{ to: ctx.actor.id, about: `answer:${ctx.actor.id}`, view, urgent: true }]
     : [];
 }
+
+/** After every change of a record posted in the quality channel, its post shows the new state. */
+export function postUpdateEffect(
+  ctx: CommandContext,
+  record: RecordBase & { post?: string | null },
+  seq: number,
+): Effect[] {
+  if (!record.post) return [];
+  const channel = record.post.split("|").at(-1) ?? "";
+  return notifyEffect(ctx, { workspaceId: ctx.workspaceId, record: record.ref ?? record._id, recordKey: record._id, seq }, [
+    {
+      to: channel,
+      channel: true,
+      about: "post-update",
+      updates: record.post,
+      dynamic: { type: "card", kind: record.kind, recordKey: record._id },
+    },
+  ]);
+}
+

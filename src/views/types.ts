@@ -103,7 +103,7 @@ export type Answer =
    * Redraw the message the press came from as `view` (what everyone there sees), and tell the
    * presser `note` (Slack: privately; Teams: on top of the card they see).
    */
-  | { kind: "update"; view: MessageView; note?: MessageView }
+  | { kind: "update"; view: MessageView; note?: MessageView; refused?: boolean }
   /** A submitted form with errors: show them on the form, nothing was saved. */
   | { kind: "invalid"; form: FormView }
   /**

@@ -196,7 +196,8 @@ export function createSlackApp(settings: SlackSettings, options: SlackAppOptions
       await client.views.publish({ user_id: body.user.id, view: { type: "home", blocks: homeBlocks(withNote) } });
       return;
     }
-    if (answer.kind === "update")
+    // A refused press leaves the message as it is; the presser alone is told why.
+    if (answer.kind === "update" && !answer.refused)
       await respond({ replace_original: true, text: messageText(answer.view), blocks: blocks(answer.view) });
     if (note) await respond({ ...ephemeral(note), replace_original: false });
   }
