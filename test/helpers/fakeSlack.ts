@@ -94,7 +94,22 @@ export class FakeSlack {
 
   /** Messages in one person's DM with the bot. */
   dmsTo(userId: string): PostedMessage[] {
-    return this.posted.get(`D${userId.slice(1)}`) ?? [];
+    return this.posted.get(this.dmChannel(userId)) ?? [];
+  }
+
+  /** The channel of one person's DM with the bot, as conversations.open answers. */
+  dmChannel(userId: string): string {
+    return `D${userId.slice(1)}`;
+  }
+
+  /** Whether a call posts into one person's DM (by D-channel, or by user id as Slack allows). */
+  isDm(call: SlackCall, userId: string): boolean {
+    return call.args.channel === this.dmChannel(userId) || call.args.channel === userId;
+  }
+
+  /** A chat.postMessage into one person's DM (that matches `where`, if given). */
+  waitForDm(userId: string, where: (c: SlackCall) => boolean = () => true, timeoutMs?: number): Promise<SlackCall> {
+    return this.waitForCall("chat.postMessage", (c) => this.isDm(c, userId) && where(c), timeoutMs);
   }
 
   /** The next calls of `method` (that match `where`, if given) answer with these faults, in order. */

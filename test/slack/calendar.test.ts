@@ -53,7 +53,7 @@ describe("Slack: audits, reviews, documents and objectives over HTTP", () => {
     });
     await h.fake.waitForCall(
       "chat.postMessage",
-      (c) => c.args.channel === qm.id && allText(c.args).includes(`${audit.ref} scheduled by`),
+      (c) => h.fake.isDm(c, qm.id) && allText(c.args).includes(`${audit.ref} scheduled by`),
     );
   });
 
@@ -172,7 +172,7 @@ describe("Slack: audits, reviews, documents and objectives over HTTP", () => {
     await h.fake.waitForCall(
       "chat.postMessage",
       (c) =>
-        c.args.channel === owner.id &&
+        h.fake.isDm(c, owner.id) &&
         allText(c.args).includes("96% recorded for 2026-11 by Omar Owner — on target"),
     );
   });

@@ -87,7 +87,7 @@ describe("logging a complaint", () => {
     expect(doc.dueAt.toISOString()).toBe(`${addDays(doc.dueDay ?? "", 1)}T00:00:00.000Z`);
     const dm = await h.fake.waitForCall(
       "chat.postMessage",
-      (c) => c.args.channel === employee.id && allText(c.args).includes(doc.ref ?? "?"),
+      (c) => h.fake.isDm(c, employee.id) && allText(c.args).includes(doc.ref ?? "?"),
     );
     expect(allText(dm.args)).toContain(`<#${QUALITY_CHANNEL}>`);
     const actionIds = JSON.stringify(triage.args.blocks);
@@ -121,12 +121,23 @@ describe("logging a complaint", () => {
     const show = h.slack.command("/complaint", doc.ref ?? "", employee);
     await show.send();
     const reply = await h.fake.waitForResponse(show.responseId);
-    const blocks = JSON.stringify(reply.blocks);
-    // Shown literally: the broadcast and the mention are escaped, so Slack renders them as text.
-    expect(blocks).toContain("&lt;!channel&gt;");
-    expect(blocks).toContain("&lt;@UHACK&gt;");
-    expect(blocks).not.toContain("<!channel>");
-    expect(blocks).not.toContain("<@UHACK>");
+    // Slack renders plain_text as typed and parses mrkdwn: so mrkdwn carries the mention and the
+    // broadcast escaped, and plain_text carries them as they were typed — neither pings anyone.
+    const mrkdwn: string[] = [];
+    const plain: string[] = [];
+    JSON.stringify(reply.blocks, (_key, value) => {
+      if (value && typeof value === "object" && typeof value.text === "string") {
+        if (value.type === "mrkdwn") mrkdwn.push(value.text);
+        if (value.type === "plain_text") plain.push(value.text);
+      }
+      return value;
+    });
+    const marked = mrkdwn.join("\n");
+    expect(marked).toContain("&lt;!channel&gt;");
+    expect(marked).not.toContain("<!channel>");
+    expect(marked).not.toContain("<@UHACK>");
+    expect([...plain, marked].join("\n")).toMatch(/<@UHACK>|&lt;@UHACK&gt;/);
+    expect(plain.join("\n") + marked).toContain("שלום");
   });
 
   it("an unknown reference gets a clear answer", async () => {
@@ -175,7 +186,7 @@ describe("triage", () => {
     expect(events[0]?.actor.id).toBe(winner.id);
     await h.fake.waitForCall(
       "chat.postMessage",
-      (c) => c.args.channel === employee.id && allText(c.args).includes(`${doc.ref} was accepted`),
+      (c) => h.fake.isDm(c, employee.id) && allText(c.args).includes(`${doc.ref} was accepted`),
     );
   });
 
@@ -198,7 +209,7 @@ describe("triage", () => {
     });
     await h.fake.waitForCall(
       "chat.postMessage",
-      (c) => c.args.channel === employee.id && allText(c.args).includes("Not our product"),
+      (c) => h.fake.isDm(c, employee.id) && allText(c.args).includes("Not our product"),
     );
     const stored = await ComplaintModel.findById(doc._id).lean();
     expect(stored).toMatchObject({ state: "rejected", rejectionReason: "Not our product" });
@@ -217,7 +228,7 @@ describe("triage", () => {
     await h.slack.userSelect("complaint.assign", doc.ref ?? "", owner.id, qm, where);
     await h.fake.waitForCall(
       "chat.postMessage",
-      (c) => c.args.channel === owner.id && allText(c.args).includes(doc.ref ?? "?"),
+      (c) => h.fake.isDm(c, owner.id) && allText(c.args).includes(doc.ref ?? "?"),
     );
 
     // Someone who is neither owner nor QM cannot move it on.

@@ -49,7 +49,7 @@ describe("improvement ideas", () => {
     for (const id of ["idea.vote", "idea.approve", "idea.reject"]) expect(blocks).toContain(id);
     await h.fake.waitForCall(
       "chat.postMessage",
-      (c) => c.args.channel === employee.id && allText(c.args).includes(idea.ref ?? "?"),
+      (c) => h.fake.isDm(c, employee.id) && allText(c.args).includes(idea.ref ?? "?"),
     );
   });
 
@@ -129,7 +129,7 @@ describe("corrective actions", () => {
     );
     const dm = await h.fake.waitForCall(
       "chat.postMessage",
-      (c) => c.args.channel === owner.id && allText(c.args).includes(action.ref ?? "?"),
+      (c) => h.fake.isDm(c, owner.id) && allText(c.args).includes(action.ref ?? "?"),
     );
     return { action, where: { channel: `D${owner.id.slice(1)}`, ts: `${dm.at}` } };
   }
@@ -149,7 +149,7 @@ describe("corrective actions", () => {
     await h.fake.waitForCall(
       "chat.postMessage",
       (c) =>
-        c.args.channel === employee.id &&
+        h.fake.isDm(c, employee.id) &&
         allText(c.args).includes("Only a quality manager can open an action directly"),
     );
     expect(await CorrectiveActionModel.countDocuments({ problem: "Employee action" })).toBe(0);

@@ -60,7 +60,7 @@ async function draftApprovePublish(text: string): Promise<string> {
   );
   const ask = await h.fake.waitForCall(
     "chat.postMessage",
-    (c) => c.args.channel === top.id && allText(c.args).includes(text.slice(0, 20)),
+    (c) => h.fake.isDm(c, top.id) && allText(c.args).includes(text.slice(0, 20)),
   );
   const ref = /POL-v\d+/.exec(allText(ask.args))?.[0] ?? "";
   const approve = h.slack.button("policy.approve", ref, top, { channel: "DTOP", ts: "1.1" });
