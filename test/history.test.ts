@@ -1,10 +1,16 @@
 import { describe, expect, it } from "vitest";
-import { eventId, loadRecord, recordHistory, transition } from "../src/db/history.js";
+import { creationIntentId, eventId, loadRecord, recordHistory, transition } from "../src/db/history.js";
 import { verifyWorkspace } from "../src/db/verify.js";
 import { QopsError } from "../src/errors.js";
-import type { Complaint } from "../src/models/complaint.js";
-import type { HistoryEvent } from "../src/models/historyEvent.js";
-import { ComplaintModel, HistoryAnchorModel, HistoryEventModel } from "../src/models/index.js";
+import {
+  type HistoryEvent,
+  HistoryAnchorModel,
+  HistoryEventModel,
+  PendingEffectsModel,
+} from "../src/db/historyModels.js";
+import { repairPending } from "../src/commands/tasks.js";
+import { createLogger } from "../src/logger.js";
+import { type Complaint, ComplaintModel } from "../src/records/complaint/model.js";
 import { useTestDatabase } from "./helpers/db.js";
 import { alice, buildComplaint, newWorkspaceId } from "./helpers/factories.js";
 
@@ -23,7 +29,7 @@ function accept(recordKey: string, actorIndex: number) {
           `${complaint.ref} was already ${last.type} by ${last.actor.name} at ${last.at.toISOString()}.`,
         );
       }
-      return { state: "accepted" };
+      return { fields: { state: "accepted" } };
     },
   });
 }
@@ -56,7 +62,7 @@ describe("transitions", () => {
       type: "owner_assigned",
       actor: alice,
       reason: "line 2 lead",
-      decide: () => ({ owner: { id: "U_CAROL", name: "Carol" } }),
+      decide: () => ({ fields: { owner: { id: "U_CAROL", name: "Carol" } } }),
     });
     expect(event.changes).toEqual({ owner: { before: null, after: { id: "U_CAROL", name: "Carol" } } });
     expect(event).toMatchObject({ seq: 2, actor: alice, reason: "line 2 lead" });
@@ -90,7 +96,7 @@ describe("transitions", () => {
       recordKey: complaint._id,
       type: "owner_assigned",
       actor: alice,
-      decide: () => ({ owner: { id: "U_CAROL", name: "Carol" } }),
+      decide: () => ({ fields: { owner: { id: "U_CAROL", name: "Carol" } } }),
     });
     await ComplaintModel.collection.updateOne(
       { _id: complaint._id as never },
@@ -104,12 +110,22 @@ describe("transitions", () => {
   it("a creation that died after claiming its number is completed, not lost", async () => {
     const workspaceId = newWorkspaceId();
     const complaint = await buildComplaint(workspaceId);
+    const anchor = await HistoryAnchorModel.findOne({ recordKey: complaint._id }).lean();
+    if (!anchor) throw new Error("the creation left no anchor");
+    // What a crash right after claiming the number leaves: the anchor and its pending entry.
     await HistoryEventModel.deleteOne({ _id: eventId(complaint._id, 1) });
     await ComplaintModel.deleteOne({ _id: complaint._id });
-    const anchor = await HistoryAnchorModel.findOne({ recordKey: complaint._id }).lean();
-    expect(anchor).not.toBeNull();
-    const { repairSince } = await import("../src/db/repair.js");
-    await repairSince(new Date(Date.now() - 60_000));
+    await PendingEffectsModel.create({
+      _id: creationIntentId(workspaceId, anchor.idempotencyKey),
+      workspaceId,
+      anchorId: anchor._id,
+      idempotencyKey: anchor.idempotencyKey,
+      createdAt: anchor.at,
+    });
+    expect((await verifyWorkspace(workspaceId)).ok).toBe(true);
+    const repaired = await repairPending(new Date(Date.now() + 60_000), createLogger("silent", false));
+    expect(repaired.completed).toBe(1);
+    expect(await HistoryEventModel.countDocuments({ recordKey: complaint._id })).toBe(1);
     expect((await loadRecord<Complaint>("complaint", complaint._id))?.title).toBe(complaint.title);
     expect((await verifyWorkspace(workspaceId)).ok).toBe(true);
   });
@@ -148,7 +164,7 @@ describe("verify", () => {
         recordKey: complaint._id,
         type: "edited",
         actor: alice,
-        decide: () => ({ title, severity: i % 2 ? "high" : "low" }),
+        decide: () => ({ fields: { title, severity: i % 2 ? "high" : "low" } }),
       });
     }
     return { workspaceId, recordKey: complaint._id };

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { ensureIndexes } from "../src/db/connection.js";
-import { ConversationReferenceModel, ReminderDeliveryModel } from "../src/models/delivery.js";
+import { ContactModel as ConversationReferenceModel, DeliveryModel as ReminderDeliveryModel } from "../src/outbox/models.js";
 import { useTestDatabase } from "./helpers/db.js";
 
 useTestDatabase();

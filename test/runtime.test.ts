@@ -7,7 +7,7 @@ import { loadConfig } from "../src/config/index.js";
 import { defaultFerretdbBinary, startFerretdb } from "../src/db/ferretdb.js";
 import { loadRecord } from "../src/db/history.js";
 import { createLogger } from "../src/logger.js";
-import type { Complaint } from "../src/models/complaint.js";
+import type { Complaint } from "../src/records/complaint/model.js";
 import { buildComplaint, newWorkspaceId } from "./helpers/factories.js";
 import { FakeSlack } from "./helpers/fakeSlack.js";
 import { eventually, exitOf, freePort, startQops, statusOf } from "./helpers/process.js";

@@ -1,9 +1,9 @@
 import { randomBytes } from "node:crypto";
 import { addDays } from "date-fns";
 import { createRecord } from "../../src/db/history.js";
-import { referenceStream } from "../../src/db/references.js";
-import type { Complaint } from "../../src/models/complaint.js";
-import type { Actor } from "../../src/models/historyEvent.js";
+import type { Actor } from "../../src/db/historyModels.js";
+import type { Complaint } from "../../src/records/complaint/model.js";
+import { referenceStream } from "../../src/records/lifecycle.js";
 
 export const alice: Actor = { id: "U_ALICE", name: "Alice Quality" };
 export const bob: Actor = { id: "U_BOB", name: "Bob Reporter" };
@@ -18,7 +18,7 @@ export async function buildComplaint(
   overrides: Partial<Omit<Complaint, "_id">> = {},
   at = new Date(),
 ): Promise<Complaint> {
-  const { stream, keyFor } = referenceStream(workspaceId, "CMP", at);
+  const { stream, keyFor } = referenceStream(workspaceId, "CMP", at.getUTCFullYear());
   const { record } = await createRecord<Complaint>({
     kind: "complaint",
     workspaceId,
