@@ -1,14 +1,18 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import type { MessagingPort } from "../src/bot/ports.js";
-import { SlackMessagingPort } from "../src/bot/slack/messagingPort.js";
-import { syncMembers } from "../src/commands/policy/policyRequests.js";
+import { SlackMessagingPort } from "../src/bot/slack/port.js";
+import { deliveryCore } from "../src/commands/deliveries.js";
 import { deliverDue, deliverForAWhile } from "../src/jobs/deliverDue.js";
-import { enqueueDeliveries, runDeliveryPass } from "../src/jobs/deliveryEngine.js";
-import { systemClock } from "../src/jobs/deps.js";
+import { type Clock, type JobDeps, systemClock } from "../src/jobs/deps.js";
 import { createLogger } from "../src/logger.js";
-import { ReminderDeliveryModel } from "../src/models/delivery.js";
-import { DueSlotModel } from "../src/models/dueSlot.js";
-import { WorkspaceModel } from "../src/models/workspace.js";
+import { runDeliveryPass as enginePass } from "../src/outbox/engine.js";
+import { enqueueDeliveries } from "../src/outbox/enqueue.js";
+import { DeliveryModel as ReminderDeliveryModel, DueSlotModel } from "../src/outbox/models.js";
+import type { MessagingPort } from "../src/outbox/port.js";
+import { createMember } from "../src/records/member/commands.js";
+import { setWorkingHours } from "../src/records/workspace/commands.js";
+import { answer } from "../src/views/build.js";
+import { plainMessage } from "../src/views/plain.js";
+import { ctxFor, setUp } from "./helpers/core.js";
 import { useTestDatabase } from "./helpers/db.js";
 import { FakeSlack } from "./helpers/fakeSlack.js";
 import { poll } from "./helpers/poll.js";
@@ -37,17 +41,52 @@ function clockAt(iso: string) {
   return clock;
 }
 
+const qm = { id: "UQMENGINE", name: "Engine QM" };
+const setUpAt = new Date("2026-11-01T00:00:00Z");
+
+/** A set-up workspace (UTC, Monday to Friday 09:00–17:00) with these members in their zones. */
 async function workspaceWith(people: { id: string; tz: string }[]) {
   const workspaceId = `slack:T${Math.random().toString(36).slice(2, 8).toUpperCase()}`;
-  await syncMembers(
-    workspaceId,
-    people.map((p) => ({ userId: p.id, name: p.id, tz: p.tz, isGuest: false })),
-    new Date("2026-11-01T00:00:00Z"),
-  );
+  await setUp(ctxFor(workspaceId, qm, setUpAt));
+  for (const p of people) await createMember(workspaceId, { id: p.id, name: p.id }, qm, setUpAt, { tz: p.tz, isGuest: false });
   return workspaceId;
 }
 
-const content = (text: string) => ({ text, lines: [text] });
+const content = (text: string) => ({ view: answer(text) });
+
+/** One pass of the engine for the Slack port (or another), drawing messages with the core. */
+function runDeliveryPass(
+  d: { logger: typeof logger; clock: Clock; port: MessagingPort; workerId: string },
+  limit?: number,
+) {
+  return enginePass({ ...d, core: deliveryCore(logger, () => d.clock.now()) }, limit);
+}
+
+const noTasks: JobDeps["tasks"] = {
+  recordReminders: async () => 0,
+  syncAllMembers: async () => 0,
+  repairPending: async () => ({ completed: 0, dropped: 0 }),
+  prune: async () => ({}),
+};
+
+function jobDeps(clock: Clock, ports: JobDeps["ports"], workerId: string, stopping?: AbortSignal): JobDeps {
+  return { logger, clock, ports, deliveries: deliveryCore(logger, () => clock.now()), tasks: noTasks, workerId, stopping };
+}
+
+/** A port that records what it was asked to send, as a platform would receive it. */
+function recordingPort(platform: "slack" | "teams", onSend: (recipientId: string, text: string, deliveryId: string) => void): MessagingPort {
+  return {
+    platform,
+    canLookUp: false,
+    send: async (recipient, view, deliveryId) => {
+      onSend(recipient.id, plainMessage(view, { zone: recipient.zone, slash: platform === "slack" }), deliveryId);
+      return { posted: { channelId: `D-${recipient.id}`, ts: String(Date.now()) } };
+    },
+    update: async () => undefined,
+    findDelivered: async () => null,
+    listMembers: async () => ({ members: [], contacts: [] }),
+  };
+}
 
 /** Records one occasion for these people, due at `at` (recorded at `now`, by default `at`). */
 function enqueueFor(
@@ -93,23 +132,11 @@ describe("delivery engine", () => {
 
   it("follows the workspace's own working hours (a Sunday-to-Thursday week)", async () => {
     const workspaceId = await workspaceWith([{ id: "UDUBAI", tz: "Asia/Dubai" }]);
-    await WorkspaceModel.create({
-      _id: `${workspaceId}/workspace`,
-      workspaceId,
-      kind: "workspace",
-      ref: null,
-      seq: 1,
-      createdAt: new Date(),
-      updatedAt: new Date(),
-      platform: "slack",
-      externalId: "X",
-      setupBy: { id: "U", name: "U" },
-      workingHours: { start: "08:00", end: "16:00", days: [0, 1, 2, 3, 4] },
-    });
+    await setWorkingHours(ctxFor(workspaceId, qm, setUpAt), "08:00-16:00", "sun-thu");
     // Friday 27 Nov 2026, 08:00 UTC = 12:00 in Dubai: not a working day there.
     const clock = clockAt("2026-11-27T08:00:00Z");
     await enqueueFor(workspaceId, ["UDUBAI"], { occasion: "week", at: clock.t, text: "Hi" });
-    expect((await runDeliveryPass({ logger, clock, port, workerId: "w" })).deferred).toBe(1);
+    expect((await runDeliveryPass({ logger, clock, port, workerId: "w2" })).deferred).toBe(1);
     const deferred = await ReminderDeliveryModel.findOne({ workspaceId }).lean();
     expect(deferred?.notBefore.toISOString()).toBe("2026-11-29T04:00:00.000Z"); // Sunday 08:00 in Dubai
   });
@@ -131,7 +158,7 @@ describe("delivery engine", () => {
     for (const p of people) expect(fake.dmsTo(p.id)).toHaveLength(1);
   });
 
-  it("a 429 delays the workspace by Retry-After and loses nothing", async () => {
+  it("a 429 pauses the workspace for Retry-After; then one probe goes alone, then the rest; nothing is lost or doubled", async () => {
     const people = Array.from({ length: 5 }, (_, i) => ({ id: `URL${i}`, tz: "UTC" }));
     const workspaceId = await workspaceWith(people);
     const clock = clockAt("2026-11-25T10:00:00Z");
@@ -146,7 +173,7 @@ describe("delivery engine", () => {
     });
     // A pass handles a few deliveries at once: those already on their way when the 429 comes
     // back may go through; everything not yet started waits for Retry-After.
-    const first = await runDeliveryPass({ logger, clock, port, workerId: "w" });
+    const first = await runDeliveryPass({ logger, clock, port, workerId: "w4" });
     expect(first.retried).toBeGreaterThanOrEqual(1);
     const waiting = (await ReminderDeliveryModel.find({ workspaceId }).lean()).filter(
       (d) => d.state !== "sent",
@@ -157,9 +184,12 @@ describe("delivery engine", () => {
     ).toBe(true);
 
     clock.set("2026-11-25T10:00:29Z");
-    expect((await runDeliveryPass({ logger, clock, port, workerId: "w" })).sent).toBe(0);
+    expect((await runDeliveryPass({ logger, clock, port, workerId: "w4" })).sent).toBe(0);
+    // Once the pause is over, one message goes alone to probe; when it goes through, the rest.
     clock.set("2026-11-25T10:00:31Z");
-    expect((await runDeliveryPass({ logger, clock, port, workerId: "w" })).sent).toBe(waiting.length);
+    expect((await runDeliveryPass({ logger, clock, port, workerId: "w4" })).sent).toBe(1);
+    clock.set("2026-11-25T10:00:32Z");
+    expect((await runDeliveryPass({ logger, clock, port, workerId: "w4" })).sent).toBe(waiting.length - 1);
     for (const p of people) expect(fake.dmsTo(p.id)).toHaveLength(1);
   });
 
@@ -171,9 +201,9 @@ describe("delivery engine", () => {
       error: "internal_error",
       afterPosting: true,
     });
-    expect((await runDeliveryPass({ logger, clock, port, workerId: "w" })).uncertain).toBe(1);
+    expect((await runDeliveryPass({ logger, clock, port, workerId: "w5" })).uncertain).toBe(1);
     clock.set("2026-11-25T10:01:00Z");
-    expect((await runDeliveryPass({ logger, clock, port, workerId: "w" })).sent).toBe(1);
+    expect((await runDeliveryPass({ logger, clock, port, workerId: "w5" })).sent).toBe(1);
     expect(fake.dmsTo("UIE")).toHaveLength(1);
     const delivery = await ReminderDeliveryModel.findOne({ workspaceId }).lean();
     expect(delivery).toMatchObject({ state: "sent", attempts: 2 });
@@ -184,9 +214,9 @@ describe("delivery engine", () => {
     const clock = clockAt("2026-11-25T10:00:00Z");
     await enqueueFor(workspaceId, ["UIE2"], { occasion: "lost", at: clock.t, text: "Second try" });
     fake.failNextWhere("chat.postMessage", (args) => args.channel === "UIE2", { error: "internal_error" });
-    await runDeliveryPass({ logger, clock, port, workerId: "w" });
+    await runDeliveryPass({ logger, clock, port, workerId: "w6" });
     clock.set("2026-11-25T10:01:00Z");
-    await runDeliveryPass({ logger, clock, port, workerId: "w" });
+    await runDeliveryPass({ logger, clock, port, workerId: "w6" });
     expect(fake.dmsTo("UIE2")).toHaveLength(1);
   });
 
@@ -277,17 +307,9 @@ describe("delivery engine", () => {
   it("one worker serving Slack and Teams sends each platform's deliveries through its own port", async () => {
     const slackWorkspace = await workspaceWith([{ id: "UBOTH", tz: "UTC" }]);
     const teamsSent: string[] = [];
-    const teams: MessagingPort = {
-      platform: "teams",
-      sendDirect: async (_workspaceId, userId) => {
-        teamsSent.push(userId);
-        return { channelId: "a:personal", ts: "1" };
-      },
-      findDelivered: async () => null,
-      listMembers: async () => [],
-    };
+    const teams = recordingPort("teams", (id) => teamsSent.push(id));
     const clock = clockAt("2026-11-27T12:00:00Z");
-    const deps = { logger, clock, ports: { slack: port, teams }, workerId: "worker-both" };
+    const deps = jobDeps(clock, { slack: port, teams }, "worker-both");
     await deliverDue(deps); // each platform's first pass sweeps; then the wheel
     const due = new Date("2026-11-27T12:00:02Z");
     await enqueueDeliveries(
@@ -321,23 +343,11 @@ describe("delivery engine", () => {
   it("a scheduled run keeps looking: a reminder falling due in the middle of it goes out within about a second; a stopping worker ends the run", async () => {
     const workspaceId = await workspaceWith([{ id: "URUN", tz: "UTC" }]);
     const sentAt: number[] = [];
-    const timing: MessagingPort = {
-      platform: "slack",
-      sendDirect: async (_w, _u, message) => {
-        if (message.deliveryId?.includes("|mid-run|")) sentAt.push(Date.now());
-        return { channelId: "D", ts: "1" };
-      },
-      findDelivered: async () => null,
-      listMembers: async () => [],
-    };
+    const timing = recordingPort("slack", (_id, _text, deliveryId) => {
+      if (deliveryId.includes("|mid-run|")) sentAt.push(Date.now());
+    });
     const stopping = new AbortController();
-    const deps = {
-      logger,
-      clock: systemClock,
-      ports: { slack: timing },
-      workerId: "worker-run",
-      stopping: stopping.signal,
-    };
+    const deps = jobDeps(systemClock, { slack: timing }, "worker-run", stopping.signal);
     const started = Date.now();
     const run = deliverForAWhile(deps, 60_000);
     // Recorded while the run is already going, due a moment later.
