@@ -1,8 +1,8 @@
 import { spawn } from "node:child_process";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { syncMembers } from "../src/commands/policy/policyRequests.js";
-import { enqueueDeliveries } from "../src/jobs/deliveryEngine.js";
-import { ReminderDeliveryModel } from "../src/models/delivery.js";
+import { enqueueDeliveries } from "../src/outbox/enqueue.js";
+import { DeliveryModel as ReminderDeliveryModel } from "../src/outbox/models.js";
+import { answer } from "../src/views/build.js";
 import { useTestDatabase } from "./helpers/db.js";
 import { FakeSlack } from "./helpers/fakeSlack.js";
 import { exitOf } from "./helpers/process.js";
@@ -38,14 +38,8 @@ function worker() {
 describe("a publication to 500 members survives SIGKILL", () => {
   it("killed at random points and restarted, every member gets exactly one request", async () => {
     const workspaceId = "slack:TCRASH";
-    const people = Array.from({ length: 500 }, (_, i) => ({
-      userId: `UC${String(i).padStart(3, "0")}`,
-      name: `Member ${i}`,
-      tz: "UTC",
-      isGuest: false,
-    }));
+    const people = Array.from({ length: 500 }, (_, i) => ({ userId: `UC${String(i).padStart(3, "0")}` }));
     const now = new Date();
-    await syncMembers(workspaceId, people, now);
     await enqueueDeliveries(
       people.map((p) => ({
         workspaceId,
@@ -53,7 +47,7 @@ describe("a publication to 500 members survives SIGKILL", () => {
         recipientId: p.userId,
         notBefore: now,
         workingHoursOnly: false,
-        content: { text: "Please acknowledge POL-v1" },
+        content: { view: answer("Please acknowledge POL-v1") },
       })),
       now,
     );
