@@ -33,6 +33,7 @@ export function deliveryCore(logger: Logger, now: () => Date): DeliveryCore {
   return {
     async render(delivery, _zone) {
       const { content } = delivery;
+      if (content.viewJson) return JSON.parse(content.viewJson) as MessageView;
       if (content.view) return content.view as MessageView;
       return drawn(delivery, now(), logger);
     },

@@ -34,6 +34,13 @@ export function setKick(next: Kick | undefined): void {
   kick = next;
 }
 
+/** A message drawn now is kept as JSON text (see DeliveryContent); a dynamic one as it is. */
+function storedContent(content: DeliveryContent): DeliveryContent {
+  if (content.view === undefined) return content;
+  const { view, ...rest } = content;
+  return { ...rest, viewJson: JSON.stringify(view) };
+}
+
 /**
  * Records deliveries before anything is sent. The `_id` is workspace + occasion + recipient, so
  * enqueuing the same occasion twice (a retried publish, a restarted job, a repaired change) adds
@@ -55,7 +62,7 @@ export async function enqueueDeliveries(items: NewDelivery[], now: Date): Promis
     notBefore: d.notBefore,
     workingHoursOnly: d.workingHoursOnly ?? true,
     after: d.after ?? null,
-    content: d.content,
+    content: storedContent(d.content),
     recordKey: d.recordKey ?? null,
     posted: null,
     sentAt: null,

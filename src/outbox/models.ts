@@ -25,6 +25,11 @@ export type DeliveryState = (typeof DELIVERY_STATES)[number];
  */
 export interface DeliveryContent {
   view?: unknown;
+  /**
+   * `view` as it is stored: JSON text. A view nests arrays (a list of rich texts), which the
+   * embedded engine cannot store, and a frozen message needs no querying inside.
+   */
+  viewJson?: string;
   dynamic?: { type: string; [key: string]: unknown };
 }
 

@@ -30,15 +30,11 @@ export async function setUp(ctx: CommandContext, timezone = "UTC"): Promise<void
   await setupWorkspace(ctx, { externalId: ctx.workspaceId.split(":")[1] ?? "", timezone, qualityChannelId: "CQUALITY" });
 }
 
-/** Words as an adapter hands them over (`<@U1|Name>` as a person). */
+/** Words as an adapter hands them over (`<@U1|Name>` as a person, `<#C1>` as a channel). */
 export function tokens(line: string): Token[] {
-  return line
-    .split(/\s+/)
-    .filter(Boolean)
-    .map((word) => {
-      const person = /^<@(\w+)\|([^>]+)>$/.exec(word);
-      return person ? { person: { id: person[1] ?? "", name: person[2] ?? "" } } : { word };
-    });
+  return [...line.matchAll(/<@(\w+)\|([^>]+)>|<#(\w+)(?:\|[^>]*)?>|\S+/g)].map((m) =>
+    m[1] ? { person: { id: m[1], name: m[2] ?? "" } } : m[3] ? { channel: m[3] } : { word: m[0] },
+  );
 }
 
 /** What a person reads in an answer, as plain text. */
@@ -47,7 +43,8 @@ export function textOf(answer: Answer | MessageView): string {
     "blocks" in answer ? answer : answer.kind === "form" || answer.kind === "invalid" ? null : answer.view;
   if (!view) {
     const form = (answer as Extract<Answer, { kind: "form" | "invalid" }>).form;
-    return [form.title, ...form.fields.map((f) => `${f.label}${form.errors?.[f.id] ? `: ${form.errors[f.id]}` : ""}`)].join("\n");
+    const errors = Object.entries(form.errors ?? {}).map(([field, error]) => `${field}: ${error}`);
+    return [form.title, ...errors, ...form.fields.map((f) => f.label)].join("\n");
   }
   const note = "note" in answer && answer.note ? `\n${plainMessage(answer.note, { zone: "UTC", slash: true })}` : "";
   return plainMessage(view, { zone: "UTC", slash: true }) + note;
@@ -55,8 +52,8 @@ export function textOf(answer: Answer | MessageView): string {
 
 /** A typed command (`complaint list open`), answered as text. */
 export async function typed(ctx: CommandContext, line: string): Promise<string> {
-  const [name = "", ...rest] = line.split(/\s+/);
-  return textOf(await core.command(ctx, name, tokens(rest.join(" "))));
+  const [, name = "", rest = ""] = /^(\S+)\s*(.*)$/s.exec(line.trim()) ?? [];
+  return textOf(await core.command(ctx, name, tokens(rest)));
 }
 
 /** A button press or a submitted form on a record. */
