@@ -24,6 +24,27 @@ export function parseForm<S extends z.ZodType>(schema: S, input: unknown, what: 
   throw new QopsError("invalid_input", `The ${what} was not saved: ${summary}`, { fieldErrors });
 }
 
+/**
+ * Checks a form's fields one by one and keeps going, so a person sees every bad field at once:
+ * `check` runs one check (its field error is kept, anything else is thrown on), `errors` holds
+ * what was found so far.
+ */
+export function fieldChecks() {
+  const errors: Record<string, string> = {};
+  return {
+    errors,
+    async check<T>(run: () => T | Promise<T>): Promise<T | undefined> {
+      try {
+        return await run();
+      } catch (error) {
+        if (!(error instanceof QopsError) || !error.fieldErrors) throw error;
+        for (const [field, message] of Object.entries(error.fieldErrors)) errors[field] ??= message;
+        return undefined;
+      }
+    },
+  };
+}
+
 /** One value of a form's inputs as text (a list joins with commas; an object is refused). */
 export function inputText(inputs: Action["inputs"], name: string): string | undefined {
   const value = inputs[name];
@@ -86,7 +107,7 @@ export function requireDay(
   const day = parseDay(text);
   if (!day)
     throw new QopsError("invalid_input", `Give ${what} as YYYY-MM-DD, e.g. 2026-12-10. Nothing was saved.`, {
-      fieldErrors: { [field]: "Choose a date (YYYY-MM-DD)." },
+      fieldErrors: { [field]: `Choose ${what} (YYYY-MM-DD).` },
     });
   if (earliest && day < earliest)
     throw new QopsError("invalid_input", `${capitalise(what)} is in the past; choose ${earliest} or later. Nothing was saved.`, {

@@ -5,7 +5,7 @@ import {
   ManagementReviewModel,
   QualityObjectiveModel,
   WorkspaceModel,
-} from "../../src/models/index.js";
+} from "../helpers/models.js";
 import { poll } from "../helpers/poll.js";
 import { allText, employee, owner, qm, setUpWorkspace, useSlackApp } from "../helpers/slackHarness.js";
 

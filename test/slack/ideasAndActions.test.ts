@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from "vitest";
-import { CorrectiveActionModel, HistoryEventModel, ImprovementIdeaModel } from "../../src/models/index.js";
+import { CorrectiveActionModel, HistoryEventModel, ImprovementIdeaModel } from "../helpers/models.js";
 import { poll } from "../helpers/poll.js";
 import {
   allText,
@@ -68,7 +68,11 @@ describe("improvement ideas", () => {
       const votes = (await ImprovementIdeaModel.findById(idea._id).lean())?.votes;
       return votes?.length === 1 && votes[0] === employee.id;
     });
-    const types = (await HistoryEventModel.find({ recordKey: idea._id }).lean()).map((e) => e.type).sort();
+    // Besides its creation and where its post landed in the channel: two votes and one taken back.
+    const types = (await HistoryEventModel.find({ recordKey: idea._id }).lean())
+      .map((e) => e.type)
+      .filter((t) => t !== "posted")
+      .sort();
     expect(types).toEqual(["created", "vote_added", "vote_added", "vote_withdrawn"]);
   });
 
@@ -145,13 +149,9 @@ describe("corrective actions", () => {
       },
       employee,
     );
+    // Refused on the form itself, which stays open: nothing was saved.
     expect(res.status).toBe(200);
-    await h.fake.waitForCall(
-      "chat.postMessage",
-      (c) =>
-        h.fake.isDm(c, employee.id) &&
-        allText(c.args).includes("Only a quality manager can open an action directly"),
-    );
+    expect(JSON.stringify(JSON.parse(res.body).errors)).toContain("Only a quality manager can open an action directly");
     expect(await CorrectiveActionModel.countDocuments({ problem: "Employee action" })).toBe(0);
   });
 
@@ -163,7 +163,7 @@ describe("corrective actions", () => {
     );
     const errors = JSON.parse(res.body).errors;
     expect(errors.ownerId).toContain("Choose an owner");
-    expect(errors.dueDate).toContain("due date");
+    expect(errors.dueDate).toContain("the due date");
   });
 
   it("owner starts and completes; QM finds it not effective (reason required), then effective", async () => {
@@ -190,13 +190,14 @@ describe("corrective actions", () => {
     const modal = await h.fake.waitForCall("views.open", (c) =>
       allText(c.args).includes(`Why was ${action.ref} not effective`),
     );
-    const privateMetadata = (modal.args.view as { private_metadata: string }).private_metadata;
-    const empty = await h.slack.submitView("action.not_effective_reason", { reason: { value: "" } }, qm, {
-      privateMetadata,
-    });
+    const { private_metadata: privateMetadata, callback_id: form } = modal.args.view as {
+      private_metadata: string;
+      callback_id: string;
+    };
+    const empty = await h.slack.submitView(form, { reason: { value: "" } }, qm, { privateMetadata });
     expect(JSON.parse(empty.body).errors.reason).toBeDefined();
     await h.slack.submitView(
-      "action.not_effective_reason",
+      form,
       { reason: { value: "Cracks again after a week" } },
       qm,
       { privateMetadata },
@@ -232,7 +233,7 @@ describe("corrective actions", () => {
     const stranger = h.slack.button("action.snooze", action.ref ?? "", employee, where);
     await stranger.send();
     expect(allText(await h.fake.waitForResponse(stranger.responseId))).toContain(
-      "Only a quality manager can snooze someone else's reminders",
+      "Only the owner of",
     );
 
     await h.slack.button("action.snooze", action.ref ?? "", owner, where).send();
@@ -243,7 +244,7 @@ describe("corrective actions", () => {
     const noDate = await h.slack.submitView("action.snooze", { reason: { value: "waiting" } }, owner, {
       privateMetadata,
     });
-    expect(JSON.parse(noDate.body).errors.until).toBe("Choose a date.");
+    expect(JSON.parse(noDate.body).errors.until).toContain("the day to remind again");
     const until = new Date(Date.now() + 5 * 86_400_000).toISOString().slice(0, 10);
     await h.slack.submitView(
       "action.snooze",

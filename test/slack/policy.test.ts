@@ -9,7 +9,7 @@ import {
   AcknowledgementModel,
   ControlledDocumentModel,
   ReminderDeliveryModel,
-} from "../../src/models/index.js";
+} from "../helpers/models.js";
 import { poll } from "../helpers/poll.js";
 import { allText, BOT_TOKEN, qm, setUpWorkspace, useSlackApp } from "../helpers/slackHarness.js";
 import type { SimUser } from "../helpers/slackRequests.js";

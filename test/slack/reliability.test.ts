@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from "vitest";
-import { ComplaintModel, HistoryEventModel, WorkspaceModel } from "../../src/models/index.js";
+import { ComplaintModel, HistoryEventModel, WorkspaceModel } from "../helpers/models.js";
 import {
   allText,
   employee,

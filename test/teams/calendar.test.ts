@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { InternalAuditModel, QualityObjectiveModel } from "../../src/models/index.js";
+import { InternalAuditModel, QualityObjectiveModel } from "../helpers/models.js";
 import {
   formIdOf,
   installInTeam,

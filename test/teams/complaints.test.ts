@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { ComplaintModel } from "../../src/models/complaint.js";
-import { HistoryEventModel } from "../../src/models/historyEvent.js";
+import { ComplaintModel } from "../helpers/models.js";
+import { HistoryEventModel } from "../helpers/models.js";
 import {
   formIdOf,
   installInTeam,

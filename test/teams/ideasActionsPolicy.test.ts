@@ -9,7 +9,7 @@ import {
   CorrectiveActionModel,
   ImprovementIdeaModel,
   ReminderDeliveryModel,
-} from "../../src/models/index.js";
+} from "../helpers/models.js";
 import {
   formIdOf,
   installInTeam,

@@ -1,7 +1,7 @@
 import { createSign, generateKeyPairSync } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { type ConfigError, loadConfig } from "../../src/config/index.js";
-import { ConversationReferenceModel, WorkspaceModel } from "../../src/models/index.js";
+import { ConversationReferenceModel, WorkspaceModel } from "../helpers/models.js";
 import { post, teamsUser, useTeamsApp } from "../helpers/teamsHarness.js";
 
 const APP_ID = "6c0d8c4e-1111-4a8e-9d1e-5a4b3c2d1e0f";

@@ -9,7 +9,7 @@ import { dayOf } from "../../time/zone.js";
 import { answer, withNotice } from "../../views/build.js";
 import { cmd, day, person, rich } from "../../views/rich.js";
 import type { Answer, FieldView, FormView } from "../../views/types.js";
-import { dueOn, parseForm, peopleFor, personById, pick, requireDay, today } from "../common.js";
+import { dueOn, fieldChecks, parseForm, peopleFor, personById, pick, requireDay, today } from "../common.js";
 import { applyEffects, registerEffect, runEffect } from "../effects.js";
 import type { Action, RecordKindDef, StatefulRecord } from "../kind.js";
 import { createReferenced, loadByRef, mayPerform, referenceStream } from "../lifecycle.js";
@@ -131,17 +131,12 @@ export async function submitAction(def: RecordKindDef, action: Action): Promise<
     kind: "invalid",
     form: await actionForm(ctx, sourceRef, clean(values), errors),
   });
-  let fields: z.infer<typeof actionInput>;
-  let dueDay: string;
-  let owner: PersonRef;
-  try {
-    fields = parseForm(actionInput, values, "corrective action");
-    dueDay = requireDay(fields.dueDate, "dueDate", "the due date", today(ctx, workspace));
-    owner = await personById(ctx, fields.ownerId, "ownerId", "an owner");
-  } catch (error) {
-    if (error instanceof QopsError && error.fieldErrors) return invalid(error.fieldErrors);
-    throw error;
-  }
+  const form = fieldChecks();
+  const parsed = await form.check(() => parseForm(actionInput, values, "corrective action"));
+  const dueDay = await form.check(() => requireDay(values.dueDate, "dueDate", "the due date", today(ctx, workspace)));
+  const owner = await form.check(() => personById(ctx, values.ownerId, "ownerId", "an owner"));
+  if (!parsed || !dueDay || !owner || Object.keys(form.errors).length) return invalid(form.errors);
+  const fields: z.infer<typeof actionInput> = parsed;
   const source = sourceRef ? await sourceFor(ctx, sourceRef) : null;
   if (!source && !rolesOf(workspace, ctx.actor.id).includes("qm"))
     throw new QopsError("forbidden", "Only a quality manager can open an action directly. Nothing was changed.");
