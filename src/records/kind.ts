@@ -74,6 +74,8 @@ export interface Action {
   source: "channel" | "private";
   /** True when the values come from a submitted form (not a button press). */
   submitted: boolean;
+  /** True when a typed command carries the values (its reply is the answer; no form was shown). */
+  typed?: boolean;
 }
 
 export type ActionHandler = (action: Action) => Promise<Answer>;

@@ -9,7 +9,7 @@ import { at, type Rich, rich } from "../views/rich.js";
 import type { Answer, ButtonView, FieldView, FormView, MessageView } from "../views/types.js";
 import { applyEffects } from "./effects.js";
 import type { Action, RecordKindDef, StatefulRecord, Viewer } from "./kind.js";
-import { type Notice, notifyEffect, postUpdateEffect } from "./notify.js";
+import { formAnswerNotice, type Notice, notifyEffect, postUpdateEffect } from "./notify.js";
 import { forbidden, requireWorkspace, rolesOf, zoneOf } from "./workspace/access.js";
 import type { Role, Workspace } from "./workspace/model.js";
 
@@ -262,7 +262,14 @@ export async function runTransition<R extends StatefulRecord, P>(
   def: RecordKindDef,
   spec: TransitionSpec<R, P>,
   action: Action,
-  options: { ref?: string } = {},
+  options: {
+    ref?: string;
+    /**
+     * The line that tells the person what happened. Given, and the change came from a form that
+     * closes on submit (a Slack modal), it is recorded with the change as a message to them.
+     */
+    answer?: (after: R, before: R, parsed: P, ctx: CommandContext) => Rich;
+  } = {},
 ): Promise<{ kind: "form"; form: FormView } | { kind: "invalid"; form: FormView } | ({ kind: "done" } & TransitionDone<R>)> {
   const { ctx } = action;
   const workspace = await requireWorkspace(ctx);
@@ -310,6 +317,9 @@ export async function runTransition<R extends StatefulRecord, P>(
           ...notifyEffect(ctx, source, spec.notices?.(after, record, ctx, parsed, workspace) ?? []),
           ...(spec.effects?.(after, record, ctx, parsed, seq) ?? []),
           ...postUpdateEffect(ctx, after as unknown as RecordBase & { post?: string | null }, seq),
+          ...(action.submitted && !action.typed && options.answer
+            ? notifyEffect(ctx, source, formAnswerNotice(ctx, answer(options.answer(after, record, parsed, ctx), "good")))
+            : []),
         ],
       };
     },
@@ -353,7 +363,7 @@ export async function pressTransition<R extends StatefulRecord, P>(
   text: (record: R, ctx: CommandContext) => Rich = (record, ctx) =>
     rich`✅ ${record.ref ?? ""} ${spec.done} by ${ctx.actor.name}.`,
 ): Promise<Answer> {
-  const result = await runTransition(def, spec, action);
+  const result = await runTransition(def, spec, action, { answer: (after, _before, _parsed, ctx) => text(after, ctx) });
   if (result.kind !== "done") return result;
   return pressed(def, action, result, text(result.record, action.ctx));
 }

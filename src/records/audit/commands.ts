@@ -152,7 +152,7 @@ export async function staffPlanned(def: RecordKindDef, ctx: CommandContext, ref:
         schedule.check?.(a, p, c, w);
       },
     },
-    { ctx, target: { ws: ctx.workspaceId, ref }, inputs: {}, source: "private", submitted: true },
+    { ctx, target: { ws: ctx.workspaceId, ref }, inputs: {}, source: "private", submitted: true, typed: true },
   );
 }
 

@@ -4,10 +4,11 @@ import { loadRecord } from "../../db/history.js";
 import type { RecordBase } from "../../db/recordBase.js";
 import { QopsError } from "../../errors.js";
 import type { NewDelivery } from "../../outbox/enqueue.js";
-import { addDays, dayOf, daysBetween, startOfDay } from "../../time/zone.js";
+import { addDays, dayOf, daysBetween, formatDay, startOfDay } from "../../time/zone.js";
 import { buttons, context, fields, heading, list, message, paragraph, withNotice } from "../../views/build.js";
 import { cmd, day, join, person, type Rich, rich, strong } from "../../views/rich.js";
 import type { Answer } from "../../views/types.js";
+import type { CorrectiveAction } from "../action/model.js";
 import { stateLine } from "../complaint/views.js";
 import { today } from "../common.js";
 import type { Action, ActionHandler, RecordKindDef, Viewer } from "../kind.js";
@@ -112,6 +113,7 @@ const asAction = (ctx: CommandContext, ref: string, inputs: Action["inputs"] = {
   inputs,
   source: "private",
   submitted: true,
+  typed: true,
 });
 
 async function programme(ctx: CommandContext, args: Parameters<typeof head>[0]): Promise<Answer> {
@@ -203,10 +205,17 @@ async function onRecord(ctx: CommandContext, ref: string, rest: Parameters<typeo
     if (result.kind !== "done") return result;
     const f = result.record.findings[result.record.findings.length - 1];
     const raised = f && (f.type === "major_nc" || f.type === "minor_nc");
-    const text = rich`✅ Finding ${f?.id ?? ""} (${f ? FINDING_NAMES[f.type] : ""}, clause ${f?.clause ?? ""}) recorded in ${ref} by ${ctx.actor.name}.${raised ? " A corrective action is raised for the process owner; it shows on the finding." : ""}`;
     const workspace = await requireWorkspace(ctx);
     // Read again: the finding's action is linked by an effect that ran after the change.
     const fresh = (await loadRecord<InternalAudit>("audit", result.record._id)) ?? result.record;
+    const actionRef = fresh.findings.find((x) => x.id === f?.id)?.actionRef;
+    const action = actionRef ? await loadRecord<CorrectiveAction>("action", `${ctx.workspaceId}/${actionRef}`) : null;
+    const followUp = !raised
+      ? ""
+      : action
+        ? ` Corrective action ${action.ref} was raised for ${action.owner.name}, due ${formatDay(action.dueDay ?? dayOf(action.dueAt, zoneOf(workspace)))}.`
+        : " A corrective action is being raised for the process owner; it will show on the finding.";
+    const text = rich`✅ Finding ${f?.id ?? ""} (${f ? FINDING_NAMES[f.type] : ""}, clause ${f?.clause ?? ""}) recorded in ${ref} by ${ctx.actor.name}.${followUp}`;
     return { kind: "reply", view: withNotice(await auditCard(ctx, fresh, viewerFor(ctx, workspace)), text) };
   }
   throw new QopsError("invalid_input", `Unknown audit sub-command "${verb.slice(0, 20)}". audit help lists them.`);

@@ -177,6 +177,7 @@ const asAction = (ctx: CommandContext, ref: string, inputs: Action["inputs"] = {
   inputs,
   source: "private",
   submitted: true,
+  typed: true,
 });
 
 async function documentReminders(workspace: Workspace, now: Date): Promise<NewDelivery[]> {
@@ -205,6 +206,18 @@ async function documentReminders(workspace: Workspace, now: Date): Promise<NewDe
         recordKey: d._id,
       };
     });
+}
+
+/** What a person is told after a review, a new version or an approval: by whom, and what comes next. */
+function doneText(verb: string, d: ControlledDocument, ctx: CommandContext, workspace: Workspace): Rich {
+  const ref = d.ref ?? "";
+  if (verb === "reviewed") {
+    const due = reviewDayOf(d, workspace);
+    return rich`✅ ${ref} reviewed with no change by ${ctx.actor.name}; next review ${due ? day(due) : "—"}.`;
+  }
+  if (verb === "version")
+    return rich`📝 ${ref} v${d.version} proposed by ${ctx.actor.name}; a quality manager approves it with ${cmd(`qms docs ${ref} approve`)}.`;
+  return rich`✅ ${ref} v${d.version} approved by ${ctx.actor.name}.`;
 }
 
 export const documentKind: RecordKindDef = {
@@ -257,19 +270,15 @@ export const documentKind: RecordKindDef = {
     if (result.kind !== "done") return result;
     const d = result.record;
     const workspace = await requireWorkspace(ctx);
-    const due = reviewDayOf(d, workspace);
-    const text =
-      verb === "reviewed"
-        ? rich`✅ ${ref} reviewed with no change by ${ctx.actor.name}; next review ${due ? day(due) : "—"}.`
-        : verb === "version"
-          ? rich`📝 ${ref} v${d.version} proposed by ${ctx.actor.name}; a quality manager approves it with ${cmd(`qms docs ${ref} approve`)}.`
-          : rich`✅ ${ref} v${d.version} approved by ${ctx.actor.name}.`;
-    return { kind: "reply", view: withNotice(await docCard(ctx, d, viewerFor(ctx, workspace)), text) };
+    return { kind: "reply", view: withNotice(await docCard(ctx, d, viewerFor(ctx, workspace)), doneText(verb, d, ctx, workspace)) };
   },
   actions: Object.fromEntries(
     DOCUMENT_TRANSITIONS.map((spec): [string, ActionHandler] => [
       buttonId({ id: "document" }, spec),
-      (action) => pressTransition(documentKind, spec, action),
+      async (action) => {
+        const workspace = await requireWorkspace(action.ctx);
+        return pressTransition(documentKind, spec, action, (d, ctx) => doneText(spec.id, d, ctx, workspace));
+      },
     ]),
   ),
   card: (ctx, record, viewer) => docCard(ctx, record as ControlledDocument, viewer),

@@ -242,7 +242,9 @@ async function objectiveRequests(workspace: Workspace, now: Date): Promise<NewDe
 }
 
 async function pressRecord(action: Action): Promise<Answer> {
-  const result = await runTransition(objectiveKind, record, action);
+  const result = await runTransition(objectiveKind, record, action, {
+    answer: (after, before, parsed, ctx) => answerText(before, after, parsed, ctx),
+  });
   if (result.kind !== "done") return result;
   const parsed = { period: result.event.reason?.replace("value for ", "") ?? "" };
   return pressed(objectiveKind, action, result, answerText(result.before, result.record, parsed, action.ctx));
@@ -293,6 +295,7 @@ export const objectiveKind: RecordKindDef = {
       inputs: { value: ws[1] ?? "", period: ws[2] },
       source: "private",
       submitted: true,
+      typed: true,
     };
     const answer = await pressRecord(action);
     return answer.kind === "update" || answer.kind === "done" ? { kind: "reply", view: answer.view } : answer;

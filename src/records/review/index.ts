@@ -4,7 +4,7 @@ import { createRecord, loadRecord, transition } from "../../db/history.js";
 import type { PersonRef, RecordBase } from "../../db/recordBase.js";
 import { QopsError } from "../../errors.js";
 import type { NewDelivery } from "../../outbox/enqueue.js";
-import { addDays, addMonths, dayOf, parseDay, startOfDay } from "../../time/zone.js";
+import { addDays, addMonths, dayOf, formatDay, parseDay, startOfDay } from "../../time/zone.js";
 import { buttons, context, fields, heading, list, message, paragraph, withNotice } from "../../views/build.js";
 import { cmd, day, join, person, type Rich, rich, strong } from "../../views/rich.js";
 import type { Answer } from "../../views/types.js";
@@ -54,7 +54,7 @@ const hold: Spec<{ minutes: string }> = {
     if (today(ctx, workspace) < when)
       throw new QopsError(
         "invalid_transition",
-        `${r.ref} is on ${when}; its minutes can be recorded from that day on (or reschedule it: review schedule). Nothing was recorded.`,
+        `${r.ref} is on ${formatDay(when)}; its minutes can be recorded from that day on (or reschedule it: review schedule). Nothing was recorded.`,
       );
   },
   apply: (_r, p, ctx) => ({ minutes: p.minutes, heldAt: ctx.now }),
@@ -282,6 +282,7 @@ const asAction = (ctx: CommandContext, ref: string, inputs: Action["inputs"] = {
   inputs,
   source: "private",
   submitted: true,
+  typed: true,
 });
 
 const asReply = (a: Answer): Answer => (a.kind === "update" || a.kind === "done" ? { kind: "reply", view: a.view } : a);
