@@ -21,7 +21,7 @@ import { contactsOf, rememberContact } from "./outbox/contacts.js";
 import { Dispatcher } from "./outbox/dispatch.js";
 import { setKick } from "./outbox/enqueue.js";
 import type { MessagingPort } from "./outbox/port.js";
-import { setEffectsLogger } from "./records/effects.js";
+import { setEffectsClock, setEffectsLogger } from "./records/effects.js";
 import { setDirectory } from "./records/member/directory.js";
 import { closeServer, createHttpServer, listen } from "./server.js";
 
@@ -67,6 +67,7 @@ export async function startApp(options: StartOptions): Promise<RunningApp> {
   await connectDatabase(engine.uri, options.dbName, engine.kind);
   setDbLogger(logger);
   setEffectsLogger(logger);
+  setEffectsClock(() => clock.now());
   const core = createCore(logger);
   const repaired = await repairPending(clock.now(), logger);
   logger.info({ engine: engine.kind, ...repaired }, "database ready");

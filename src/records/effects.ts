@@ -26,12 +26,23 @@ export function setEffectsLogger(next: Logger): void {
   logger = next;
 }
 
+let clock: () => Date = () => new Date();
+/** The process's clock (the composition root's), for when effects carried out late are recorded. */
+export function setEffectsClock(next: () => Date): void {
+  clock = next;
+}
+/** When an effect of `event` is carried out: its own time, or now if that is later (a repair). */
+export function effectTime(event: Pick<HistoryEvent, "at">): Date {
+  const now = clock();
+  return event.at > now ? event.at : now;
+}
+
 registerEffect("deliver", async (effect, event) => {
   const items = (effect.items as (NewDelivery & { notBefore: Date | string })[]).map((d) => ({
     ...d,
     notBefore: new Date(d.notBefore),
   }));
-  await enqueueDeliveries(items, event.at > new Date() ? event.at : new Date());
+  await enqueueDeliveries(items, effectTime(event));
 });
 
 /** Adds a reference to a list field of another record (an action linked to its complaint), once. */

@@ -12,7 +12,7 @@ import { cmd, join, person, type Rich, rich } from "../../views/rich.js";
 import type { Answer, FieldView, FormView, MessageView } from "../../views/types.js";
 import { parseForm, pick } from "../common.js";
 import { type ControlledDocument, ControlledDocumentModel } from "../document/model.js";
-import { applyEffects, registerEffect } from "../effects.js";
+import { applyEffects, effectTime, registerEffect } from "../effects.js";
 import type { Action, RecordKindDef } from "../kind.js";
 import { loadByRef, stateRefusal } from "../lifecycle.js";
 import { ensureMember } from "../member/commands.js";
@@ -363,7 +363,7 @@ registerEffect("policyPublish", async (effect, event) => {
   if (!workspace || !policy) return;
   // Asking the platform who is in the workspace first; if it cannot say, the members QOps knows.
   await syncMembers(event.workspaceId, at, workspace.includeGuests).catch(() => undefined);
-  await askMembers(policy, await askable(workspace), at > new Date() ? at : new Date());
+  await askMembers(policy, await askable(workspace), effectTime({ at }));
 });
 
 /**
