@@ -26,7 +26,7 @@ export interface SlackHarness {
  * The real app on a free port, its Slack pointed at a local fake Slack, its database a fresh
  * one on the run's server. Everything goes over HTTP, as with Slack itself.
  */
-export function useSlackApp(options: { clock?: Clock } = {}): SlackHarness {
+export function useSlackApp(options: { clock?: Clock; role?: "web" | "all" } = {}): SlackHarness {
   const harness = { logs: [] as Record<string, unknown>[] } as SlackHarness;
   beforeAll(async () => {
     harness.fake = await new FakeSlack(BOT_TOKEN).start();
@@ -37,7 +37,9 @@ export function useSlackApp(options: { clock?: Clock } = {}): SlackHarness {
       SLACK_SIGNING_SECRET: SIGNING_SECRET,
       SLACK_BOT_TOKEN: BOT_TOKEN,
       SLACK_API_URL: harness.fake.apiUrl,
-      QOPS_ROLE: "web",
+      // "web" answers requests and sends what they record at once; "all" also runs the jobs
+      // (the delivery worker that retries), as `npm start` does.
+      QOPS_ROLE: options.role ?? "web",
     });
     harness.app = await startApp({
       config,
