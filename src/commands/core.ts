@@ -16,7 +16,7 @@ import { answer } from "../views/build.js";
 import { type Rich, rich } from "../views/rich.js";
 import type { ActionTarget, Answer, MessageView, Token } from "../views/types.js";
 import type { CommandContext } from "./context.js";
-import { helpView } from "./help.js";
+import { helpView, kindHelpView } from "./help.js";
 import { homeView } from "./overview.js";
 import { qmsCommand } from "./qms.js";
 
@@ -89,6 +89,9 @@ export function createCore(logger: Logger): Core {
         if (word === "help" || word === "") return { kind: "reply", view: helpView(ctx) };
         const def = RECORD_KINDS.find((d) => !d.command.under && d.command.name === word);
         if (!def) return { kind: "reply", view: helpView(ctx, rich`Unknown command "${word.slice(0, 30)}". Here is what QOps understands:`) };
+        const only = args.length === 1 ? args[0] : undefined;
+        if (!def.ownHelp && only && "word" in only && only.word.toLowerCase() === "help")
+          return { kind: "reply", view: kindHelpView(ctx, def) };
         return def.typed(ctx, args, word);
       });
     },

@@ -1,4 +1,4 @@
-import type { HelpLine } from "../records/kind.js";
+import type { HelpLine, RecordKindDef } from "../records/kind.js";
 import { RECORD_KINDS } from "../records/registry.js";
 import { heading, list, message, notice } from "../views/build.js";
 import { cmd, type Rich, rich, strong } from "../views/rich.js";
@@ -40,4 +40,10 @@ export function helpView(ctx: CommandContext, intro?: Rich): MessageView {
     ...(intro ? [notice(intro, "warning")] : []),
     ...helpSections(ctx).flatMap((s) => [heading(s.title), list(s.lines)]),
   ]);
+}
+
+/** `complaint help` and the like: one kind's commands. */
+export function kindHelpView(ctx: CommandContext, def: RecordKindDef): MessageView {
+  const section = helpSections(ctx).find((s) => s.title === capital(def.plural));
+  return message(`QOps: ${def.plural}`, [heading(capital(def.plural)), list(section?.lines ?? [])]);
 }

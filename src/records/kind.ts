@@ -33,6 +33,8 @@ export interface RecordKindDef {
   command: { name: string; under?: "qms"; aliases?: string[] };
   /** One line per sub-command, the same on both platforms (commands written as `cmd`). */
   help: HelpLine[];
+  /** Its `help` sub-command gives more than these lines (audit help); else the core answers it. */
+  ownHelp?: boolean;
   /** Runs a typed command (the words after the command name). */
   typed(ctx: CommandContext, args: Token[], word: string): Promise<Answer>;
   /** Buttons and forms, by id: a press (or a submitted form) with its inputs. */

@@ -1,9 +1,9 @@
 import { readFileSync } from "node:fs";
-import { describe, expect, it } from "vitest";
-import { createSlackApp } from "../../src/bot/slack/app.js";
-import { ACTIONS, EVENTS, SHORTCUTS, SLASH_COMMANDS, VIEWS } from "../../src/bot/slack/surface.js";
-import { systemClock } from "../../src/jobs/deps.js";
+import { beforeAll, describe, expect, it } from "vitest";
+import { SHORTCUT_LOG_COMPLAINT } from "../../src/bot/slack/app.js";
+import { createCore } from "../../src/commands/core.js";
 import { createLogger } from "../../src/logger.js";
+import { allText, employee, setUpWorkspace, useSlackApp } from "../helpers/slackHarness.js";
 
 interface Manifest {
   features: {
@@ -19,60 +19,47 @@ interface Manifest {
 }
 
 const manifest = JSON.parse(readFileSync("manifests/slack/manifest.json", "utf8")) as Manifest;
+const core = createCore(createLogger("silent", false));
+const h = useSlackApp();
 
-/** Every `app.command(…)`, `app.shortcut(…)`, … call, captured by wrapping the app before registration. */
-function captureRegistrations() {
-  const seen = {
-    commands: [] as string[],
-    shortcuts: [] as string[],
-    views: [] as string[],
-    actions: [] as string[],
-    events: [] as string[],
-  };
-  const logger = createLogger("silent", false);
-  createSlackApp(
-    { signingSecret: "s", botToken: "xoxb-1", appToken: undefined, apiUrl: "http://127.0.0.1:9/api/" },
-    {
-      logger,
-      clock: systemClock,
-      onRegister: (kind, id) => seen[kind].push(id),
-    },
-  );
-  return seen;
-}
+beforeAll(async () => {
+  await setUpWorkspace(h);
+});
 
 describe("the Slack manifest", () => {
-  const seen = captureRegistrations();
-
-  it("declares every slash command the code registers, and nothing else", () => {
-    expect(manifest.features.slash_commands.map((c) => c.command).sort()).toEqual([...seen.commands].sort());
-    expect(Object.values(SLASH_COMMANDS).sort()).toEqual([...seen.commands].sort());
+  it("declares a slash command for every command of the core (help is /qms help), and nothing else", () => {
+    const expected = core
+      .commands()
+      .filter((c) => c !== "help")
+      .map((c) => `/${c}`)
+      .sort();
+    expect(manifest.features.slash_commands.map((c) => c.command).sort()).toEqual(expected);
     for (const c of manifest.features.slash_commands) {
       expect(c.url).toMatch(/\/slack\/events$/);
       expect(c.should_escape).toBe(true); // mentions arrive as <@U…>, which /qms roles needs
     }
   });
 
-  it("declares every shortcut callback the code registers, and nothing else", () => {
-    expect(manifest.features.shortcuts.map((s) => s.callback_id).sort()).toEqual([...seen.shortcuts].sort());
-    expect(Object.values(SHORTCUTS).sort()).toEqual([...seen.shortcuts].sort());
+  it("every declared command is answered by the running app, not as an unknown command", async () => {
+    for (const { command } of manifest.features.slash_commands) {
+      const sent = h.slack.command(command, "help", employee);
+      expect((await sent.send()).status, command).toBe(200);
+      const reply = allText(await h.fake.waitForResponse(sent.responseId));
+      expect(reply, command).not.toMatch(/Unknown command|not understood/i);
+    }
   });
 
-  it("subscribes to every event the code listens to, and enables the App Home and interactivity", () => {
-    expect(manifest.settings.event_subscriptions.bot_events.sort()).toEqual([...seen.events].sort());
-    expect(Object.values(EVENTS).sort()).toEqual([...seen.events].sort());
+  it("declares the message shortcut the app handles, the App Home event, and interactivity", () => {
+    expect(manifest.features.shortcuts.map((s) => s.callback_id)).toEqual([SHORTCUT_LOG_COMPLAINT]);
+    expect(manifest.features.shortcuts[0]?.type).toBe("message");
+    expect(manifest.settings.event_subscriptions.bot_events).toEqual(["app_home_opened"]);
     expect(manifest.features.app_home.home_tab_enabled).toBe(true);
     expect(manifest.settings.interactivity.is_enabled).toBe(true);
     expect(manifest.settings.interactivity.request_url).toMatch(/\/slack\/events$/);
   });
 
-  it("every button and modal callback the code handles is one the code also renders", () => {
-    expect([...seen.actions].sort()).toEqual(Object.values(ACTIONS).sort());
-    expect([...seen.views].sort()).toEqual(Object.values(VIEWS).sort());
-  });
-
   it("asks for the scopes the bot's API calls need", () => {
-    for (const scope of ["commands", "chat:write", "im:write", "users:read"]) {
+    for (const scope of ["commands", "chat:write", "im:write", "users:read", "channels:history", "groups:history", "im:history"]) {
       expect(manifest.oauth_config.scopes.bot).toContain(scope);
     }
   });

@@ -302,6 +302,7 @@ export const auditKind: RecordKindDef = {
   prefix: "AUD",
   refPattern: /^AUD-\d{4}-\d{4,}$/i,
   command: { name: "audit" },
+  ownHelp: true,
   registerRoles: ["qm", "top_management", "auditor"],
   help: [
     { usage: "audit", text: "schedule an internal audit (a form; QM); audit list [planned|due|mine|all]" },

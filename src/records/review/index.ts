@@ -403,6 +403,7 @@ export const reviewKind: RecordKindDef = {
   prefix: "MR",
   refPattern: /^MR-\d{4}-\d{4,}$/i,
   command: { name: "review" },
+  ownHelp: true,
   registerRoles: ["qm", "top_management", "auditor"],
   help: [
     { usage: "review schedule [YYYY-MM-DD] [@attendee …]", text: "a management review with top management (QM); review list; review MR-2026-0001 pack" },
