@@ -124,7 +124,9 @@ export async function say(h: TeamsHarness, from: TeamsUser, text: string, where:
   const replyCall = await h.connector.waitFor(() =>
     h.connector.calls.find((c) => c.activityId === activity.id),
   );
-  return replyCall.body as { text: string; attachments?: { content: Card }[] };
+  // What the person reads: markdown escapes are the client's business.
+  const body = replyCall.body as { text: string; attachments?: { content: Card }[] };
+  return { ...body, text: unescaped(String(body.text ?? "")) };
 }
 
 export interface Card {
@@ -151,9 +153,12 @@ export async function press(
   return { status: response.status, card: raw.value as Card, raw };
 }
 
+/** Markdown as a Teams client shows it: backslash escapes gone. */
+export const unescaped = (markdown: string) => markdown.replace(/\\([\\*_[\]()`~>#+.-])/g, "$1");
+
 /** Every text in a card (or any JSON), for assertions on what a person reads. */
 export function textOf(value: unknown): string {
-  if (typeof value === "string") return value;
+  if (typeof value === "string") return unescaped(value);
   if (Array.isArray(value)) return value.map(textOf).join("\n");
   if (value && typeof value === "object") {
     return Object.entries(value)
@@ -193,4 +198,49 @@ export function formIdOf(card: Card | undefined): string {
   const data = card?.actions?.[0]?.data as { formId?: string } | undefined;
   if (!data?.formId) throw new Error(`not a form card: ${JSON.stringify(card).slice(0, 200)}`);
   return data.formId;
+}
+
+/** The Action.Execute buttons of a card (ShowCard forms included), as a client sees them. */
+export function executesOf(card: Card | undefined): { verb: string; data: Record<string, unknown> }[] {
+  const found: { verb: string; data: Record<string, unknown> }[] = [];
+  const walk = (actions: Record<string, unknown>[] | undefined) => {
+    for (const a of actions ?? []) {
+      if (a.type === "Action.Execute") found.push({ verb: String(a.verb), data: (a.data ?? {}) as Record<string, unknown> });
+      if (a.type === "Action.ShowCard") walk((a.card as Card).actions);
+    }
+  };
+  walk(card?.actions);
+  for (const item of card?.body ?? []) if (item.type === "ActionSet") walk(item.actions as Record<string, unknown>[]);
+  return found;
+}
+
+/**
+ * Presses the button `verb` on `card` the way Teams does: its own data, plus what the person
+ * filled in (Teams merges the card's inputs into the data).
+ */
+export function pressOn(
+  h: TeamsHarness,
+  from: TeamsUser,
+  card: Card | undefined,
+  verb: string,
+  values: Record<string, unknown> = {},
+  where: Where = {},
+) {
+  const button = executesOf(card).find((e) => e.verb === verb);
+  if (!button) throw new Error(`no "${verb}" on the card; it has ${executesOf(card).map((e) => e.verb).join(", ")}`);
+  return press(h, from, verb, { ...button.data, ...values }, where);
+}
+
+/** Submits a form card (its first button) with these values. */
+export function submit(h: TeamsHarness, from: TeamsUser, card: Card | undefined, values: Record<string, unknown>, where: Where = {}) {
+  const button = executesOf(card)[0];
+  if (!button) throw new Error(`not a form card: ${JSON.stringify(card).slice(0, 200)}`);
+  return press(h, from, button.verb, { ...button.data, ...values }, where);
+}
+
+/** The card of the latest message QOps posted in a conversation that names `about`. */
+export function postedCard(h: TeamsHarness, conversationId: string, about: string): Card | undefined {
+  const calls = [...h.connector.sent(conversationId), ...h.connector.updates(conversationId)];
+  const call = calls.reverse().find((c) => JSON.stringify(c.body).includes(about));
+  return (call?.body.attachments as { content: Card }[] | undefined)?.[0]?.content;
 }

@@ -1,4 +1,6 @@
+import { setTimeout as sleep } from "node:timers/promises";
 import {
+  type Activity,
   type AdaptiveCardInvokeResponse,
   type AdaptiveCardInvokeValue,
   TeamsActivityHandler,
@@ -13,6 +15,7 @@ import type { Logger } from "../../logger.js";
 import { answer as answerView } from "../../views/build.js";
 import type { ActionTarget, Answer, MessageView, Token } from "../../views/types.js";
 import { attachment, CARD_CONTENT_TYPE } from "./cards.js";
+import { classifyTeamsError } from "./port.js";
 import { formCard, messageCard, messageText, withNote } from "./render.js";
 
 /** The parts of an incoming activity QOps reads beyond botbuilder's types. */
@@ -80,16 +83,26 @@ export class QopsTeamsBot extends TeamsActivityHandler {
           "teams",
           "roster",
           member.aadObjectId || member.id,
-          { kind: "roster", serviceUrl: activity.serviceUrl, tenantId: tenantOf(activity as Incoming), teamsUserId: member.id, name: member.name },
+          {
+            kind: "roster",
+            serviceUrl: activity.serviceUrl,
+            tenantId: tenantOf(activity as Incoming),
+            teamsUserId: member.id,
+            name: member.name,
+          },
           this.clock.now(),
         );
       }
-      if (activity.membersAdded?.some((m) => m.id === bot) && isPersonal(activity as Incoming)) await this.greet(context);
+      if (activity.membersAdded?.some((m) => m.id === bot) && isPersonal(activity as Incoming))
+        await this.greet(context);
       await next();
     });
   }
 
-  private context(turn: TurnContext, requestId = turn.activity.id ? `teams:${turn.activity.id}` : undefined): CommandContext {
+  private context(
+    turn: TurnContext,
+    requestId = turn.activity.id ? `teams:${turn.activity.id}` : undefined,
+  ): CommandContext {
     const activity = turn.activity;
     const from = activity.from;
     const id = from.aadObjectId || from.id;
@@ -118,15 +131,29 @@ export class QopsTeamsBot extends TeamsActivityHandler {
         if (userId) await this.core.remember(workspaceId, "teams", "member", userId, reference, now);
       } else {
         const teamId = (activity as Incoming).channelData?.team?.id;
-        await this.core.remember(workspaceId, "teams", "conversation", activity.conversation.id, { ...reference, ...(teamId ? { teamId } : {}) }, now);
+        await this.core.remember(
+          workspaceId,
+          "teams",
+          "conversation",
+          activity.conversation.id,
+          { ...reference, ...(teamId ? { teamId } : {}) },
+          now,
+        );
         if (userId && from.id)
-          await this.core.remember(workspaceId, "teams", "roster", userId, {
-            kind: "roster",
-            serviceUrl: activity.serviceUrl,
-            tenantId: tenantOf(activity as Incoming),
-            teamsUserId: from.id,
-            name: from.name,
-          }, now);
+          await this.core.remember(
+            workspaceId,
+            "teams",
+            "roster",
+            userId,
+            {
+              kind: "roster",
+              serviceUrl: activity.serviceUrl,
+              tenantId: tenantOf(activity as Incoming),
+              teamsUserId: from.id,
+              name: from.name,
+            },
+            now,
+          );
       }
       const zone = (activity as Incoming).localTimezone;
       if (userId && zone) await this.core.rememberZone(workspaceId, userId, zone, now);
@@ -140,20 +167,37 @@ export class QopsTeamsBot extends TeamsActivityHandler {
     const activity = turn.activity;
     let textTyped = activity.text ?? "";
     const bot = activity.recipient?.id;
-    const mentions = (activity.entities ?? []).filter((e) => e.type === "mention") as { text?: string; mentioned?: { id?: string; name?: string } }[];
-    for (const m of mentions) if (m.mentioned?.id === bot && m.text) textTyped = textTyped.replace(m.text, " ");
+    const mentions = (activity.entities ?? []).filter((e) => e.type === "mention") as {
+      text?: string;
+      mentioned?: { id?: string; name?: string };
+    }[];
+    for (const m of mentions)
+      if (m.mentioned?.id === bot && m.text) textTyped = textTyped.replace(m.text, " ");
     const people: Token[] = [];
     const replaced = textTyped.replace(/<at>([^<]*)<\/at>/g, (whole, name: string) => {
       const m = mentions.find((e) => e.text === whole) ?? mentions.find((e) => e.mentioned?.name === name);
       people.push({ person: { id: m?.mentioned?.id ?? "", name } });
       return ` \u0000${people.length - 1} `;
     });
-    const words = replaced.replace(/^\s*\//, "").trim().split(/\s+/).filter(Boolean);
+    const words = replaced
+      .replace(/^\s*\//, "")
+      .trim()
+      .split(/\s+/)
+      .filter(Boolean);
     const tokens: Token[] = [];
     for (const w of words) {
       const index = /^\u0000(\d+)$/.exec(w);
       if (!index) {
-        tokens.push(w.toLowerCase() === "me" ? { person: { id: activity.from.aadObjectId || activity.from.id, name: activity.from.name || "me" } } : { word: w });
+        tokens.push(
+          w.toLowerCase() === "me"
+            ? {
+                person: {
+                  id: activity.from.aadObjectId || activity.from.id,
+                  name: activity.from.name || "me",
+                },
+              }
+            : { word: w },
+        );
         continue;
       }
       const token = people[Number(index[1])];
@@ -194,9 +238,14 @@ export class QopsTeamsBot extends TeamsActivityHandler {
     });
   }
 
-  protected override async onAdaptiveCardInvoke(context: TurnContext, invokeValue: AdaptiveCardInvokeValue): Promise<AdaptiveCardInvokeResponse> {
+  protected override async onAdaptiveCardInvoke(
+    context: TurnContext,
+    invokeValue: AdaptiveCardInvokeValue,
+  ): Promise<AdaptiveCardInvokeResponse> {
     await this.remember(context);
-    const data = (invokeValue.action.data && typeof invokeValue.action.data === "object" ? invokeValue.action.data : {}) as Record<string, unknown>;
+    const data = (
+      invokeValue.action.data && typeof invokeValue.action.data === "object" ? invokeValue.action.data : {}
+    ) as Record<string, unknown>;
     const result = await this.act(context, invokeValue.action.verb, data);
     return { statusCode: 200, type: CARD_CONTENT_TYPE, value: cardFor(result) as never };
   }
@@ -204,7 +253,7 @@ export class QopsTeamsBot extends TeamsActivityHandler {
   private async reply(turn: TurnContext, result: Answer, _actor: string): Promise<void> {
     const zone = (turn.activity as Incoming).localTimezone ?? "UTC";
     const view = viewOf(result);
-    await turn.sendActivity({
+    await this.send(turn, {
       type: "message",
       text: messageText(view.text, zone),
       textFormat: "markdown",
@@ -212,10 +261,32 @@ export class QopsTeamsBot extends TeamsActivityHandler {
     });
   }
 
+  /**
+   * A reply within the turn. The connector's 429 (with Retry-After) and a request that never
+   * reached it are tried again, a few times; a 5xx may have been posted, so it is not sent twice.
+   */
+  private async send(turn: TurnContext, activity: Partial<Activity>): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await turn.sendActivity(activity);
+        return;
+      } catch (error) {
+        const failure = classifyTeamsError(error);
+        const again =
+          attempt < REPLY_ATTEMPTS && (failure.kind === "rate_limited" || failure.kind === "transient");
+        this.logger.warn({ kind: failure.kind, attempt, again }, "a Teams reply was not accepted");
+        if (!again) throw error;
+        await sleep(Math.min(failure.retryAfterMs || 1000, 10_000));
+      }
+    }
+  }
+
   private async greet(turn: TurnContext): Promise<void> {
-    const view = answerView("👋 Hi, I am QOps. I keep your quality management system running here: complaints, ideas, corrective actions, audits, reviews and the quality policy. Type help to see what I can do; a quality manager starts with qms setup.");
+    const view = answerView(
+      "👋 Hi, I am QOps. I keep your quality management system running here: complaints, ideas, corrective actions, audits, reviews and the quality policy. Type help to see what I can do; a quality manager starts with qms setup.",
+    );
     const help = await this.core.command(this.context(turn), "help", []);
-    await turn.sendActivity({
+    await this.send(turn, {
       type: "message",
       text: messageText(view.text, "UTC"),
       textFormat: "markdown",
@@ -223,6 +294,8 @@ export class QopsTeamsBot extends TeamsActivityHandler {
     });
   }
 }
+
+const REPLY_ATTEMPTS = 3;
 
 function viewOf(result: Answer): MessageView {
   if (result.kind === "form" || result.kind === "invalid") return { text: [result.form.title], blocks: [] };
@@ -234,4 +307,3 @@ export function cardFor(result: Answer) {
   if (result.kind === "form" || result.kind === "invalid") return formCard(result.form);
   return messageCard(viewOf(result));
 }
-

@@ -17,10 +17,13 @@ import {
 /** The verb a card sends when Teams asks for its current state (Universal Actions refresh). */
 export const REFRESH_VERB = "card.refresh";
 
-/** Teams reads a markdown subset in cards; a backslash keeps user text literal. */
+/**
+ * Teams reads a markdown subset in cards; a backslash keeps user text literal. Parentheses need
+ * none: a link needs its brackets, which are escaped.
+ */
 export function escapeMarkdown(value: string): string {
   return value
-    .replace(/([\\*_[\]()`~])/g, "\\$1")
+    .replace(/([\\*_[\]`~])/g, "\\$1")
     .replace(/^(\s*)([-+>#])/gm, "$1\\$2")
     .replace(/^(\s*\d+)\./gm, "$1\\.");
 }
