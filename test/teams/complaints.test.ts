@@ -152,7 +152,9 @@ describe("Teams: complaints end to end over HTTP", () => {
       return d?.state === "sent" ? d : undefined;
     });
     expect(h.connector.pendingFaults).toBe(0);
-    const posts = h.connector.sent(QUALITY_CONVERSATION).filter((c) => JSON.stringify(c.body).includes(ref));
+    const posts = h.connector.calls.filter(
+      (c) => c.method === "POST" && c.conversationId === QUALITY_CONVERSATION && JSON.stringify(c.body).includes(ref),
+    );
     expect(posts).toHaveLength(1);
     expect(post.posted?.channelId).toBe(QUALITY_CONVERSATION);
   });
