@@ -41,7 +41,8 @@ class Pacer {
       let delay = 0;
       for (const limit of PER_CONVERSATION) {
         const inWindow = times.filter((t) => t > now - limit.windowMs);
-        if (inWindow.length >= limit.max) delay = Math.max(delay, (inWindow[inWindow.length - limit.max] ?? now) + limit.windowMs - now + 1);
+        if (inWindow.length >= limit.max)
+          delay = Math.max(delay, (inWindow[inWindow.length - limit.max] ?? now) + limit.windowMs - now + 1);
       }
       if (delay === 0) {
         times.push(now);
@@ -54,15 +55,45 @@ class Pacer {
   }
 }
 
+/**
+ * Runs a proactive turn so that its failure reaches the caller. The adapter hands an error thrown
+ * in a turn to its onTurnError (which logs it) and resolves as if all went well, so a failed send
+ * would count as sent; here the error is kept and thrown once the turn is over.
+ */
+async function proactive(
+  start: (logic: (context: TurnContext) => Promise<void>) => Promise<void>,
+  logic: (context: TurnContext) => Promise<void>,
+): Promise<void> {
+  let failure: { error: unknown } | null = null;
+  await start(async (context) => {
+    try {
+      await logic(context);
+    } catch (error) {
+      failure = { error };
+    }
+  });
+  if (failure) throw (failure as { error: unknown }).error;
+}
+
 /** Turns a connector failure into what the delivery engine needs to know. */
 export function classifyTeamsError(error: unknown): DeliveryFailure {
   if (error instanceof DeliveryFailure) return error;
-  const e = error as { statusCode?: number; code?: string; name?: string; message?: string; response?: { headers?: { get?: (n: string) => string | undefined } } };
+  const e = error as {
+    statusCode?: number;
+    code?: string;
+    name?: string;
+    message?: string;
+    response?: { headers?: { get?: (n: string) => string | undefined } };
+  };
   const message = e.message ?? String(error);
   const status = e.statusCode ?? 0;
   if (status === 429) {
     const retryAfter = Number(e.response?.headers?.get?.("retry-after") ?? "");
-    return new DeliveryFailure("rate_limited", message, Number.isFinite(retryAfter) && retryAfter > 0 ? retryAfter * 1000 : 1000);
+    return new DeliveryFailure(
+      "rate_limited",
+      message,
+      Number.isFinite(retryAfter) && retryAfter > 0 ? retryAfter * 1000 : 1000,
+    );
   }
   if (status === 0) {
     // Refused before anything was sent: not posted. A timeout or a reset: it may have been.
@@ -111,34 +142,46 @@ export class TeamsMessagingPort implements MessagingPort {
       );
     const activity = this.activity(view, recipient.zone, deliveryId);
     try {
-      if (reference.kind === "roster") return await this.openAndSend(recipient, reference as unknown as RosterReference, activity);
+      if (reference.kind === "roster")
+        return await this.openAndSend(recipient, reference as unknown as RosterReference, activity);
       const ref = reference as Partial<ConversationReference>;
       await this.pacer.wait(ref.conversation?.id ?? recipient.id);
       let id = "";
-      await this.adapter.continueConversationAsync(this.appId, ref, async (context) => {
-        id = (await context.sendActivity(activity))?.id ?? "";
-      });
+      await proactive(
+        (logic) => this.adapter.continueConversationAsync(this.appId, ref, logic),
+        async (context) => {
+          id = (await context.sendActivity(activity))?.id ?? "";
+        },
+      );
       return { posted: { channelId: ref.conversation?.id ?? "", ts: id } };
     } catch (error) {
       throw classifyTeamsError(error);
     }
   }
 
-  private async openAndSend(recipient: Recipient, roster: RosterReference, activity: ReturnType<TeamsMessagingPort["activity"]>): Promise<SendResult> {
+  private async openAndSend(
+    recipient: Recipient,
+    roster: RosterReference,
+    activity: ReturnType<TeamsMessagingPort["activity"]>,
+  ): Promise<SendResult> {
     let id = "";
     let created: Partial<ConversationReference> | null = null;
-    await this.adapter.createConversationAsync(
-      this.appId,
-      "msteams",
-      roster.serviceUrl,
-      "",
-      {
-        isGroup: false,
-        bot: { id: this.appId || "qops", name: "QOps" },
-        members: [{ id: roster.teamsUserId, name: roster.name ?? "" }],
-        tenantId: roster.tenantId,
-        channelData: { tenant: { id: roster.tenantId } },
-      } as never,
+    await proactive(
+      (logic) =>
+        this.adapter.createConversationAsync(
+          this.appId,
+          "msteams",
+          roster.serviceUrl,
+          "",
+          {
+            isGroup: false,
+            bot: { id: this.appId || "qops", name: "QOps" },
+            members: [{ id: roster.teamsUserId, name: roster.name ?? "" }],
+            tenantId: roster.tenantId,
+            channelData: { tenant: { id: roster.tenantId } },
+          } as never,
+          logic,
+        ),
       async (context) => {
         created = TurnContext.getConversationReference(context.activity);
         id = (await context.sendActivity(activity))?.id ?? "";
@@ -148,18 +191,24 @@ export class TeamsMessagingPort implements MessagingPort {
     const reference = created as Partial<ConversationReference> | null;
     return {
       posted: { channelId: reference?.conversation?.id ?? "", ts: id },
-      ...(reference ? { contact: { userId: recipient.id, reference: reference as unknown as Record<string, unknown> } } : {}),
+      ...(reference
+        ? { contact: { userId: recipient.id, reference: reference as unknown as Record<string, unknown> } }
+        : {}),
     };
   }
 
   async update(recipient: Recipient, posted: Posted, view: MessageView): Promise<void> {
     const ref = recipient.contact?.reference as Partial<ConversationReference> | undefined;
-    if (!ref || (ref as { kind?: string }).kind === "roster") throw new DeliveryFailure("permanent", "no conversation to update the message in");
+    if (!ref || (ref as { kind?: string }).kind === "roster")
+      throw new DeliveryFailure("permanent", "no conversation to update the message in");
     try {
       await this.pacer.wait(posted.channelId);
-      await this.adapter.continueConversationAsync(this.appId, ref, async (context) => {
-        await context.updateActivity({ ...this.activity(view, recipient.zone, ""), id: posted.ts });
-      });
+      await proactive(
+        (logic) => this.adapter.continueConversationAsync(this.appId, ref, logic),
+        async (context) => {
+          await context.updateActivity({ ...this.activity(view, recipient.zone, ""), id: posted.ts });
+        },
+      );
     } catch (error) {
       throw classifyTeamsError(error);
     }
@@ -174,38 +223,58 @@ export class TeamsMessagingPort implements MessagingPort {
    * channel reference), plus the people who talked to it directly; each roster entry comes back
    * as a contact to keep.
    */
-  async listMembers(workspaceId: string, known: StoredContact[]): Promise<{ members: PlatformMember[]; contacts: StoredContact[] }> {
+  async listMembers(
+    workspaceId: string,
+    known: StoredContact[],
+  ): Promise<{ members: PlatformMember[]; contacts: StoredContact[] }> {
     const found = new Map<string, PlatformMember>();
     const contacts: StoredContact[] = [];
     const teams = new Map<string, Partial<ConversationReference>>();
     for (const c of known) {
-      const ref = c.reference as Partial<ConversationReference> & { conversation?: { conversationType?: string } };
+      const ref = c.reference as Partial<ConversationReference> & {
+        conversation?: { conversationType?: string };
+      };
       const teamId = (ref as { teamId?: string }).teamId;
       if (c.userId.startsWith("conversation:") && teamId) teams.set(teamId, ref);
     }
     for (const [, ref] of teams) {
       try {
-        await this.adapter.continueConversationAsync(this.appId, ref, async (context) => {
-          let token: string | undefined;
-          do {
-            const page = await TeamsInfo.getPagedMembers(context, 500, token);
-            for (const m of page.members ?? []) {
-              const userId = m.aadObjectId ?? m.id;
-              found.set(userId, { userId, name: m.name ?? userId, tz: null, isGuest: m.userRole === "guest" });
-              contacts.push({
-                userId,
-                reference: { kind: "roster", serviceUrl: ref.serviceUrl ?? "", tenantId: workspaceId.replace(/^teams:/, ""), teamsUserId: m.id, name: m.name },
-              });
-            }
-            token = page.continuationToken;
-          } while (token);
-        });
+        await proactive(
+          (logic) => this.adapter.continueConversationAsync(this.appId, ref, logic),
+          async (context) => {
+            let token: string | undefined;
+            do {
+              const page = await TeamsInfo.getPagedMembers(context, 500, token);
+              for (const m of page.members ?? []) {
+                const userId = m.aadObjectId ?? m.id;
+                found.set(userId, {
+                  userId,
+                  name: m.name ?? userId,
+                  tz: null,
+                  isGuest: m.userRole === "guest",
+                });
+                contacts.push({
+                  userId,
+                  reference: {
+                    kind: "roster",
+                    serviceUrl: ref.serviceUrl ?? "",
+                    tenantId: workspaceId.replace(/^teams:/, ""),
+                    teamsUserId: m.id,
+                    name: m.name,
+                  },
+                });
+              }
+              token = page.continuationToken;
+            } while (token);
+          },
+        );
       } catch (error) {
         throw classifyTeamsError(error);
       }
     }
     for (const c of known) {
-      if (c.userId.startsWith("conversation:") || c.userId.startsWith("roster:") || found.has(c.userId)) continue;
+      if (c.userId.startsWith("conversation:") || c.userId.startsWith("roster:") || found.has(c.userId))
+        continue;
       const user = (c.reference as { user?: { name?: string } }).user;
       found.set(c.userId, { userId: c.userId, name: user?.name ?? c.userId, tz: null, isGuest: false });
     }
