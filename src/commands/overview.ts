@@ -1,6 +1,7 @@
 import { type CorrectiveAction, CorrectiveActionModel, OPEN_ACTION_STATES, WORKING_ACTION_STATES } from "../records/action/model.js";
 import { actionLine } from "../records/action/views.js";
 import { type InternalAudit, InternalAuditModel } from "../records/audit/model.js";
+import { auditDay } from "../records/audit/commands.js";
 import { type Complaint, ComplaintModel, OPEN_COMPLAINT_STATES } from "../records/complaint/model.js";
 import { complaintLine } from "../records/complaint/views.js";
 import { type ImprovementIdea, ImprovementIdeaModel, OPEN_IDEA_STATES } from "../records/idea/model.js";
@@ -9,7 +10,7 @@ import { defById } from "../records/refs.js";
 import { viewerFor } from "../records/registers.js";
 import { requireWorkspace, rolesOf } from "../records/workspace/access.js";
 import { context, divider, fields, heading, list, message } from "../views/build.js";
-import { cmd, type Rich, rich, strong } from "../views/rich.js";
+import { cmd, day, type Rich, rich, strong } from "../views/rich.js";
 import type { Block, MessageView } from "../views/types.js";
 import { type CommandContext, words } from "./context.js";
 
@@ -102,7 +103,10 @@ async function lines(ctx: CommandContext, items: MyItems) {
       ...items.complaints.map((c) => complaintLine(c, ctx, workspace)),
       ...items.actions.map((a) => actionLine(a, ctx, workspace)),
       ...items.ideas.map((i) => refLine(i, `💡 ${i.title}`)),
-      ...items.audits.map((a) => refLine(a, `🔍 ${a.process}`)),
+      ...items.audits.map((a) => {
+        const when = auditDay(a, workspace);
+        return rich`${strong(a.ref)} · ${words(a.state)} · ${when ? day(when) : "not dated yet"} · 🔍 ${a.process} · lead ${a.leadAuditor?.name ?? "not named yet"}`;
+      }),
       ...items.ncs.map((n) => refLine(n, `⛔ ${n.title}`)),
     ],
     queue: items.triage

@@ -8,7 +8,7 @@ import { answer, withNotice } from "../../views/build.js";
 import { cmd, day, rich } from "../../views/rich.js";
 import type { Answer, FieldView, FormView } from "../../views/types.js";
 import type { RaiseActionEffect } from "../action/commands.js";
-import { parseForm, peopleByIds, peopleFor, personById, pick, requireDay, today } from "../common.js";
+import { fieldChecks, parseForm, peopleByIds, peopleFor, personById, pick, requireDay, today } from "../common.js";
 import { registerEffect, runEffect } from "../effects.js";
 import type { Action, RecordKindDef } from "../kind.js";
 import { createReferenced, loadByRef, runTransition } from "../lifecycle.js";
@@ -73,21 +73,17 @@ export async function submitSchedule(def: RecordKindDef, action: Action): Promis
   const values = pick(action.inputs, ["process", "clauses", "date", "checklist", "leadAuditor"]);
   const workspace = await requireRole(ctx, "qm", "schedule internal audits");
   const shown = { ...clean(values), ...(action.inputs.auditees ? { auditees: action.inputs.auditees } : {}) };
-  let fields: z.infer<typeof auditInput>;
-  let lead: PersonRef;
-  let auditees: PersonRef[];
-  let auditDay: string;
-  try {
-    fields = parseForm(auditInput, values, "audit");
-    auditDay = requireDay(fields.date, "date", "the audit date", today(ctx, workspace));
-    lead = await personById(ctx, values.leadAuditor, "leadAuditor", "the lead auditor");
-    auditees = await peopleByIds(ctx, action.inputs.auditees as string | string[] | undefined);
-    const problem = auditorProblem(workspace, fields.process, lead, auditees, workspace.auditProgramme ?? []);
-    if (problem) throw new QopsError("forbidden", `${problem} Nothing was scheduled.`, { fieldErrors: { leadAuditor: problem } });
-  } catch (error) {
-    if (error instanceof QopsError && error.fieldErrors) return { kind: "invalid", form: await auditForm(ctx, shown, error.fieldErrors) };
-    throw error;
-  }
+  // Every bad field is named at once.
+  const form = fieldChecks();
+  const parsed = await form.check(() => parseForm(auditInput, values, "audit"));
+  const auditDay = await form.check(() => requireDay(values.date, "date", "the audit date", today(ctx, workspace)));
+  const lead = await form.check(() => personById(ctx, values.leadAuditor, "leadAuditor", "the lead auditor"));
+  const auditees = (await form.check(() => peopleByIds(ctx, action.inputs.auditees as string | string[] | undefined))) ?? [];
+  const problem = parsed && lead ? auditorProblem(workspace, parsed.process, lead, auditees, workspace.auditProgramme ?? []) : null;
+  if (problem) form.errors.leadAuditor ??= problem;
+  if (!parsed || !auditDay || !lead || Object.keys(form.errors).length)
+    return { kind: "invalid", form: await auditForm(ctx, shown, form.errors) };
+  const fields: z.infer<typeof auditInput> = parsed;
   await ensureMember(ctx);
   const result = await createReferenced<InternalAudit>(
     ctx,
