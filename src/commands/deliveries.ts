@@ -16,11 +16,11 @@ import { type Member, MemberModel, memberKey } from "../records/member/model.js"
 import { escalationList, escalationView, requestView } from "../records/policy/commands.js";
 import { defForRecord, defForRef } from "../records/refs.js";
 import { reviewEveView } from "../records/review/index.js";
-import { readWorkspace, zoneOf } from "../records/workspace/access.js";
+import { readWorkspace, rolesOf, zoneOf } from "../records/workspace/access.js";
 import { isZone } from "../time/zone.js";
 import { DEFAULT_WORKING_HOURS } from "../time/workingHours.js";
-import { heading, list, message } from "../views/build.js";
-import { cmd, rich } from "../views/rich.js";
+import { heading, list, message, withNotice } from "../views/build.js";
+import { cmd, type Rich, rich } from "../views/rich.js";
 import type { MessageView } from "../views/types.js";
 import { SYSTEM, systemContext } from "./context.js";
 import { weeklyDigest } from "./digest.js";
@@ -86,10 +86,16 @@ async function drawn(delivery: Delivery, now: Date, logger: Logger): Promise<Mes
   const ctx = systemContext(delivery.workspaceId, now);
   switch (dynamic.type) {
     case "card": {
+      // A record's card as it is now: for a person, with the buttons they may press and the
+      // line that says why it came; for a channel, the shared view.
       const key = String(dynamic.recordKey);
       const record = await loadRecord<RecordBase>(String(dynamic.kind), key);
       const def = record ? defForRecord(record) : null;
-      return record && def ? def.card(ctx, record, "channel") : null;
+      if (!record || !def) return null;
+      const viewer = delivery.to === "person" ? { userId: delivery.recipientId, roles: rolesOf(workspace, delivery.recipientId) } : "channel";
+      const card = await def.card(ctx, record, viewer);
+      // The line is also the message's text: what a notification on a phone shows.
+      return Array.isArray(dynamic.line) ? { ...withNotice(card, dynamic.line as Rich, "good"), text: dynamic.line as Rich } : card;
     }
     case "policyRequest": {
       const policy = await loadRecord<ControlledDocument>("document", `${delivery.workspaceId}/${String(dynamic.ref)}`);

@@ -1,7 +1,9 @@
 import { addDays, formatISO } from "date-fns";
 import { beforeAll, describe, expect, it } from "vitest";
 import { createTeamsPort } from "../../src/bot/teams/app.js";
+import { deliveryCore } from "../../src/commands/deliveries.js";
 import { deliverDue } from "../../src/jobs/deliverDue.js";
+import type { JobDeps } from "../../src/jobs/deps.js";
 import { createLogger } from "../../src/logger.js";
 import {
   AcknowledgementModel,
@@ -11,11 +13,11 @@ import {
   ReminderDeliveryModel,
 } from "../helpers/models.js";
 import {
-  formIdOf,
   installInTeam,
   press,
   QUALITY_CONVERSATION,
   say,
+  submit,
   TEAM_ID,
   teamsUser,
   textOf,
@@ -35,13 +37,29 @@ const kenji = teamsUser("Kenji Quiet"); // in the team, never wrote to QOps
 const guest = teamsUser("A Guest");
 
 const ws = () => `teams:${h.tenantId}`;
-const jobDeps = () => {
-  const { port } = createTeamsPort(
-    { appId: "", appPassword: undefined, tenantId: undefined, appType: "MultiTenant" },
+const jobDeps = (): JobDeps => {
+  const { port } = createTeamsPort({
+      appId: "",
+      appPassword: undefined,
+      tenantId: undefined,
+      appType: "MultiTenant",
+      openIdMetadataUrl: undefined,
+      tokenIssuer: undefined,
+      anyChannel: true,
+    }, logger);
+  return {
     logger,
     clock,
-  );
-  return { logger, clock, ports: { teams: port }, workerId: "test-worker" };
+    ports: { teams: port },
+    deliveries: deliveryCore(logger, () => clock.t),
+    tasks: {
+      recordReminders: async () => 0,
+      syncAllMembers: async () => 0,
+      repairPending: async () => ({ completed: 0, dropped: 0 }),
+      prune: async () => ({}),
+    },
+    workerId: "test-worker",
+  };
 };
 
 beforeAll(async () => {
@@ -56,7 +74,9 @@ beforeAll(async () => {
   );
   await installInTeam(h, quinn);
   await say(h, quinn, "qms setup", { conversationId: QUALITY_CONVERSATION });
-  expect((await say(h, quinn, `qms roles grant ${robin.aadObjectId} qm`)).text).toContain("Granted");
+  expect((await say(h, quinn, `qms roles grant <at>${robin.name}</at> qm`, { mentions: [robin] })).text).toContain(
+    "Granted quality manager to Robin Manager",
+  );
   const grant = await say(h, quinn, `qms roles grant <at>${tara.name}</at> top_management`, {
     mentions: [tara],
   });
@@ -67,8 +87,7 @@ beforeAll(async () => {
 describe("Teams: ideas, corrective actions and the policy over HTTP", () => {
   it("an idea is posted for votes; votes toggle in place; a QM approves; a stale approve names who acted", async () => {
     const form = (await say(h, erin, "idea Faster onboarding")).attachments?.[0]?.content;
-    const submitted = await press(h, erin, "idea.submit", {
-      formId: formIdOf(form),
+    const submitted = await submit(h, erin, form, {
       title: "Faster onboarding",
       description: "",
       expectedBenefit: "Less waiting",
@@ -83,39 +102,37 @@ describe("Teams: ideas, corrective actions and the policy over HTTP", () => {
     );
 
     const where = { conversationId: QUALITY_CONVERSATION };
-    expect(textOf((await press(h, erin, "idea.vote", { ref }, where)).card)).toContain("got a vote (now 1)");
-    expect(textOf((await press(h, quinn, "idea.vote", { ref }, where)).card)).toContain("got a vote (now 2)");
-    expect(textOf((await press(h, erin, "idea.vote", { ref }, where)).card)).toContain("lost a vote (now 1)");
-    expect((await ImprovementIdeaModel.findOne({ ref }).lean())?.votes).toEqual([quinn.aadObjectId]);
+    expect(textOf((await press(h, erin, "idea.vote", { ws: ws(), ref }, where)).card)).toContain("got your vote (now 1)");
+    expect(textOf((await press(h, quinn, "idea.vote", { ws: ws(), ref }, where)).card)).toContain("got your vote (now 2)");
+    expect(textOf((await press(h, erin, "idea.vote", { ws: ws(), ref }, where)).card)).toMatch(/vote .*\(now 1\)/);
+    expect((await ImprovementIdeaModel.findOne({ ws: ws(), ref }).lean())?.votes).toEqual([quinn.aadObjectId]);
 
-    expect(textOf((await press(h, erin, "idea.approve", { ref }, where)).card)).toContain(
+    expect(textOf((await press(h, erin, "idea.approve", { ws: ws(), ref }, where)).card)).toContain(
       "Only a quality manager",
     );
-    expect(textOf((await press(h, quinn, "idea.approve", { ref }, where)).card)).toContain(
+    expect(textOf((await press(h, quinn, "idea.approve", { ws: ws(), ref }, where)).card)).toContain(
       `${ref} approved by Quinn Manager`,
     );
-    const stale = await press(h, robin, "idea.approve", { ref }, where);
+    const stale = await press(h, robin, "idea.approve", { ws: ws(), ref }, where);
     expect(textOf(stale.card)).toMatch(/already approved by Quinn Manager/);
     // Everyone's copy of the channel card shows the approval.
     const update = await h.connector.waitFor(() =>
       h.connector.updates(QUALITY_CONVERSATION).findLast((u) => textOf(u.body).includes("approved")),
     );
     expect(update.activityId).toBe(
-      posted && (await ImprovementIdeaModel.findOne({ ref }).lean())?.channelMessage?.ts,
+      posted && (await ImprovementIdeaModel.findOne({ ws: ws(), ref }).lean())?.channelMessage?.ts,
     );
   });
 
   it("an action: owner starts and finishes it; only a QM judges effectiveness; not effective needs a reason and reopens it", async () => {
     const form = (await say(h, quinn, "qms action new")).attachments?.[0]?.content;
     const due = formatISO(addDays(clock.t, 10), { representation: "date" });
-    const missing = await press(h, quinn, "action.submit", {
-      formId: formIdOf(form),
+    const missing = await submit(h, quinn, form, {
       problem: "Labels smudge",
       dueDate: due,
     });
     expect(textOf(missing.card)).toContain("Choose an owner.");
-    const created = await press(h, quinn, "action.submit", {
-      formId: formIdOf(form),
+    const created = await submit(h, quinn, form, {
       problem: "Labels smudge",
       ownerId: erin.aadObjectId,
       dueDate: due,
@@ -128,35 +145,34 @@ describe("Teams: ideas, corrective actions and the policy over HTTP", () => {
     const dm = await h.connector.waitFor(() =>
       h.connector.sent().find((c) => String(c.body.text).includes(`opened ${ref} for you`)),
     );
-    expect(verbsOf((dm.body.attachments as { content: never }[])[0]?.content)).toEqual(["action.start"]);
+    expect(verbsOf((dm.body.attachments as { content: never }[])[0]?.content)).toEqual(["action.start", "action.snooze"]);
 
-    expect(textOf((await press(h, erin, "action.start", { ref })).card)).toContain(
+    expect(textOf((await press(h, erin, "action.start", { ws: ws(), ref })).card)).toContain(
       "started by Erin Employee",
     );
-    expect(textOf((await press(h, erin, "action.complete", { ref })).card)).toContain("marked done");
-    expect(textOf((await press(h, erin, "action.effective", { ref })).card)).toContain(
+    expect(textOf((await press(h, erin, "action.complete", { ws: ws(), ref })).card)).toContain("marked done");
+    expect(textOf((await press(h, erin, "action.effective", { ws: ws(), ref })).card)).toContain(
       "Only a quality manager",
     );
-    expect(textOf((await press(h, quinn, "action.not_effective", { ref, reason: " " })).card)).toMatch(
+    expect(textOf((await press(h, quinn, "action.not_effective", { ws: ws(), ref, reason: " " })).card)).toMatch(
       /reason/i,
     );
-    expect((await CorrectiveActionModel.findOne({ ref }).lean())?.state).toBe("done");
+    expect((await CorrectiveActionModel.findOne({ ws: ws(), ref }).lean())?.state).toBe("done");
     expect(
-      textOf((await press(h, quinn, "action.not_effective", { ref, reason: "Smudging is back" })).card),
-    ).toContain("found not effective and reopened");
-    await press(h, erin, "action.start", { ref });
-    await press(h, erin, "action.complete", { ref });
-    const closed = await press(h, quinn, "action.effective", { ref });
-    expect(textOf(closed.card)).toContain("verified effective and closed by Quinn Manager");
-    expect((await CorrectiveActionModel.findOne({ ref }).lean())?.state).toBe("verified_effective");
+      textOf((await press(h, quinn, "action.not_effective", { ws: ws(), ref, reason: "Smudging is back" })).card),
+    ).toContain("reopened as not effective by Quinn Manager");
+    await press(h, erin, "action.start", { ws: ws(), ref });
+    await press(h, erin, "action.complete", { ws: ws(), ref });
+    const closed = await press(h, quinn, "action.effective", { ws: ws(), ref });
+    expect(textOf(closed.card)).toContain("verified effective by Quinn Manager");
+    expect((await CorrectiveActionModel.findOne({ ws: ws(), ref }).lean())?.state).toBe("verified_effective");
   });
 
   it("the policy: drafted, approved by top management, published; every team member is asked proactively and acknowledges once", async () => {
     const form = (await say(h, quinn, "policy draft")).attachments?.[0]?.content;
-    const empty = await press(h, quinn, "policy.draft_submit", { formId: formIdOf(form) });
+    const empty = await submit(h, quinn, form, {});
     expect(textOf(empty.card)).toContain("Give the policy text, or a link and a summary.");
-    const drafted = await press(h, quinn, "policy.draft_submit", {
-      formId: formIdOf(form),
+    const drafted = await submit(h, quinn, form, {
       text: "We delight customers.",
     });
     const ref = /POL-v\d+/.exec(textOf(drafted.card))?.[0] ?? "";
@@ -166,13 +182,13 @@ describe("Teams: ideas, corrective actions and the policy over HTTP", () => {
     );
     expect(ask.conversationId).toBe(`a:personal-${tara.id}`);
 
-    expect(textOf((await press(h, quinn, "policy.approve", { ref })).card)).toContain(
+    expect(textOf((await press(h, quinn, "policy.approve", { ws: ws(), ref })).card)).toContain(
       "Only top management can approve",
     );
-    expect(textOf((await press(h, tara, "policy.approve", { ref })).card)).toContain(
+    expect(textOf((await press(h, tara, "policy.approve", { ws: ws(), ref })).card)).toContain(
       `${ref} approved by Tara Top`,
     );
-    const published = await press(h, quinn, "policy.publish", { ref });
+    const published = await press(h, quinn, "policy.publish", { ws: ws(), ref });
     // The roster's members, guests left out.
     expect(textOf(published.card)).toContain("5 members will be asked");
     const requests = await ReminderDeliveryModel.find({ occasion: `policy:${ref}:request` }).lean();
@@ -215,14 +231,14 @@ describe("Teams: ideas, corrective actions and the policy over HTTP", () => {
       ),
     ).toBe(true);
 
-    const ack = await press(h, kenji, "policy.acknowledge", { ref });
+    const ack = await press(h, kenji, "policy.acknowledge", { ws: ws(), ref });
     expect(textOf(ack.card)).toContain(`your acknowledgement of ${ref} is recorded`);
-    const twice = await press(h, kenji, "policy.acknowledge", { ref });
+    const twice = await press(h, kenji, "policy.acknowledge", { ws: ws(), ref });
     expect(textOf(twice.card)).toContain(`You already acknowledged ${ref}`);
     const acks = await AcknowledgementModel.find({ policyRef: ref }).lean();
     expect(acks).toHaveLength(1);
     expect(acks[0]?.member.id).toBe(kenji.aadObjectId);
-    const doc = await ControlledDocumentModel.findOne({ ref }).lean();
+    const doc = await ControlledDocumentModel.findOne({ ws: ws(), ref }).lean();
     expect(acks[0]?.contentHash).toBe(doc?.contentHash);
     const status = await say(h, quinn, "policy status");
     expect(status.text).toContain(`${ref}: acknowledged by 1 of 5 members (20%)`);

@@ -237,14 +237,15 @@ export class TeamsMessagingPort implements MessagingPort {
       const teamId = (ref as { teamId?: string }).teamId;
       if (c.userId.startsWith("conversation:") && teamId) teams.set(teamId, ref);
     }
-    for (const [, ref] of teams) {
+    for (const [teamId, ref] of teams) {
       try {
         await proactive(
           (logic) => this.adapter.continueConversationAsync(this.appId, ref, logic),
           async (context) => {
             let token: string | undefined;
             do {
-              const page = await TeamsInfo.getPagedMembers(context, 500, token);
+              // The team's roster, asked of the team itself (a channel's reference carries no team).
+            const page = await TeamsInfo.getPagedTeamMembers(context, teamId, 500, token);
               for (const m of page.members ?? []) {
                 const userId = m.aadObjectId ?? m.id;
                 found.set(userId, {

@@ -169,7 +169,7 @@ export async function submitAction(def: RecordKindDef, action: Action): Promise<
           ? [{ type: "link", kind: source.def.kind, recordKey: source.record._id, field: "linkedActions", value: ref }]
           : []),
         ...notifyEffect(ctx, { workspaceId: ctx.workspaceId, record: ref, recordKey, seq: 1 }, [
-          ...ownerNotice(ctx, ref, owner, dueDay),
+          ...ownerNotice(ctx, ref, recordKey, owner, dueDay),
           ...formAnswerNotice(
             ctx,
             answer(rich`✅ Opened ${ref}${source ? ` for ${source.record.ref}` : ""}, owner ${person(owner)}, due ${day(dueDay)}.`, "good"),
@@ -190,13 +190,19 @@ export async function submitAction(def: RecordKindDef, action: Action): Promise<
   };
 }
 
-function ownerNotice(ctx: CommandContext, ref: string, owner: PersonRef, dueDay: string): Notice[] {
+/** The owner gets the action's card, drawn when it goes out, with the buttons they may press. */
+function ownerNotice(ctx: CommandContext, ref: string, recordKey: string, owner: PersonRef, dueDay: string): Notice[] {
   if (owner.id === ctx.actor.id) return [];
   return [
     {
       to: owner.id,
       about: `owner:${owner.id}`,
-      view: answer(rich`🛠️ ${ctx.actor.name} opened ${ref} for you, due ${day(dueDay)}. See it with ${cmd(`qms action ${ref}`)}.`),
+      dynamic: {
+        type: "card",
+        kind: "action",
+        recordKey,
+        line: rich`🛠️ ${ctx.actor.name} opened ${ref} for you, due ${day(dueDay)}. See it with ${cmd(`qms action ${ref}`)}.`,
+      },
     },
   ];
 }
