@@ -95,7 +95,9 @@ async function channelCommand(ctx: CommandContext, args: Token[]): Promise<Answe
     );
   await setQualityChannel(ctx, id);
   return reply(
-    rich`✅ The quality channel is now ${channel(id)} (set by ${ctx.actor.name}). New complaints are triaged and ideas posted there${ctx.surface.channelIsHere ? "" : "; invite QOps if it is private"}.`,
+    ctx.surface.channelIsHere
+      ? rich`✅ The quality channel is now this ${ctx.here?.personal ? "chat" : "channel"} (set by ${ctx.actor.name}). New complaints are triaged and ideas posted here.`
+      : rich`✅ The quality channel is now ${channel(id)} (set by ${ctx.actor.name}). New complaints are triaged and ideas posted there; invite QOps if it is private.`,
   );
 }
 

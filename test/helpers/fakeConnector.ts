@@ -32,6 +32,8 @@ export class FakeConnector {
   readonly calls: ConnectorCall[] = [];
   /** Roster per team id, served by /pagedmembers (pages of `pageSize`). */
   readonly rosters = new Map<string, RosterEntry[]>();
+  /** The keys the fake Bot Framework publishes (JWKs with their endorsements). */
+  signingKeys: Record<string, unknown>[] = [];
   /** Requests per second accepted per tenant; above it, 429 with Retry-After: 1. */
   perSecond: number | null = null;
   private recent: number[] = [];
@@ -109,6 +111,15 @@ export class FakeConnector {
       res.writeHead(status, { "content-type": "application/json", ...headers });
       res.end(body === undefined ? "" : JSON.stringify(body));
     };
+    // The Bot Framework's OpenID metadata and signing keys, as login.botframework.com serves them.
+    if (req.method === "GET" && url.pathname === "/.well-known/openidconfiguration")
+      return reply(200, {
+        issuer: "https://api.botframework.com",
+        jwks_uri: `${this.url}/keys`,
+        id_token_signing_alg_values_supported: ["RS256"],
+        token_endpoint_auth_methods_supported: ["private_key_jwt"],
+      });
+    if (req.method === "GET" && url.pathname === "/keys") return reply(200, { keys: this.signingKeys });
     const faultIndex = this.faults.findIndex((f) => f.where(call));
     if (faultIndex >= 0) {
       const fault = this.faults.splice(faultIndex, 1)[0]?.fault ?? { status: 500 };

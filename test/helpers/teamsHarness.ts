@@ -41,6 +41,10 @@ export function useTeamsApp(options: { clock?: Clock; env?: Record<string, strin
       QOPS_ROLE: "web",
       NODE_ENV: "test",
       ...options.env,
+      // With an app id, tokens are checked against the fake Bot Framework's published keys.
+      ...(options.env?.MICROSOFT_APP_ID
+        ? { MICROSOFT_OPENID_METADATA_URL: `${harness.connector.url}/.well-known/openidconfiguration` }
+        : {}),
     });
     harness.app = await startApp({
       config,

@@ -61,25 +61,27 @@ describe("local mode: npm start with no credentials talks to a Bot Framework cli
       const set = await connector.waitFor(() => connector.calls.find((c) => c.activityId === channel.id));
       expect(String(set.body.text)).toContain("The quality channel is now this chat (set by Pat Local)");
 
-      // A form submitted from a client without Universal Actions arrives as a message with a value.
+      // A form submitted from a client without Universal Actions arrives as a message with a
+      // value: the button's fallback data (verb, workspace, form id) and what was filled in.
+      const ask = emulatorActivity(connector.url, { type: "message", text: "complaint" });
+      await send(ask);
+      const formReply = await connector.waitFor(() => connector.calls.find((c) => c.activityId === ask.id));
+      const card = (formReply.body.attachments as { content: { actions: { fallback: { data: Record<string, string> } }[] } }[])[0]
+        ?.content;
+      const fallback = card?.actions[0]?.fallback.data ?? {};
+      expect(fallback.verb).toBe("complaint.new");
       const submit = emulatorActivity(connector.url, {
         type: "message",
-        value: {
-          verb: "complaint.submit",
-          formId: "emu-form-1",
-          title: "Dented box",
-          severity: "low",
-          category: "delivery",
-        },
+        value: { ...fallback, title: "Dented box", severity: "low", category: "delivery" },
       });
       await send(submit);
       const logged = await connector.waitFor(() => connector.calls.find((c) => c.activityId === submit.id));
-      expect(JSON.stringify(logged.body)).toMatch(/Logged CMP-\d{4}-0001 — low/);
+      expect(JSON.stringify(logged.body)).toMatch(/CMP-\d{4}-0001/);
       // Posted for triage in the quality "channel" (here: the same chat).
       await connector.waitFor(() =>
         connector
           .sent("emulator-conversation-1")
-          .find((c) => String(c.body.text).startsWith("New complaint CMP-")),
+          .find((c) => /^CMP-\d{4}-0001 \(low\) new/.test(String(c.body.text))),
       );
     } finally {
       child.kill("SIGTERM");

@@ -129,6 +129,8 @@ export class QopsTeamsBot extends TeamsActivityHandler {
     try {
       if (isPersonal(activity as Incoming)) {
         if (userId) await this.core.remember(workspaceId, "teams", "member", userId, reference, now);
+        // A personal chat can be the quality "channel" too (a one-person trial, the Emulator).
+        await this.core.remember(workspaceId, "teams", "conversation", activity.conversation.id, reference, now);
       } else {
         const teamId = (activity as Incoming).channelData?.team?.id;
         await this.core.remember(
