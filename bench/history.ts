@@ -1,8 +1,8 @@
 import mongoose from "mongoose";
 import { createRecord, transition } from "../src/db/history.js";
-import { referenceStream } from "../src/db/references.js";
 import { createLogger } from "../src/logger.js";
-import type { Complaint } from "../src/models/complaint.js";
+import type { Complaint } from "../src/records/complaint/model.js";
+import { referenceStream } from "../src/records/lifecycle.js";
 import { connectBenchDatabase, startBenchEngine } from "./database.js";
 import { median, round, table } from "./stats.js";
 
@@ -58,7 +58,7 @@ export async function runHistoryBench(): Promise<string> {
 
   for (let round_ = 0; round_ < ROUNDS; round_++) {
     const workspaceId = `slack:TBENCH${round_}`;
-    const { stream, keyFor } = referenceStream(workspaceId, "CMP", new Date());
+    const { stream, keyFor } = referenceStream(workspaceId, "CMP", new Date().getUTCFullYear());
     results.baseline.push(
       await timed(OPS, CONCURRENCY, (i) =>
         raw.insertOne({ _id: `${round_}-${i}` as never, workspaceId, n: i }),
@@ -86,7 +86,7 @@ export async function runHistoryBench(): Promise<string> {
           recordKey: keys[i] ?? "",
           type: "edited",
           actor,
-          decide: () => ({ title: `t${i}` }),
+          decide: () => ({ fields: { title: `t${i}` } }),
         }),
       ),
     );
@@ -99,7 +99,7 @@ export async function runHistoryBench(): Promise<string> {
           recordKey: hot,
           type: "edited",
           actor,
-          decide: () => ({ title: `hot ${i}` }),
+          decide: () => ({ fields: { title: `hot ${i}` } }),
         }),
       ),
     );

@@ -1,12 +1,18 @@
 import mongoose from "mongoose";
-import type { Delivered, MessagingPort, OutboundMessage } from "../src/bot/ports.js";
-import { SlackMessagingPort } from "../src/bot/slack/messagingPort.js";
-import { BotConnector } from "../src/bot/teams/connector.js";
-import { TeamsMessagingPort } from "../src/bot/teams/messagingPort.js";
-import { deliveryId, enqueueDeliveries, runDeliveryPass } from "../src/jobs/deliveryEngine.js";
+import { SlackMessagingPort } from "../src/bot/slack/port.js";
+import { createTeamsPort } from "../src/bot/teams/app.js";
+import { deliveryCore } from "../src/commands/deliveries.js";
+import type { JobDeps } from "../src/jobs/deps.js";
 import { createScheduler, startScheduler } from "../src/jobs/index.js";
 import { createLogger } from "../src/logger.js";
-import { ConversationReferenceModel, ReminderDeliveryModel } from "../src/models/delivery.js";
+import { runDeliveryPass } from "../src/outbox/engine.js";
+import { deliveryId, enqueueDeliveries } from "../src/outbox/enqueue.js";
+import {
+  ContactModel as ConversationReferenceModel,
+  DeliveryModel as ReminderDeliveryModel,
+} from "../src/outbox/models.js";
+import type { MessagingPort, Posted, SendResult } from "../src/outbox/port.js";
+import { answer } from "../src/views/build.js";
 import { FakeConnector } from "../test/helpers/fakeConnector.js";
 import { FakeSlack } from "../test/helpers/fakeSlack.js";
 import { connectBenchDatabase, startBenchEngine } from "./database.js";
@@ -18,9 +24,10 @@ const REMINDERS = Number(process.env.BENCH_REMINDERS ?? 100_000);
 const SPREAD_S = Number(process.env.BENCH_SPREAD_S ?? 120);
 const logger = createLogger("silent", false);
 const clock = { now: () => new Date() };
+const core = deliveryCore(logger, () => new Date());
 
 async function drain(port: MessagingPort, until: () => Promise<boolean>) {
-  const deps = { logger, clock, port, workerId: "bench", claimLeaseMs: 120_000 };
+  const deps = { logger, clock, port, core, workerId: "bench", claimLeaseMs: 120_000 };
   while (!(await until())) {
     const result = await runDeliveryPass(deps, 500);
     if (result.sent === 0) await new Promise((r) => setTimeout(r, 100));
@@ -40,7 +47,7 @@ async function fanOut(): Promise<string> {
       recipientId: `U${String(i).padStart(5, "0")}`,
       notBefore: now,
       workingHoursOnly: false,
-      content: { text: "Please read and acknowledge the quality policy POL-v1." },
+      content: { view: answer("Please read and acknowledge the quality policy POL-v1.") },
     })),
     now,
   );
@@ -96,7 +103,14 @@ async function teamsFanOut(): Promise<string> {
       workspaceId,
       userId: member(i),
       platform: "teams",
-      reference: { serviceUrl: connector.url, tenantId: "tenant-fanout", conversationId: `a:${member(i)}` },
+      // A personal chat's conversation reference, as botbuilder keeps it.
+      reference: {
+        serviceUrl: connector.url,
+        channelId: "msteams",
+        conversation: { id: `a:${member(i)}`, tenantId: "tenant-fanout", conversationType: "personal" },
+        bot: { id: "28:qops-bot", name: "QOps" },
+        user: { id: `29:${member(i)}`, aadObjectId: member(i) },
+      },
       updatedAt: now,
     })),
   );
@@ -107,7 +121,7 @@ async function teamsFanOut(): Promise<string> {
       recipientId: member(i),
       notBefore: now,
       workingHoursOnly: false,
-      content: { text: "Please read and acknowledge the quality policy POL-v1." },
+      content: { view: answer("Please read and acknowledge the quality policy POL-v1.") },
     })),
     now,
   );
@@ -116,8 +130,11 @@ async function teamsFanOut(): Promise<string> {
     appPassword: undefined,
     tenantId: undefined,
     appType: "MultiTenant" as const,
+    openIdMetadataUrl: undefined,
+    tokenIssuer: undefined,
+    anyChannel: true,
   };
-  const port = new TeamsMessagingPort(new BotConnector(settings, logger), logger);
+  const { port } = createTeamsPort(settings, logger);
   const started = performance.now();
   await drain(
     port,
@@ -154,16 +171,18 @@ async function teamsFanOut(): Promise<string> {
 /** A port that only notes when each message went out: the measure is the engine's pickup. */
 class TimingPort implements MessagingPort {
   readonly platform = "slack" as const;
+  readonly canLookUp = true;
   readonly sentAt = new Map<string, number>();
-  async sendDirect(_w: string, _u: string, message: OutboundMessage): Promise<Delivered> {
-    this.sentAt.set(message.deliveryId, Date.now());
-    return { channelId: "D", ts: String(Date.now()) };
+  async send(_recipient: unknown, _view: unknown, id: string): Promise<SendResult> {
+    this.sentAt.set(id, Date.now());
+    return { posted: { channelId: "D", ts: String(Date.now()) } };
   }
-  async findDelivered(): Promise<Delivered | null> {
+  async update(): Promise<void> {}
+  async findDelivered(): Promise<Posted | null> {
     return null;
   }
   async listMembers() {
-    return [];
+    return { members: [], contacts: [] };
   }
 }
 
@@ -185,7 +204,7 @@ async function pickup(): Promise<string> {
         recipientId: `U${n}`,
         notBefore: new Date(at),
         workingHoursOnly: false,
-        content: { text: "x" },
+        content: { view: answer("x") },
       };
     });
     await enqueueDeliveries(items, new Date());
@@ -197,7 +216,20 @@ async function pickup(): Promise<string> {
   const db = mongoose.connection.db;
   if (!db) throw new Error("no database handle");
   const stopping = new AbortController();
-  const deps = { logger, clock, ports: { slack: port }, workerId: "bench", stopping: stopping.signal };
+  const deps: JobDeps = {
+    logger,
+    clock,
+    ports: { slack: port },
+    deliveries: core,
+    tasks: {
+      recordReminders: async () => 0,
+      syncAllMembers: async () => 0,
+      repairPending: async () => ({ completed: 0, dropped: 0 }),
+      prune: async () => ({}),
+    },
+    workerId: "bench",
+    stopping: stopping.signal,
+  };
   const agenda = createScheduler(db, deps);
   await startScheduler(agenda, deps, { process: true });
   while (port.sentAt.size < REMINDERS && Date.now() < deadline) await new Promise((r) => setTimeout(r, 500));

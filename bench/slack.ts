@@ -10,6 +10,7 @@ import { createInterface } from "node:readline";
 import autocannon from "autocannon";
 import { createLogger } from "../src/logger.js";
 import { FakeSlack } from "../test/helpers/fakeSlack.js";
+import { waitFor } from "../test/helpers/poll.js";
 import { SlackClientSim } from "../test/helpers/slackRequests.js";
 import { startBenchEngine } from "./database.js";
 import { paced } from "./paced.js";
@@ -111,7 +112,9 @@ export async function runSlackBench(): Promise<string> {
       qm,
     );
   }
-  await fake.waitFor(() => (fake.callsTo("chat.postMessage").length >= 100 ? true : undefined), 60_000);
+  await waitFor(() => (fake.callsTo("chat.postMessage").length >= 100 ? true : undefined), {
+    timeoutMs: 60_000,
+  });
 
   const bare = await serve("bare", env);
   const command = sim.command("/complaint", "list open", qm, { triggerId: "trigger-bench" });

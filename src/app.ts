@@ -76,7 +76,11 @@ export async function startApp(options: StartOptions): Promise<RunningApp> {
   let teamsAdapter: QopsCloudAdapter | undefined;
   const ports: Partial<Record<"slack" | "teams", MessagingPort>> = {};
   if (config.slack)
-    ports.slack = new SlackMessagingPort(config.slack.botToken, config.slack.apiUrl, logger.child({ port: "slack" }));
+    ports.slack = new SlackMessagingPort(
+      config.slack.botToken,
+      config.slack.apiUrl,
+      logger.child({ port: "slack" }),
+    );
   if (config.teams) {
     const teams = createTeamsPort(config.teams, logger.child({ port: "teams" }));
     teamsAdapter = teams.adapter;
@@ -87,7 +91,8 @@ export async function startApp(options: StartOptions): Promise<RunningApp> {
     const port = portFor({ ports }, workspaceId);
     if (!port) return [];
     const { members, contacts } = await port.listMembers(workspaceId, await contactsOf(workspaceId));
-    for (const c of contacts) await rememberContact(workspaceId, port.platform, "roster", c.userId, c.reference, clock.now());
+    for (const c of contacts)
+      await rememberContact(workspaceId, port.platform, "roster", c.userId, c.reference, clock.now());
     return members;
   });
   const workerId = `${hostname()}:${process.pid}`;
@@ -95,7 +100,13 @@ export async function startApp(options: StartOptions): Promise<RunningApp> {
     Object.fromEntries(
       Object.entries(ports).map(([platform, port]) => [
         platform,
-        { logger, clock, port: port as MessagingPort, core: deliveries, workerId: `${workerId}|now|${platform}` },
+        {
+          logger,
+          clock,
+          port: port as MessagingPort,
+          core: deliveries,
+          workerId: `${workerId}|now|${platform}`,
+        },
       ]),
     ),
     logger,

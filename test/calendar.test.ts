@@ -77,7 +77,12 @@ const localHour = (at: Date, tz: string) => new TZDate(at.getTime(), tz).getHour
 const localDay = (at: Date, tz: string) => new TZDate(at.getTime(), tz).getDay();
 
 /** A submitted form, as a chat hands it over. */
-async function submit(ctx: CommandContext, form: string, inputs: Record<string, string | string[]>, target: Record<string, string> = {}) {
+async function submit(
+  ctx: CommandContext,
+  form: string,
+  inputs: Record<string, string | string[]>,
+  target: Record<string, string> = {},
+) {
   return core.act(ctx, form, {
     target: { ws: ctx.workspaceId, ...target },
     inputs,
@@ -105,10 +110,23 @@ async function scheduleAudit(
   return audit;
 }
 
-async function newAction(ctx: CommandContext, problem: string, owner: { id: string }, dueDate: string): Promise<CorrectiveAction> {
-  const answer = await submit(ctx, "action.new", { problem, ownerId: owner.id, dueDate, actionType: "corrective" });
+async function newAction(
+  ctx: CommandContext,
+  problem: string,
+  owner: { id: string },
+  dueDate: string,
+): Promise<CorrectiveAction> {
+  const answer = await submit(ctx, "action.new", {
+    problem,
+    ownerId: owner.id,
+    dueDate,
+    actionType: "corrective",
+  });
   expect(answer.kind, textOf(answer)).toBe("done");
-  return (await CorrectiveActionModel.findOne({ workspaceId: ctx.workspaceId, problem }).lean()) as CorrectiveAction;
+  return (await CorrectiveActionModel.findOne({
+    workspaceId: ctx.workspaceId,
+    problem,
+  }).lean()) as CorrectiveAction;
 }
 
 async function newComplaint(ctx: CommandContext, title: string, severity: string) {
@@ -122,7 +140,12 @@ async function newComplaint(ctx: CommandContext, title: string, severity: string
 /** A press that must go through (a refusal throws with what the person was told). */
 async function press(ctx: CommandContext, id: string, ref: string, inputs: Record<string, string> = {}) {
   const answer = await act(ctx, id, ref, inputs);
-  if (answer.kind === "reply" || answer.kind === "invalid" || answer.kind === "form" || (answer.kind === "update" && answer.refused))
+  if (
+    answer.kind === "reply" ||
+    answer.kind === "invalid" ||
+    answer.kind === "form" ||
+    (answer.kind === "update" && answer.refused)
+  )
     throw new Error(`${id} ${ref}: ${textOf(answer)}`);
   return answer;
 }
@@ -165,7 +188,9 @@ describe("the audit programme", () => {
     );
     expect(created.every((a) => a.state === "planned")).toBe(true);
     // The process owner is an auditee of the process's planned audits.
-    expect(created.filter((a) => a.process === "Purchasing").every((a) => a.auditees[0]?.id === omar.id)).toBe(true);
+    expect(
+      created.filter((a) => a.process === "Purchasing").every((a) => a.auditees[0]?.id === omar.id),
+    ).toBe(true);
     await ok(ctx(), "audit programme generate 2027");
     expect(await InternalAuditModel.countDocuments({ workspaceId: ws })).toBe(7);
 
@@ -182,7 +207,13 @@ describe("internal audits", () => {
     const ws = "slack:TIMP";
     const ctx = await newWorkspace(ws);
     await ok(ctx(), `audit programme set Purchasing 1 ${mention(omar)}`);
-    const base = { process: "Purchasing", clauses: "8.4", date: "2026-12-10", checklist: "", leadAuditor: omar.id };
+    const base = {
+      process: "Purchasing",
+      clauses: "8.4",
+      date: "2026-12-10",
+      checklist: "",
+      leadAuditor: omar.id,
+    };
     const own = await submit(ctx(), "audit.schedule", base);
     expect(own.kind).toBe("invalid");
     expect(textOf(own)).toMatch(/Omar Owner owns the process "Purchasing" and cannot audit it/);
@@ -202,7 +233,12 @@ describe("internal audits", () => {
     // Thursday 10 Dec 2026.
     const audit = await scheduleAudit(
       ctx(),
-      { process: "Warehouse", clauses: "8.5.4, 7.1.5", date: "2026-12-10", checklist: "Are locations labelled?\nIs FIFO kept?" },
+      {
+        process: "Warehouse",
+        clauses: "8.5.4, 7.1.5",
+        date: "2026-12-10",
+        checklist: "Are locations labelled?\nIs FIFO kept?",
+      },
       tokyo,
       [chicago],
     );
@@ -222,7 +258,8 @@ describe("internal audits", () => {
       if (clock.t.getUTCHours() === 0) await recordCalendar(jobDeps());
       await deliverDue(jobDeps());
       for (const p of [tokyo, chicago])
-        if (reminders(p.id).length > (before[p.id] ?? 0)) received[p.id] = [...(received[p.id] ?? []), new Date(clock.t)];
+        if (reminders(p.id).length > (before[p.id] ?? 0))
+          received[p.id] = [...(received[p.id] ?? []), new Date(clock.t)];
     }
     for (const [person, tz] of [
       [tokyo, "Asia/Tokyo"],
@@ -249,7 +286,12 @@ describe("internal audits", () => {
     const ws = "slack:TNC";
     const ctx = await newWorkspace(ws);
     await ok(ctx(), `audit programme set Purchasing 1 ${mention(omar)}`);
-    const audit = await scheduleAudit(ctx(), { process: "Purchasing", clauses: "8.4", date: "2026-12-01" }, tokyo, [omar]);
+    const audit = await scheduleAudit(
+      ctx(),
+      { process: "Purchasing", clauses: "8.4", date: "2026-12-01" },
+      tokyo,
+      [omar],
+    );
     const ref = audit.ref ?? "";
     expect(await typed(ctx(tokyo), `audit ${ref} finding minor 8.4.1 No approved list`)).toMatch(
       /can be given a finding only while in progress/,
@@ -263,7 +305,10 @@ describe("internal audits", () => {
     );
     expect((await loadRecord<InternalAudit>("audit", audit._id))?.findings).toHaveLength(0);
     await ok(ctx(tokyo), `audit ${ref} finding major 8.4.1 Supplier list not approved since 2024`);
-    const action = (await CorrectiveActionModel.findOne({ workspaceId: ws, sourceRef: `${ref}#F1` }).lean()) as CorrectiveAction;
+    const action = (await CorrectiveActionModel.findOne({
+      workspaceId: ws,
+      sourceRef: `${ref}#F1`,
+    }).lean()) as CorrectiveAction;
     expect(action).toMatchObject({ source: "audit_finding", owner: omar, state: "open" });
     expect(action.dueDay).toBe("2026-12-31");
     await ok(ctx(tokyo), `audit ${ref} finding observation 7.5.3 Old forms in the drawer`);
@@ -292,9 +337,15 @@ describe("management reviews", () => {
     await ok(at("2025-11-01T10:00:00Z"), `review schedule 2025-12-01 ${mention(top)}`);
     const previous = (await ManagementReviewModel.findOne({ workspaceId: ws }).lean()) as ManagementReview;
     await ok(at("2025-12-01T15:00:00Z"), `review ${previous.ref} minutes Reviewed the year.`);
-    await ok(at("2025-12-01T15:05:00Z"), `review ${previous.ref} decide ${mention(omar)} 2026-03-01 Train buyers`);
+    await ok(
+      at("2025-12-01T15:05:00Z"),
+      `review ${previous.ref} decide ${mention(omar)} 2026-03-01 Train buyers`,
+    );
     await ok(at("2025-12-02T09:00:00Z", top), `review ${previous.ref} approve`);
-    const previousAction = (await CorrectiveActionModel.findOne({ workspaceId: ws, source: "management_review" }).lean()) as CorrectiveAction;
+    const previousAction = (await CorrectiveActionModel.findOne({
+      workspaceId: ws,
+      source: "management_review",
+    }).lean()) as CorrectiveAction;
 
     // Complaints: 1 in the previous period (2024-12-01 .. 2025-12-01), 3 in this one.
     await newComplaint(at("2025-06-01T10:00:00Z", omar), "Old one", "medium");
@@ -306,7 +357,9 @@ describe("management reviews", () => {
     await press(at("2026-01-12T10:00:00Z"), "complaint.investigate", c1.ref ?? "");
     await press(at("2026-01-13T10:00:00Z"), "complaint.resolve", c1.ref ?? "");
     await press(at("2026-01-14T10:00:00Z"), "complaint.close", c1.ref ?? "", { customerNotified: "yes" });
-    await press(at("2026-05-11T10:00:00Z"), "complaint.reject", c3.ref ?? "", { reason: "Not a product issue" });
+    await press(at("2026-05-11T10:00:00Z"), "complaint.reject", c3.ref ?? "", {
+      reason: "Not a product issue",
+    });
 
     // Actions raised in the period: the previous review's (2025-12-01: in the period), plus two more; one verified effective.
     await press(at("2026-01-05T10:00:00Z", omar), "action.start", previousAction.ref ?? "");
@@ -316,12 +369,25 @@ describe("management reviews", () => {
     await newAction(at("2026-06-01T10:00:00Z"), "Update work instruction", omar, "2026-12-31");
 
     // Audits in the period: one reported with a major NC and an observation (the NC raises a third action), one not done.
-    const audit = await scheduleAudit(at("2026-04-01T10:00:00Z"), { process: "Warehouse", clauses: "8.5", date: "2026-04-20" }, tokyo, [chicago]);
+    const audit = await scheduleAudit(
+      at("2026-04-01T10:00:00Z"),
+      { process: "Warehouse", clauses: "8.5", date: "2026-04-20" },
+      tokyo,
+      [chicago],
+    );
     await ok(at("2026-04-20T10:00:00Z", tokyo), `audit ${audit.ref} start`);
     await ok(at("2026-04-20T11:00:00Z", tokyo), `audit ${audit.ref} finding major 8.5.4 Unlabelled stock`);
-    await ok(at("2026-04-20T12:00:00Z", tokyo), `audit ${audit.ref} finding observation 7.1.5 Gauge label faded`);
+    await ok(
+      at("2026-04-20T12:00:00Z", tokyo),
+      `audit ${audit.ref} finding observation 7.1.5 Gauge label faded`,
+    );
     await ok(at("2026-04-21T10:00:00Z", tokyo), `audit ${audit.ref} report`);
-    await scheduleAudit(at("2026-04-01T10:00:00Z"), { process: "Sales", clauses: "8.2", date: "2026-11-20" }, tokyo, [omar]);
+    await scheduleAudit(
+      at("2026-04-01T10:00:00Z"),
+      { process: "Sales", clauses: "8.2", date: "2026-11-20" },
+      tokyo,
+      [omar],
+    );
 
     // Ideas in the period: 3 submitted, 2 approved (one of them implemented).
     const idea = async (iso: string, title: string) => {
@@ -338,8 +404,14 @@ describe("management reviews", () => {
     await press(at("2026-03-02T10:00:00Z"), "idea.approve", i2);
 
     // Objectives: one met, one not.
-    await ok(at("2026-01-01T10:00:00Z"), `qms objectives add at_least 95 % monthly ${mention(omar)} On-time delivery`);
-    await ok(at("2026-01-01T10:00:00Z"), `qms objectives add at_most 500 ppm quarterly ${mention(omar)} Defects`);
+    await ok(
+      at("2026-01-01T10:00:00Z"),
+      `qms objectives add at_least 95 % monthly ${mention(omar)} On-time delivery`,
+    );
+    await ok(
+      at("2026-01-01T10:00:00Z"),
+      `qms objectives add at_most 500 ppm quarterly ${mention(omar)} Defects`,
+    );
     const objectives = await QualityObjectiveModel.find({ workspaceId: ws }).lean();
     const otd = objectives.find((o) => o.name === "On-time delivery")?.ref;
     const ppm = objectives.find((o) => o.name === "Defects")?.ref;
@@ -349,7 +421,8 @@ describe("management reviews", () => {
     // The policy: 2 of 5 members acknowledged.
     const drafted = await submit(at("2026-01-02T10:00:00Z"), "policy.draft", { text: "Quality first." });
     expect(drafted.kind, textOf(drafted)).toBe("done");
-    const policyRef = (await ControlledDocumentModel.findOne({ workspaceId: ws, documentType: "policy" }).lean())?.ref ?? "";
+    const policyRef =
+      (await ControlledDocumentModel.findOne({ workspaceId: ws, documentType: "policy" }).lean())?.ref ?? "";
     await ok(at("2026-01-03T10:00:00Z", top), `policy approve ${policyRef}`);
     await ok(at("2026-01-04T10:00:00Z"), `policy publish ${policyRef}`);
     await press(at("2026-01-05T10:00:00Z", omar), "policy.acknowledge", policyRef);
@@ -357,14 +430,22 @@ describe("management reviews", () => {
 
     // This review, 1 Dec 2026: its period starts at the previous review.
     await ok(at("2026-11-01T10:00:00Z"), "review schedule 2026-12-01");
-    const review = (await ManagementReviewModel.findOne({ workspaceId: ws, day: "2026-12-01" }).lean()) as ManagementReview;
-    await ok(at("2026-11-02T10:00:00Z"), `review ${review.ref} input suppliers Two suppliers late twice; one replaced.`);
+    const review = (await ManagementReviewModel.findOne({
+      workspaceId: ws,
+      day: "2026-12-01",
+    }).lean()) as ManagementReview;
+    await ok(
+      at("2026-11-02T10:00:00Z"),
+      `review ${review.ref} input suppliers Two suppliers late twice; one replaced.`,
+    );
     const fresh = (await loadRecord<ManagementReview>("review", review._id)) as ManagementReview;
     const pack = await reviewPack(at("2026-11-30T10:00:00Z"), fresh);
     expect(pack.periodStart.toISOString()).toBe("2025-12-01T00:00:00.000Z");
     expect(pack.periodEnd.toISOString()).toBe("2026-12-01T00:00:00.000Z");
     expect(pack.review.attendees).toEqual([top]);
-    expect(pack.previousActions).toEqual([{ text: "Train buyers", actionRef: previousAction.ref, state: "verified_effective" }]);
+    expect(pack.previousActions).toEqual([
+      { text: "Train buyers", actionRef: previousAction.ref, state: "verified_effective" },
+    ]);
     expect(pack.complaints).toEqual({
       bySeverity: { critical: 0, high: 1, medium: 0, low: 2 },
       total: 3,
@@ -393,7 +474,9 @@ describe("management reviews", () => {
       { name: "Defects", latest: 620, target: 500, unit: "ppm", met: false },
     ]);
     expect(pack.policy).toMatchObject({ acknowledged: 2, members: 5, rate: 0.4 });
-    expect(pack.toFillIn.find((i) => i.key === "suppliers")?.text).toBe("Two suppliers late twice; one replaced.");
+    expect(pack.toFillIn.find((i) => i.key === "suppliers")?.text).toBe(
+      "Two suppliers late twice; one replaced.",
+    );
     expect(pack.toFillIn.find((i) => i.key === "resources")?.text).toBeNull();
   });
 
@@ -406,23 +489,41 @@ describe("management reviews", () => {
     await ok(ctx(), "review schedule 2026-12-15");
     const review = (await ManagementReviewModel.findOne({ workspaceId: ws }).lean()) as ManagementReview;
     const ref = review.ref ?? "";
-    expect(await typed(ctx(), `review ${ref} decide ${mention(omar)} 2027-03-01 Hire a second auditor`)).toMatch(
-      /can be given a decision only while held/,
+    expect(
+      await typed(ctx(), `review ${ref} decide ${mention(omar)} 2027-03-01 Hire a second auditor`),
+    ).toMatch(/can be given a decision only while held/);
+    await ok(
+      ctx(qm, new Date("2026-12-15T16:00:00Z")),
+      `review ${ref} minutes Resources discussed; audit capacity is short.`,
     );
-    await ok(ctx(qm, new Date("2026-12-15T16:00:00Z")), `review ${ref} minutes Resources discussed; audit capacity is short.`);
-    await ok(ctx(qm, new Date("2026-12-15T16:10:00Z")), `review ${ref} decide ${mention(omar)} 2027-03-01 Hire a second auditor`);
-    const action = (await CorrectiveActionModel.findOne({ workspaceId: ws, source: "management_review" }).lean()) as CorrectiveAction;
+    await ok(
+      ctx(qm, new Date("2026-12-15T16:10:00Z")),
+      `review ${ref} decide ${mention(omar)} 2027-03-01 Hire a second auditor`,
+    );
+    const action = (await CorrectiveActionModel.findOne({
+      workspaceId: ws,
+      source: "management_review",
+    }).lean()) as CorrectiveAction;
     expect(action).toMatchObject({ sourceRef: ref, owner: omar, state: "open", dueDay: "2027-03-01" });
-    expect(await typed(ctx(qm, new Date("2026-12-16T09:00:00Z")), `review ${ref} approve`)).toMatch(/top management/i);
-    expect(await ok(ctx(top, new Date("2026-12-16T09:00:00Z")), `review ${ref} approve`)).toContain("15 Dec 2027");
+    expect(await typed(ctx(qm, new Date("2026-12-16T09:00:00Z")), `review ${ref} approve`)).toMatch(
+      /top management/i,
+    );
+    expect(await ok(ctx(top, new Date("2026-12-16T09:00:00Z")), `review ${ref} approve`)).toContain(
+      "15 Dec 2027",
+    );
     const approved = (await loadRecord<ManagementReview>("review", review._id)) as ManagementReview;
     expect(approved).toMatchObject({ state: "minutes_approved", minutesApprovedBy: top });
     expect(approved.decisions).toEqual([{ text: "Hire a second auditor", actionRef: action.ref }]);
-    const next = (await ManagementReviewModel.findOne({ workspaceId: ws, _id: { $ne: review._id } }).lean()) as ManagementReview;
+    const next = (await ManagementReviewModel.findOne({
+      workspaceId: ws,
+      _id: { $ne: review._id },
+    }).lean()) as ManagementReview;
     expect(next.day).toBe("2027-12-15");
     expect(next.attendees).toEqual([top]);
     expect(await ManagementReviewModel.countDocuments({ workspaceId: ws })).toBe(2);
-    expect(await CorrectiveActionModel.countDocuments({ workspaceId: ws, source: "management_review" })).toBe(1);
+    expect(await CorrectiveActionModel.countDocuments({ workspaceId: ws, source: "management_review" })).toBe(
+      1,
+    );
   });
 });
 
@@ -431,15 +532,30 @@ describe("controlled documents and objectives", () => {
     clock.t = new Date("2026-11-02T08:00:00Z");
     const ws = "slack:TDOC";
     const ctx = await newWorkspace(ws);
-    await ok(ctx(), `qms docs add procedure 3 1 ${mention(omar)} https://docs.example.com/p-7 Purchasing procedure`);
-    const doc = await ControlledDocumentModel.findOne({ workspaceId: ws, title: "Purchasing procedure" }).lean();
+    await ok(
+      ctx(),
+      `qms docs add procedure 3 1 ${mention(omar)} https://docs.example.com/p-7 Purchasing procedure`,
+    );
+    const doc = await ControlledDocumentModel.findOne({
+      workspaceId: ws,
+      title: "Purchasing procedure",
+    }).lean();
     if (!doc) throw new Error("the document was not registered");
     await recordCalendar(jobDeps());
-    expect(await ReminderDeliveryModel.countDocuments({ workspaceId: ws, occasion: { $regex: `^document:${doc.ref}` } })).toBe(0);
+    expect(
+      await ReminderDeliveryModel.countDocuments({
+        workspaceId: ws,
+        occasion: { $regex: `^document:${doc.ref}` },
+      }),
+    ).toBe(0);
     clock.t = new Date("2026-12-02T10:00:00Z");
     await recordCalendar(jobDeps());
     await deliverDue(jobDeps());
-    const reminder = fake.dmsTo(omar.id).find((m) => String(m.text).includes(`${doc.ref} "Purchasing procedure" (version 3) is due for its review`));
+    const reminder = fake
+      .dmsTo(omar.id)
+      .find((m) =>
+        String(m.text).includes(`${doc.ref} "Purchasing procedure" (version 3) is due for its review`),
+      );
     expect(JSON.stringify(reminder?.blocks)).toContain("document.reviewed");
     expect(await ok(ctx(omar, clock.t), `qms docs ${doc.ref} reviewed`)).toContain("next review 2 Jan 2027");
   });
@@ -510,35 +626,59 @@ describe("calendar reminders", () => {
       `2026-12-01:prepare → ${qm.id}`,
       `minutes-overdue-2026-12-08 → ${qm.id}`,
     ]);
-    const eve = await ReminderDeliveryModel.findOne({ workspaceId: ws, occasion: { $regex: ":eve$" } }).lean();
+    const eve = await ReminderDeliveryModel.findOne({
+      workspaceId: ws,
+      occasion: { $regex: ":eve$" },
+    }).lean();
     if (!eve) throw new Error("no eve reminder");
     // Drawn when it goes out: the pack as it is then.
     const drawn = await deliveryCore(logger, () => clock.t).render(eve, "UTC");
-    expect(drawn ? textOf(drawn) : "").toContain("Complaints: 0 (critical 0, high 0, medium 0, low 0); previous period 0");
+    expect(drawn ? textOf(drawn) : "").toContain(
+      "Complaints: 0 (critical 0, high 0, medium 0, low 0); previous period 0",
+    );
   });
 
   it("an audit's report is chased after 7 days, and an objective's owner is asked for the last period's value once", async () => {
     clock.t = new Date("2026-11-02T08:00:00Z");
     const ws = "slack:TCHASE";
     const ctx = await newWorkspace(ws, "CCHASE");
-    const audit = await scheduleAudit(ctx(), { process: "Sales", clauses: "8.2", date: "2026-11-05" }, tokyo, []);
+    const audit = await scheduleAudit(
+      ctx(),
+      { process: "Sales", clauses: "8.2", date: "2026-11-05" },
+      tokyo,
+      [],
+    );
     await ok(ctx(tokyo, new Date("2026-11-05T09:00:00Z")), `audit ${audit.ref} start`);
     await ok(ctx(), `qms objectives add at_least 97 % monthly ${mention(omar)} First-pass yield`);
     const objective = await QualityObjectiveModel.findOne({ workspaceId: ws }).lean();
     clock.t = new Date("2026-11-30T10:00:00Z");
     await recordCalendar(jobDeps());
-    expect(await ReminderDeliveryModel.countDocuments({ workspaceId: ws, occasion: { $regex: "^objective:" } })).toBe(0);
+    expect(
+      await ReminderDeliveryModel.countDocuments({ workspaceId: ws, occasion: { $regex: "^objective:" } }),
+    ).toBe(0);
     clock.t = new Date("2026-12-01T10:00:00Z");
     await recordCalendar(jobDeps());
     await recordCalendar(jobDeps());
-    const asked = await ReminderDeliveryModel.find({ workspaceId: ws, occasion: { $regex: "^objective:" } }).lean();
-    expect(asked.map((d) => [d.occasion, d.recipientId])).toEqual([[`objective:${objective?.ref}:2026-11`, omar.id]]);
+    const asked = await ReminderDeliveryModel.find({
+      workspaceId: ws,
+      occasion: { $regex: "^objective:" },
+    }).lean();
+    expect(asked.map((d) => [d.occasion, d.recipientId])).toEqual([
+      [`objective:${objective?.ref}:2026-11`, omar.id],
+    ]);
     expect(JSON.stringify(asked[0]?.content)).toContain("objective.record");
-    const chase = await ReminderDeliveryModel.find({ workspaceId: ws, occasion: { $regex: "report-overdue" } }).lean();
-    expect(chase.map((d) => [d.occasion, d.recipientId])).toEqual([[`audit:${audit.ref}:report-overdue-2026-11-12`, tokyo.id]]);
+    const chase = await ReminderDeliveryModel.find({
+      workspaceId: ws,
+      occasion: { $regex: "report-overdue" },
+    }).lean();
+    expect(chase.map((d) => [d.occasion, d.recipientId])).toEqual([
+      [`audit:${audit.ref}:report-overdue-2026-11-12`, tokyo.id],
+    ]);
     await ok(ctx(omar, clock.t), `qms objectives ${objective?.ref} record 98`);
     clock.t = new Date("2026-12-01T11:00:00Z");
     await recordCalendar(jobDeps());
-    expect(await ReminderDeliveryModel.countDocuments({ workspaceId: ws, occasion: { $regex: "^objective:" } })).toBe(1);
+    expect(
+      await ReminderDeliveryModel.countDocuments({ workspaceId: ws, occasion: { $regex: "^objective:" } }),
+    ).toBe(1);
   });
 });

@@ -6,7 +6,7 @@ import { type Clock, type JobDeps, systemClock } from "../src/jobs/deps.js";
 import { createLogger } from "../src/logger.js";
 import { runDeliveryPass as enginePass } from "../src/outbox/engine.js";
 import { enqueueDeliveries } from "../src/outbox/enqueue.js";
-import { DeliveryModel as ReminderDeliveryModel, DueSlotModel } from "../src/outbox/models.js";
+import { DueSlotModel, DeliveryModel as ReminderDeliveryModel } from "../src/outbox/models.js";
 import type { MessagingPort } from "../src/outbox/port.js";
 import { createMember } from "../src/records/member/commands.js";
 import { setWorkingHours } from "../src/records/workspace/commands.js";
@@ -48,7 +48,8 @@ const setUpAt = new Date("2026-11-01T00:00:00Z");
 async function workspaceWith(people: { id: string; tz: string }[]) {
   const workspaceId = `slack:T${Math.random().toString(36).slice(2, 8).toUpperCase()}`;
   await setUp(ctxFor(workspaceId, qm, setUpAt));
-  for (const p of people) await createMember(workspaceId, { id: p.id, name: p.id }, qm, setUpAt, { tz: p.tz, isGuest: false });
+  for (const p of people)
+    await createMember(workspaceId, { id: p.id, name: p.id }, qm, setUpAt, { tz: p.tz, isGuest: false });
   return workspaceId;
 }
 
@@ -70,16 +71,31 @@ const noTasks: JobDeps["tasks"] = {
 };
 
 function jobDeps(clock: Clock, ports: JobDeps["ports"], workerId: string, stopping?: AbortSignal): JobDeps {
-  return { logger, clock, ports, deliveries: deliveryCore(logger, () => clock.now()), tasks: noTasks, workerId, stopping };
+  return {
+    logger,
+    clock,
+    ports,
+    deliveries: deliveryCore(logger, () => clock.now()),
+    tasks: noTasks,
+    workerId,
+    stopping,
+  };
 }
 
 /** A port that records what it was asked to send, as a platform would receive it. */
-function recordingPort(platform: "slack" | "teams", onSend: (recipientId: string, text: string, deliveryId: string) => void): MessagingPort {
+function recordingPort(
+  platform: "slack" | "teams",
+  onSend: (recipientId: string, text: string, deliveryId: string) => void,
+): MessagingPort {
   return {
     platform,
     canLookUp: false,
     send: async (recipient, view, deliveryId) => {
-      onSend(recipient.id, plainMessage(view, { zone: recipient.zone, slash: platform === "slack" }), deliveryId);
+      onSend(
+        recipient.id,
+        plainMessage(view, { zone: recipient.zone, slash: platform === "slack" }),
+        deliveryId,
+      );
       return { posted: { channelId: `D-${recipient.id}`, ts: String(Date.now()) } };
     },
     update: async () => undefined,

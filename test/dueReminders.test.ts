@@ -32,9 +32,17 @@ afterAll(async () => {
 
 /** A QM opens an action for `owner` through the form, as from a chat. */
 async function createAction(problem: string, dueDate: string): Promise<CorrectiveAction> {
-  const done = await act(ctx(), "action.new", "", { problem, ownerId: owner.id, dueDate, actionType: "corrective" });
+  const done = await act(ctx(), "action.new", "", {
+    problem,
+    ownerId: owner.id,
+    dueDate,
+    actionType: "corrective",
+  });
   expect(done.kind, textOf(done)).toBe("done");
-  const action = (await CorrectiveActionModel.findOne({ workspaceId, problem }).lean()) as CorrectiveAction | null;
+  const action = (await CorrectiveActionModel.findOne({
+    workspaceId,
+    problem,
+  }).lean()) as CorrectiveAction | null;
   if (!action) throw new Error(`no action was saved: ${textOf(done)}`);
   return action;
 }
@@ -94,9 +102,15 @@ describe("reminders about actions and complaints", () => {
   it("snoozed reminders stay quiet until the date, and the snooze is in the action's history", async () => {
     clock.t = new Date("2027-03-01T09:00:00Z");
     const action = await createAction("Snoozed action", "2027-03-03");
-    await press(owner, "action.snooze", action.ref ?? "", { until: "2027-03-10", reason: "Waiting for the supplier's samples" });
+    await press(owner, "action.snooze", action.ref ?? "", {
+      until: "2027-03-10",
+      reason: "Waiting for the supplier's samples",
+    });
     const { HistoryEventModel } = await import("../src/db/historyModels.js");
-    const event = await HistoryEventModel.findOne({ recordKey: action._id, type: "reminders_snoozed" }).lean();
+    const event = await HistoryEventModel.findOne({
+      recordKey: action._id,
+      type: "reminders_snoozed",
+    }).lean();
     expect(event).toMatchObject({
       type: "reminders_snoozed",
       reason: "Waiting for the supplier's samples",
@@ -107,7 +121,9 @@ describe("reminders about actions and complaints", () => {
     // The snooze is confirmed to its maker; of the reminders, nothing before the 10th, and on
     // the 10th the overdue series resumes (one week overdue).
     expect(about).toContain(`✅ ${action.ref} snoozed by Omar.`);
-    expect(about.filter((t) => t.startsWith(`${action.ref} is `))).toEqual([`${action.ref} is 1 week overdue (due 3 Mar 2027).`]);
+    expect(about.filter((t) => t.startsWith(`${action.ref} is `))).toEqual([
+      `${action.ref} is 1 week overdue (due 3 Mar 2027).`,
+    ]);
   });
 
   it("a snooze needs a reason and a date within 90 days", async () => {
@@ -124,7 +140,9 @@ describe("reminders about actions and complaints", () => {
     });
     expect(textOf(stranger)).toMatch(/Only the action's owner or a quality manager|owner/);
     const { HistoryEventModel } = await import("../src/db/historyModels.js");
-    expect(await HistoryEventModel.countDocuments({ recordKey: action._id, type: "reminders_snoozed" })).toBe(0);
+    expect(await HistoryEventModel.countDocuments({ recordKey: action._id, type: "reminders_snoozed" })).toBe(
+      0,
+    );
   });
 
   it("the QM is asked to check effectiveness when the check date comes", async () => {
@@ -139,14 +157,19 @@ describe("reminders about actions and complaints", () => {
 
   it("a complaint past due: its owner is told once, the QMs get one list a day", async () => {
     clock.t = new Date("2027-02-01T09:00:00Z");
-    await act(ctx(owner), "complaint.new", "", { title: "Late shipment", severity: "critical", category: "delivery" });
-    const complaint = (await ComplaintModel.findOne({ workspaceId, title: "Late shipment" }).lean()) as Complaint;
+    await act(ctx(owner), "complaint.new", "", {
+      title: "Late shipment",
+      severity: "critical",
+      category: "delivery",
+    });
+    const complaint = (await ComplaintModel.findOne({
+      workspaceId,
+      title: "Late shipment",
+    }).lean()) as Complaint;
     await press(qm, "complaint.accept", complaint.ref ?? "");
     await press(qm, "complaint.assign", complaint.ref ?? "", { ownerId: owner.id });
     await runUntil("2027-02-05T00:00:00Z");
-    expect(texts(owner.id).filter((t) => t.includes(`${complaint.ref} is past its due day`))).toHaveLength(
-      1,
-    );
+    expect(texts(owner.id).filter((t) => t.includes(`${complaint.ref} is past its due day`))).toHaveLength(1);
     const digests = texts(qm.id).filter((t) => t.includes("past due"));
     expect(digests.length).toBeGreaterThanOrEqual(1);
     expect(digests.length).toBeLessThanOrEqual(3); // at most one a day

@@ -1,14 +1,14 @@
 import { describe, expect, it } from "vitest";
+import { repairPending } from "../src/commands/tasks.js";
 import { creationIntentId, eventId, loadRecord, recordHistory, transition } from "../src/db/history.js";
-import { verifyWorkspace } from "../src/db/verify.js";
-import { QopsError } from "../src/errors.js";
 import {
-  type HistoryEvent,
   HistoryAnchorModel,
+  type HistoryEvent,
   HistoryEventModel,
   PendingEffectsModel,
 } from "../src/db/historyModels.js";
-import { repairPending } from "../src/commands/tasks.js";
+import { verifyWorkspace } from "../src/db/verify.js";
+import { QopsError } from "../src/errors.js";
 import { createLogger } from "../src/logger.js";
 import { type Complaint, ComplaintModel } from "../src/records/complaint/model.js";
 import { useTestDatabase } from "./helpers/db.js";

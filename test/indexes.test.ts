@@ -1,6 +1,9 @@
 import { describe, expect, it } from "vitest";
 import { ensureIndexes } from "../src/db/connection.js";
-import { ContactModel as ConversationReferenceModel, DeliveryModel as ReminderDeliveryModel } from "../src/outbox/models.js";
+import {
+  ContactModel as ConversationReferenceModel,
+  DeliveryModel as ReminderDeliveryModel,
+} from "../src/outbox/models.js";
 import { useTestDatabase } from "./helpers/db.js";
 
 useTestDatabase();

@@ -15,9 +15,11 @@ describe("the open complaints register, kept as a snapshot", () => {
     const a = await buildComplaint(workspaceId, { title: "First" });
     // What the register shows: each line names the reference and the state.
     const refs = async () =>
-      [...(await typed(ctx(), "complaint list open")).matchAll(/(CMP-\d{4}-\d{4}).*?\b(new|accepted|rejected)\b/g)].map(
-        (m) => `${m[1]} ${m[2]}`,
-      );
+      [
+        ...(await typed(ctx(), "complaint list open")).matchAll(
+          /(CMP-\d{4}-\d{4}).*?\b(new|accepted|rejected)\b/g,
+        ),
+      ].map((m) => `${m[1]} ${m[2]}`);
     expect(await refs()).toEqual([`${a.ref} new`]);
     expect(await refs()).toEqual([`${a.ref} new`]); // served from the snapshot
     const b = await buildComplaint(workspaceId, { title: "Second" });
@@ -33,7 +35,8 @@ describe("the open complaints register, kept as a snapshot", () => {
     const ctx = () => ctxFor(workspaceId, alice);
     await setUp(ctx());
     const a = await buildComplaint(workspaceId, { title: "Held" });
-    const refs = async () => [...(await typed(ctx(), "complaint list open")).matchAll(/CMP-\d{4}-\d{4}/g)].map((m) => m[0]).sort();
+    const refs = async () =>
+      [...(await typed(ctx(), "complaint list open")).matchAll(/CMP-\d{4}-\d{4}/g)].map((m) => m[0]).sort();
     expect(await refs()).toEqual([a.ref]);
     // The stored snapshot is not read again while the marker says nothing changed...
     await SnapshotModel.updateOne({ _id: `${workspaceId}/complaint/open` }, { $set: { items: [] } });

@@ -35,7 +35,14 @@ export interface Core {
   /** The complaint form for a message (its menu's "Log as complaint"), keeping where it came from. */
   messageForm(ctx: CommandContext, message: SourceMessage & { text: string }): Promise<Answer>;
   /** How to reach someone or a conversation, as the platform handed it over, and a reported zone. */
-  remember(workspaceId: string, platform: "slack" | "teams", kind: ContactKind, id: string, reference: Record<string, unknown>, now: Date): Promise<void>;
+  remember(
+    workspaceId: string,
+    platform: "slack" | "teams",
+    kind: ContactKind,
+    id: string,
+    reference: Record<string, unknown>,
+    now: Date,
+  ): Promise<void>;
   rememberZone(workspaceId: string, userId: string, zone: string, now: Date): Promise<void>;
   /** The commands (names) and the button and form ids the core handles, for the manifests' checks. */
   commands(): string[];
@@ -55,7 +62,9 @@ export function createCore(logger: Logger): Core {
     }
 
   const kindsUnderQms = (word: string) => {
-    const def = RECORD_KINDS.find((d) => d.command.under === "qms" && (d.command.name === word || d.command.aliases?.includes(word)));
+    const def = RECORD_KINDS.find(
+      (d) => d.command.under === "qms" && (d.command.name === word || d.command.aliases?.includes(word)),
+    );
     return def ? (ctx: CommandContext) => (args: Token[]) => def.typed(ctx, args, word) : null;
   };
 
@@ -70,7 +79,8 @@ export function createCore(logger: Logger): Core {
       try {
         return await work();
       } catch (error) {
-        if (!isQopsError(error)) logger.error({ err: error, what, workspaceId: ctx.workspaceId }, "request failed");
+        if (!isQopsError(error))
+          logger.error({ err: error, what, workspaceId: ctx.workspaceId }, "request failed");
         else logger.debug({ code: error.code, what }, "request refused");
         const special = onError ? await onError(error).catch(() => null) : null;
         return special ?? ({ kind: "reply", view: errorView(error) } as Answer);
@@ -88,7 +98,11 @@ export function createCore(logger: Logger): Core {
         }
         if (word === "help" || word === "") return { kind: "reply", view: helpView(ctx) };
         const def = RECORD_KINDS.find((d) => !d.command.under && d.command.name === word);
-        if (!def) return { kind: "reply", view: helpView(ctx, rich`Unknown command "${word.slice(0, 30)}". Here is what QOps understands:`) };
+        if (!def)
+          return {
+            kind: "reply",
+            view: helpView(ctx, rich`Unknown command "${word.slice(0, 30)}". Here is what QOps understands:`),
+          };
         const only = args.length === 1 ? args[0] : undefined;
         if (!def.ownHelp && only && "word" in only && only.word.toLowerCase() === "help")
           return { kind: "reply", view: kindHelpView(ctx, def) };
@@ -110,7 +124,13 @@ export function createCore(logger: Logger): Core {
             if (view) return { kind: "reply", view };
           }
           if (!found)
-            return { kind: "reply", view: answer(`QOps does not know the button "${id.slice(0, 40)}". Nothing was changed.`, "attention") };
+            return {
+              kind: "reply",
+              view: answer(
+                `QOps does not know the button "${id.slice(0, 40)}". Nothing was changed.`,
+                "attention",
+              ),
+            };
           return found.handler(action);
         },
         // A refused press redraws the record as it is now (a stale click shows who acted), with why.
@@ -141,7 +161,11 @@ export function createCore(logger: Logger): Core {
         const { text: _t, ...origin } = source;
         return {
           kind: "form",
-          form: complaintForm(ctx, { title: (text.split("\n")[0] ?? "").slice(0, 150), description: text.slice(0, 3000) }, origin),
+          form: complaintForm(
+            ctx,
+            { title: (text.split("\n")[0] ?? "").slice(0, 150), description: text.slice(0, 3000) },
+            origin,
+          ),
         };
       });
     },
@@ -152,18 +176,31 @@ export function createCore(logger: Logger): Core {
 
     async rememberZone(workspaceId, userId, zone, now) {
       if (!isZone(zone)) {
-        logger.warn({ workspaceId, zone: String(zone).slice(0, 60) }, "a client reported a time zone that is not one; ignored");
+        logger.warn(
+          { workspaceId, zone: String(zone).slice(0, 60) },
+          "a client reported a time zone that is not one; ignored",
+        );
         return;
       }
       await rememberZone(workspaceId, userId, zone, now);
     },
 
-    commands: () => [...new Set([...RECORD_KINDS.filter((d) => !d.command.under).map((d) => d.command.name), ...TOP_COMMANDS])],
+    commands: () => [
+      ...new Set([
+        ...RECORD_KINDS.filter((d) => !d.command.under).map((d) => d.command.name),
+        ...TOP_COMMANDS,
+      ]),
+    ],
     actionIds: () => [...handlers.keys()],
   };
 }
 
-async function currentCard(ctx: CommandContext, def: RecordKindDef, target: ActionTarget, action: Action): Promise<MessageView | null> {
+async function currentCard(
+  ctx: CommandContext,
+  def: RecordKindDef,
+  target: ActionTarget,
+  action: Action,
+): Promise<MessageView | null> {
   const key = recordKeyOf(defForRef(target.ref ?? "") ?? def, ctx.workspaceId, target.ref ?? "");
   if (!key) return null;
   const record = await loadRecord<RecordBase>(def.kind, key);
@@ -174,7 +211,7 @@ async function currentCard(ctx: CommandContext, def: RecordKindDef, target: Acti
 
 /** An error as a view: a refusal with its instants in the reader's zone, else the plain message. */
 export function errorView(error: unknown): MessageView {
-  const text: Rich = isQopsError(error) && error.rich ? ["⚠️ ", ...error.rich] : [`⚠️ ${userMessageFor(error)}`];
+  const text: Rich =
+    isQopsError(error) && error.rich ? ["⚠️ ", ...error.rich] : [`⚠️ ${userMessageFor(error)}`];
   return answer(text, "attention");
 }
-

@@ -7,8 +7,8 @@ import type { DeliveryCore } from "../outbox/engine.js";
 import type { Delivery } from "../outbox/models.js";
 import type { Posted, StoredContact } from "../outbox/port.js";
 import { type CorrectiveAction, CorrectiveActionModel } from "../records/action/model.js";
-import { actionLine } from "../records/action/views.js";
 import { ignoredActions } from "../records/action/reminders.js";
+import { actionLine } from "../records/action/views.js";
 import { type Complaint, ComplaintModel, OPEN_COMPLAINT_STATES } from "../records/complaint/model.js";
 import { complaintLine } from "../records/complaint/views.js";
 import type { ControlledDocument } from "../records/document/model.js";
@@ -17,8 +17,8 @@ import { escalationList, escalationView, requestView } from "../records/policy/c
 import { defForRecord, defForRef } from "../records/refs.js";
 import { reviewEveView } from "../records/review/index.js";
 import { readWorkspace, rolesOf, zoneOf } from "../records/workspace/access.js";
-import { isZone } from "../time/zone.js";
 import { DEFAULT_WORKING_HOURS } from "../time/workingHours.js";
+import { isZone } from "../time/zone.js";
 import { heading, list, message, withNotice } from "../views/build.js";
 import { cmd, type Rich, rich } from "../views/rich.js";
 import type { MessageView } from "../views/types.js";
@@ -43,22 +43,37 @@ export function deliveryCore(logger: Logger, now: () => Date): DeliveryCore {
       const hours = workspace?.workingHours ?? DEFAULT_WORKING_HOURS;
       const contact = await contactOf(delivery.workspaceId, delivery.recipientId, delivery.to ?? "person");
       if (delivery.to === "channel") return { zone: fallback, hours, contact };
-      const member = (await MemberModel.findById(memberKey(delivery.workspaceId, delivery.recipientId), { tz: 1 }).lean()) as Pick<
-        Member,
-        "tz"
-      > | null;
+      const member = (await MemberModel.findById(memberKey(delivery.workspaceId, delivery.recipientId), {
+        tz: 1,
+      }).lean()) as Pick<Member, "tz"> | null;
       const own = member?.tz ?? (await reportedZone(delivery.workspaceId, delivery.recipientId));
       if (own && !isZone(own))
-        logger.warn({ delivery: delivery._id, zone: own }, "a member's time zone is not a real zone; using the workspace's");
+        logger.warn(
+          { delivery: delivery._id, zone: own },
+          "a member's time zone is not a real zone; using the workspace's",
+        );
       // Known only from a roster: the workspace's zone, not UTC, until their own is known.
       return { zone: own && isZone(own) ? own : fallback, hours, contact };
     },
     async keepContact(workspaceId, contact: StoredContact) {
-      await rememberContact(workspaceId, workspaceId.startsWith("teams:") ? "teams" : "slack", "member", contact.userId, contact.reference, now());
+      await rememberContact(
+        workspaceId,
+        workspaceId.startsWith("teams:") ? "teams" : "slack",
+        "member",
+        contact.userId,
+        contact.reference,
+        now(),
+      );
     },
     async sent(delivery: Delivery, posted: Posted) {
       // A record's post in the quality channel: where it landed becomes part of its history.
-      if (delivery.op !== "post" || delivery.to !== "channel" || !delivery.recordKey || !delivery.occasion.endsWith(":post")) return;
+      if (
+        delivery.op !== "post" ||
+        delivery.to !== "channel" ||
+        !delivery.recordKey ||
+        !delivery.occasion.endsWith(":post")
+      )
+        return;
       const def = defForRef(delivery.recordKey.slice(delivery.recordKey.indexOf("/") + 1));
       if (!def?.postField) return;
       const field = def.postField;
@@ -92,15 +107,23 @@ async function drawn(delivery: Delivery, now: Date, logger: Logger): Promise<Mes
       const record = await loadRecord<RecordBase>(String(dynamic.kind), key);
       const def = record ? defForRecord(record) : null;
       if (!record || !def) return null;
-      const viewer = delivery.to === "person" ? { userId: delivery.recipientId, roles: rolesOf(workspace, delivery.recipientId) } : "channel";
+      const viewer =
+        delivery.to === "person"
+          ? { userId: delivery.recipientId, roles: rolesOf(workspace, delivery.recipientId) }
+          : "channel";
       const card = await def.card(ctx, record, viewer);
       // The line is also the message's text: what a notification on a phone shows.
-      return Array.isArray(dynamic.line) ? { ...withNotice(card, dynamic.line as Rich, "good"), text: dynamic.line as Rich } : card;
+      return Array.isArray(dynamic.line)
+        ? { ...withNotice(card, dynamic.line as Rich, "good"), text: dynamic.line as Rich }
+        : card;
     }
     case "policyRequest": {
-      const policy = await loadRecord<ControlledDocument>("document", `${delivery.workspaceId}/${String(dynamic.ref)}`);
+      const policy = await loadRecord<ControlledDocument>(
+        "document",
+        `${delivery.workspaceId}/${String(dynamic.ref)}`,
+      );
       // A version superseded before its request went out is not asked for any more.
-      if (!policy || policy.state !== "published") return null;
+      if (policy?.state !== "published") return null;
       return requestView(ctx, policy, Number(dynamic.reminder ?? 0));
     }
     case "policyEscalation": {
@@ -108,26 +131,42 @@ async function drawn(delivery: Delivery, now: Date, logger: Logger): Promise<Mes
       return list_ ? escalationView(list_) : null;
     }
     case "actionEscalation": {
-      const actions = (await CorrectiveActionModel.find({ workspaceId: delivery.workspaceId }).lean()) as CorrectiveAction[];
+      const actions = (await CorrectiveActionModel.find({
+        workspaceId: delivery.workspaceId,
+      }).lean()) as CorrectiveAction[];
       const ignored = ignoredActions(actions, workspace, now);
       if (!ignored.length) return null;
       const text = rich`${ignored.length} corrective action${ignored.length > 1 ? "s are" : " is"} overdue despite reminders.`;
-      return message(text, [heading("Overdue corrective actions"), { type: "paragraph", text }, list(ignored.slice(0, 50).map((a) => actionLine(a, ctx, workspace)))]);
+      return message(text, [
+        heading("Overdue corrective actions"),
+        { type: "paragraph", text },
+        list(ignored.slice(0, 50).map((a) => actionLine(a, ctx, workspace))),
+      ]);
     }
     case "complaintEscalation": {
-      const breached = ((await ComplaintModel.find({ workspaceId: delivery.workspaceId, state: { $in: OPEN_COMPLAINT_STATES } }).lean()) as Complaint[]).filter(
-        (c) => now.getTime() - c.dueAt.getTime() >= 86_400_000,
-      );
+      const breached = (
+        (await ComplaintModel.find({
+          workspaceId: delivery.workspaceId,
+          state: { $in: OPEN_COMPLAINT_STATES },
+        }).lean()) as Complaint[]
+      ).filter((c) => now.getTime() - c.dueAt.getTime() >= 86_400_000);
       if (!breached.length) return null;
       const text = rich`${breached.length} complaint${breached.length > 1 ? "s are" : " is"} past due. The register: ${cmd("complaint list overdue")}.`;
-      return message(text, [heading("Complaints past due"), { type: "paragraph", text }, list(breached.slice(0, 50).map((c) => complaintLine(c, ctx, workspace)))]);
+      return message(text, [
+        heading("Complaints past due"),
+        { type: "paragraph", text },
+        list(breached.slice(0, 50).map((c) => complaintLine(c, ctx, workspace))),
+      ]);
     }
     case "reviewEve":
       return reviewEveView(String(dynamic.recordKey), now);
     case "digest":
       return weeklyDigest(workspace, now);
     default:
-      logger.error({ delivery: delivery._id, type: dynamic.type }, "a delivery names content QOps cannot draw");
+      logger.error(
+        { delivery: delivery._id, type: dynamic.type },
+        "a delivery names content QOps cannot draw",
+      );
       return null;
   }
 }

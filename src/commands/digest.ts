@@ -2,11 +2,16 @@ import { getISOWeek, getISOWeekYear } from "date-fns";
 import type { NewDelivery } from "../outbox/enqueue.js";
 import type { CorrectiveAction } from "../records/action/model.js";
 import { CorrectiveActionModel } from "../records/action/model.js";
-import { type InternalAudit, InternalAuditModel } from "../records/audit/model.js";
 import { auditDay } from "../records/audit/commands.js";
-import { type Complaint, ComplaintModel } from "../records/complaint/model.js";
+import { type InternalAudit, InternalAuditModel } from "../records/audit/model.js";
 import { dueDayOf } from "../records/common.js";
-import { objectiveStanding, type QualityObjective, QualityObjectiveModel, withUnit } from "../records/objective/index.js";
+import { type Complaint, ComplaintModel } from "../records/complaint/model.js";
+import {
+  objectiveStanding,
+  type QualityObjective,
+  QualityObjectiveModel,
+  withUnit,
+} from "../records/objective/index.js";
 import { currentPolicy, statusOf } from "../records/policy/commands.js";
 import { type ManagementReview, ManagementReviewModel } from "../records/review/model.js";
 import { zoneOf } from "../records/workspace/access.js";
@@ -37,7 +42,9 @@ export async function weeklyDigest(workspace: Workspace, now: Date): Promise<Mes
     QualityObjectiveModel.find({ ...ws, state: "active" }).lean(),
   ])) as [Complaint[], CorrectiveAction[], InternalAudit[], ManagementReview[], QualityObjective[]];
   const fresh = complaints.filter((c) => c.createdAt >= weekAgo && c.createdAt < now);
-  const closed = complaints.filter((c) => c.state === "closed" && c.stateChangedAt >= weekAgo && c.stateChangedAt < now);
+  const closed = complaints.filter(
+    (c) => c.state === "closed" && c.stateChangedAt >= weekAgo && c.stateChangedAt < now,
+  );
   const overdue = actions.filter((a) => a.dueAt < now);
   const comingAudits = audits.filter((a) => {
     const d = auditDay(a, workspace);
@@ -53,14 +60,22 @@ export async function weeklyDigest(workspace: Workspace, now: Date): Promise<Mes
     const shown = items.slice(0, 10).flatMap((item, i) => (i ? [", ", ...show(item)] : show(item)));
     return items.length > 10 ? [...shown, ` and ${items.length - 10} more`] : shown;
   };
-  if (fresh.length) lines.push(rich`New complaints: ${fresh.length} (${some(fresh, (c) => rich`${c.ref} ${c.severity}`)})`);
-  if (closed.length) lines.push(rich`Closed complaints: ${closed.length} (${some(closed, (c) => rich`${c.ref}`)})`);
+  if (fresh.length)
+    lines.push(rich`New complaints: ${fresh.length} (${some(fresh, (c) => rich`${c.ref} ${c.severity}`)})`);
+  if (closed.length)
+    lines.push(rich`Closed complaints: ${closed.length} (${some(closed, (c) => rich`${c.ref}`)})`);
   if (overdue.length)
-    lines.push(rich`Overdue actions: ${overdue.length} (${some(overdue, (a) => rich`${a.ref} due ${day(dueDayOf(a, workspace))}, ${a.owner.name}`)})`);
+    lines.push(
+      rich`Overdue actions: ${overdue.length} (${some(overdue, (a) => rich`${a.ref} due ${day(dueDayOf(a, workspace))}, ${a.owner.name}`)})`,
+    );
   if (comingAudits.length)
-    lines.push(rich`Audits in the next 30 days: ${some(comingAudits, (a) => rich`${a.ref} ${a.process} on ${day(auditDay(a, workspace) ?? "")}`)}`);
+    lines.push(
+      rich`Audits in the next 30 days: ${some(comingAudits, (a) => rich`${a.ref} ${a.process} on ${day(auditDay(a, workspace) ?? "")}`)}`,
+    );
   if (comingReviews.length)
-    lines.push(rich`Management reviews in the next 30 days: ${some(comingReviews, (r) => rich`${r.ref} on ${day(r.day ?? dayOf(r.scheduledFor, zone))}`)}`);
+    lines.push(
+      rich`Management reviews in the next 30 days: ${some(comingReviews, (r) => rich`${r.ref} on ${day(r.day ?? dayOf(r.scheduledFor, zone))}`)}`,
+    );
   if (offTarget.length)
     lines.push(
       rich`Objectives off target: ${some(offTarget, (o) => {
@@ -72,11 +87,17 @@ export async function weeklyDigest(workspace: Workspace, now: Date): Promise<Mes
   if (policy) {
     const status = await statusOf(workspace, policy);
     if (status.rate < 1)
-      lines.push(rich`Policy ${policy.ref} acknowledged by ${status.acknowledged} of ${status.members} members (${Math.round(status.rate * 100)}%)`);
+      lines.push(
+        rich`Policy ${policy.ref} acknowledged by ${status.acknowledged} of ${status.members} members (${Math.round(status.rate * 100)}%)`,
+      );
   }
   if (!lines.length) return null;
   const text = rich`📊 The QMS this week: ${lines.length} thing${lines.length === 1 ? "" : "s"} to know.`;
-  return message(text, [heading(rich`Quality week ending ${day(today)}`), { type: "paragraph", text }, list(lines)]);
+  return message(text, [
+    heading(rich`Quality week ending ${day(today)}`),
+    { type: "paragraph", text },
+    list(lines),
+  ]);
 }
 
 /**

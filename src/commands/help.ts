@@ -7,16 +7,40 @@ import type { CommandContext } from "./context.js";
 
 /** The `qms` sub-commands that are not a record kind's. */
 export const QMS_HELP: HelpLine[] = [
-  { usage: "qms setup", text: "set QOps up here (the first person becomes quality manager); in Slack name the channel: /qms setup #quality" },
-  { usage: "qms channel", text: "where triage posts and ideas go (QM): in Teams type it in that channel; in Slack name it (/qms channel #quality)" },
-  { usage: "qms roles", text: "who holds which role; qms roles grant|revoke @person qm|top_management|auditor (QM)" },
-  { usage: "qms sla low|medium|high|critical DAYS", text: "days until a complaint of that severity is due (QM)" },
+  {
+    usage: "qms setup",
+    text: "set QOps up here (the first person becomes quality manager); in Slack name the channel: /qms setup #quality",
+  },
+  {
+    usage: "qms channel",
+    text: "where triage posts and ideas go (QM): in Teams type it in that channel; in Slack name it (/qms channel #quality)",
+  },
+  {
+    usage: "qms roles",
+    text: "who holds which role; qms roles grant|revoke @person qm|top_management|auditor (QM)",
+  },
+  {
+    usage: "qms sla low|medium|high|critical DAYS",
+    text: "days until a complaint of that severity is due (QM)",
+  },
   { usage: "qms status", text: "open complaints, overdue items, ideas and actions at a glance" },
   { usage: "qms mine", text: "what you own, reported or audit; for QMs, the triage queue" },
-  { usage: "qms timezone Europe/Berlin", text: "the workspace's time zone: its dates, and the Monday digest (QM)" },
-  { usage: "qms audit-reminders 14 1", text: "days before an audit its auditor and auditees are reminded (QM)" },
-  { usage: "qms guests include|exclude", text: "whether guest accounts are members asked to acknowledge the policy (QM)" },
-  { usage: "qms hours 09:00-17:00 mon-fri", text: "when reminders may reach people, in their own time zones (QM)" },
+  {
+    usage: "qms timezone Europe/Berlin",
+    text: "the workspace's time zone: its dates, and the Monday digest (QM)",
+  },
+  {
+    usage: "qms audit-reminders 14 1",
+    text: "days before an audit its auditor and auditees are reminded (QM)",
+  },
+  {
+    usage: "qms guests include|exclude",
+    text: "whether guest accounts are members asked to acknowledge the policy (QM)",
+  },
+  {
+    usage: "qms hours 09:00-17:00 mon-fri",
+    text: "when reminders may reach people, in their own time zones (QM)",
+  },
   { usage: "qms help", text: "this list" },
 ];
 
@@ -28,7 +52,8 @@ function line(l: HelpLine): Rich {
 
 /** Every command, the same on both platforms: one section per record kind, then `qms`. */
 export function helpSections(ctx: CommandContext): { title: string; lines: Rich[] }[] {
-  const shown = (lines: HelpLine[]) => lines.filter((l) => !l.messageShortcut || ctx.surface.messageShortcut).map(line);
+  const shown = (lines: HelpLine[]) =>
+    lines.filter((l) => !l.messageShortcut || ctx.surface.messageShortcut).map(line);
   return [
     ...RECORD_KINDS.map((def) => ({ title: capital(def.plural), lines: shown(def.help) })),
     { title: "Quality management", lines: shown(QMS_HELP) },

@@ -1,7 +1,12 @@
-import { type CorrectiveAction, CorrectiveActionModel, OPEN_ACTION_STATES, WORKING_ACTION_STATES } from "../records/action/model.js";
+import {
+  type CorrectiveAction,
+  CorrectiveActionModel,
+  OPEN_ACTION_STATES,
+  WORKING_ACTION_STATES,
+} from "../records/action/model.js";
 import { actionLine } from "../records/action/views.js";
-import { type InternalAudit, InternalAuditModel } from "../records/audit/model.js";
 import { auditDay } from "../records/audit/commands.js";
+import { type InternalAudit, InternalAuditModel } from "../records/audit/model.js";
 import { type Complaint, ComplaintModel, OPEN_COMPLAINT_STATES } from "../records/complaint/model.js";
 import { complaintLine } from "../records/complaint/views.js";
 import { type ImprovementIdea, ImprovementIdeaModel, OPEN_IDEA_STATES } from "../records/idea/model.js";
@@ -37,15 +42,33 @@ export async function statusView(ctx: CommandContext): Promise<MessageView> {
   ])) as [Complaint[], ImprovementIdea[], CorrectiveAction[], NonconformingOutput[]];
   const sev = countBy(complaints, (c) => c.severity, ["critical", "high", "medium", "low"]);
   const overdueComplaints = complaints.filter((c) => c.dueAt < ctx.now).length;
-  const overdueActions = actions.filter((a) => WORKING_ACTION_STATES.includes(a.state) && a.dueAt < ctx.now).length;
+  const overdueActions = actions.filter(
+    (a) => WORKING_ACTION_STATES.includes(a.state) && a.dueAt < ctx.now,
+  ).length;
   const open = complaints.length;
   return message("QMS status", [
     heading("QMS status"),
     fields([
-      ["Open complaints", `${open} — 🔴 critical ${sev.critical} · 🟠 high ${sev.high} · 🟡 medium ${sev.medium} · ⚪ low ${sev.low}`],
-      ["Overdue", `${overdueComplaints} complaint${overdueComplaints === 1 ? "" : "s"}, ${overdueActions} action${overdueActions === 1 ? "" : "s"}`],
-      ["Ideas", pairs(countBy(ideas, (i) => i.state, ["submitted", "approved", "in_progress", "implemented", "rejected"]))],
-      ["Actions", pairs(countBy(actions, (a) => a.state, ["open", "in_progress", "done", "reopened", "verified_effective"]))],
+      [
+        "Open complaints",
+        `${open} — 🔴 critical ${sev.critical} · 🟠 high ${sev.high} · 🟡 medium ${sev.medium} · ⚪ low ${sev.low}`,
+      ],
+      [
+        "Overdue",
+        `${overdueComplaints} complaint${overdueComplaints === 1 ? "" : "s"}, ${overdueActions} action${overdueActions === 1 ? "" : "s"}`,
+      ],
+      [
+        "Ideas",
+        pairs(
+          countBy(ideas, (i) => i.state, ["submitted", "approved", "in_progress", "implemented", "rejected"]),
+        ),
+      ],
+      [
+        "Actions",
+        pairs(
+          countBy(actions, (a) => a.state, ["open", "in_progress", "done", "reopened", "verified_effective"]),
+        ),
+      ],
       ["Waiting for an effectiveness check", String(actions.filter((a) => a.state === "done").length)],
       ["Open nonconforming outputs", String(ncs.length)],
     ]),
@@ -59,7 +82,12 @@ export interface MyItems {
   ideas: ImprovementIdea[];
   audits: InternalAudit[];
   ncs: NonconformingOutput[];
-  triage: { complaints: Complaint[]; ideas: ImprovementIdea[]; actions: CorrectiveAction[]; ncs: NonconformingOutput[] } | null;
+  triage: {
+    complaints: Complaint[];
+    ideas: ImprovementIdea[];
+    actions: CorrectiveAction[];
+    ncs: NonconformingOutput[];
+  } | null;
 }
 
 /** What I own, reported or audit, and for QMs what waits for them. */
@@ -94,7 +122,8 @@ export async function myItems(ctx: CommandContext): Promise<MyItems> {
   };
 }
 
-const refLine = (r: { ref: string | null; state: string }, what: string): Rich => rich`${strong(r.ref)} · ${words(r.state)} · ${what}`;
+const refLine = (r: { ref: string | null; state: string }, what: string): Rich =>
+  rich`${strong(r.ref)} · ${words(r.state)} · ${what}`;
 
 async function lines(ctx: CommandContext, items: MyItems) {
   const workspace = await requireWorkspace(ctx);
@@ -123,9 +152,20 @@ async function lines(ctx: CommandContext, items: MyItems) {
 /** `qms mine`: my items and (for QMs) the triage queue, as lines. */
 export async function mineView(ctx: CommandContext): Promise<MessageView> {
   const { mine, queue } = await lines(ctx, await myItems(ctx));
-  const blocks: Block[] = [heading("My items"), mine.length ? list(mine) : context("Nothing is waiting for you. 🎉")];
-  if (queue) blocks.push(heading("Triage queue (quality manager)"), queue.length ? list(queue.slice(0, 40)) : context("Nothing to triage."));
-  blocks.push(context(rich`Show one to act on it: ${cmd("complaint CMP-…")}, ${cmd("qms action CA-…")}, ${cmd("idea IDEA-…")}, ${cmd("audit AUD-…")}, ${cmd("nc NC-…")}.`));
+  const blocks: Block[] = [
+    heading("My items"),
+    mine.length ? list(mine) : context("Nothing is waiting for you. 🎉"),
+  ];
+  if (queue)
+    blocks.push(
+      heading("Triage queue (quality manager)"),
+      queue.length ? list(queue.slice(0, 40)) : context("Nothing to triage."),
+    );
+  blocks.push(
+    context(
+      rich`Show one to act on it: ${cmd("complaint CMP-…")}, ${cmd("qms action CA-…")}, ${cmd("idea IDEA-…")}, ${cmd("audit AUD-…")}, ${cmd("nc NC-…")}.`,
+    ),
+  );
   return message("My items", blocks);
 }
 
@@ -135,7 +175,10 @@ export async function homeView(ctx: CommandContext): Promise<MessageView> {
   const items = await myItems(ctx);
   const { mine } = await lines(ctx, items);
   const viewer = viewerFor(ctx, workspace);
-  const blocks: Block[] = [heading("My items"), mine.length ? list(mine) : context("Nothing is waiting for you. 🎉")];
+  const blocks: Block[] = [
+    heading("My items"),
+    mine.length ? list(mine) : context("Nothing is waiting for you. 🎉"),
+  ];
   const cardOf = async (kind: string, record: { ref: string | null }) => {
     const def = defById(kind);
     return def ? (await def.card(ctx, record as never, viewer)).blocks : [];
@@ -157,7 +200,9 @@ export async function homeView(ctx: CommandContext): Promise<MessageView> {
     for (const [kind, record] of queue) {
       const card = await cardOf(kind, record);
       if (blocks.length + card.length + 2 > 98) {
-        blocks.push(context(rich`More items wait: see ${cmd("complaint list open")} and ${cmd("qms actions")}.`));
+        blocks.push(
+          context(rich`More items wait: see ${cmd("complaint list open")} and ${cmd("qms actions")}.`),
+        );
         break;
       }
       blocks.push(divider, ...card);

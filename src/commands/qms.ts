@@ -1,5 +1,6 @@
 import { QopsError } from "../errors.js";
 import { SEVERITIES, type Severity } from "../records/complaint/model.js";
+import { channelOf, head, peopleOf, wordsOf } from "../records/tokens.js";
 import { requireWorkspace, roleName } from "../records/workspace/access.js";
 import {
   changeRole,
@@ -14,7 +15,6 @@ import {
   setWorkspaceTimezone,
 } from "../records/workspace/commands.js";
 import { ROLES, type Role } from "../records/workspace/model.js";
-import { channelOf, head, peopleOf, wordsOf } from "../records/tokens.js";
 import { answer, context, fields, heading, message } from "../views/build.js";
 import { channel, cmd, join, person, type Rich, rich } from "../views/rich.js";
 import type { Answer, Token } from "../views/types.js";
@@ -32,13 +32,19 @@ const ROLE_WORDS: Record<string, Role> = {
   auditor: "auditor",
 };
 
-const reply = (text: Rich, tone: "good" | "warning" | "attention" = "good"): Answer => ({ kind: "reply", view: answer(text, tone) });
+const reply = (text: Rich, tone: "good" | "warning" | "attention" = "good"): Answer => ({
+  kind: "reply",
+  view: answer(text, tone),
+});
 const DAY_NAMES = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"];
 
 async function setup(ctx: CommandContext, args: Token[], externalId: string): Promise<Answer> {
   const named = channelOf(args);
   const here = ctx.here && !ctx.here.personal ? ctx.here.id : null;
-  const result = await setupWorkspace(ctx, { externalId, qualityChannelId: named ?? (ctx.surface.channelIsHere ? here : null) });
+  const result = await setupWorkspace(ctx, {
+    externalId,
+    qualityChannelId: named ?? (ctx.surface.channelIsHere ? here : null),
+  });
   const lead = setupOutcomeText(result, ctx);
   const q = result.workspace.qualityChannelId;
   const next = q
@@ -52,7 +58,9 @@ async function setup(ctx: CommandContext, args: Token[], externalId: string): Pr
     view: message(text, [
       { type: "notice", text: lead, tone: result.outcome === "not_qm" ? "warning" : "good" },
       { type: "paragraph", text: next },
-      context(rich`Give others roles with ${cmd("qms roles grant @person qm|top_management|auditor")}; ${cmd("qms help")} lists every command.`),
+      context(
+        rich`Give others roles with ${cmd("qms roles grant @person qm|top_management|auditor")}; ${cmd("qms help")} lists every command.`,
+      ),
     ]),
   };
 }
@@ -65,8 +73,15 @@ async function roles(ctx: CommandContext, args: Token[]): Promise<Answer> {
       kind: "reply",
       view: message("Roles", [
         heading("Roles"),
-        fields(listing.map((l) => [roleName(l.role), l.members.length ? join(l.members.map(person)) : "nobody yet"])),
-        context(rich`Change with ${cmd("qms roles grant @person qm|top_management|auditor")} or revoke (quality managers only).`),
+        fields(
+          listing.map((l) => [
+            roleName(l.role),
+            l.members.length ? join(l.members.map(person)) : "nobody yet",
+          ]),
+        ),
+        context(
+          rich`Change with ${cmd("qms roles grant @person qm|top_management|auditor")} or revoke (quality managers only).`,
+        ),
       ]),
     };
   }
@@ -91,7 +106,9 @@ async function channelCommand(ctx: CommandContext, args: Token[]): Promise<Answe
   if (!id)
     throw new QopsError(
       "invalid_input",
-      ctx.surface.channelIsHere ? "Type qms channel in the channel that should be the quality channel." : "Name the channel: qms channel #quality.",
+      ctx.surface.channelIsHere
+        ? "Type qms channel in the channel that should be the quality channel."
+        : "Name the channel: qms channel #quality.",
     );
   await setQualityChannel(ctx, id);
   return reply(
@@ -120,7 +137,10 @@ export async function qmsCommand(
     case "sla": {
       const severity = (words[0] ?? "").toLowerCase();
       if (!SEVERITIES.includes(severity as Severity) || !words[1])
-        throw new QopsError("invalid_input", "Use qms sla low|medium|high|critical DAYS, e.g. qms sla high 3.");
+        throw new QopsError(
+          "invalid_input",
+          "Use qms sla low|medium|high|critical DAYS, e.g. qms sla high 3.",
+        );
       const { record } = await setSeveritySla(ctx, severity as Severity, Number(words[1]));
       const s = record.slaDays;
       return reply(
@@ -134,27 +154,41 @@ export async function qmsCommand(
     case "guests": {
       const choice = (words[0] ?? "").toLowerCase();
       if (choice !== "include" && choice !== "exclude")
-        throw new QopsError("invalid_input", "Use qms guests include or qms guests exclude (whether guest accounts are asked to acknowledge the policy).");
+        throw new QopsError(
+          "invalid_input",
+          "Use qms guests include or qms guests exclude (whether guest accounts are asked to acknowledge the policy).",
+        );
       await setGuestMembership(ctx, choice === "include");
-      return reply(rich`✅ Guests are now ${choice}d from the members QOps asks (changed by ${ctx.actor.name}); this applies from the next member sync and publication.`);
+      return reply(
+        rich`✅ Guests are now ${choice}d from the members QOps asks (changed by ${ctx.actor.name}); this applies from the next member sync and publication.`,
+      );
     }
     case "hours": {
       const { record } = await setWorkingHours(ctx, words[0] ?? "", words[1] ?? "mon-fri");
       const { start, end, days } = record.workingHours;
-      return reply(rich`✅ Reminders now go out ${start}–${end} on ${days.map((d) => DAY_NAMES[d]).join(", ")}, in each person's own time zone (changed by ${ctx.actor.name}).`);
+      return reply(
+        rich`✅ Reminders now go out ${start}–${end} on ${days.map((d) => DAY_NAMES[d]).join(", ")}, in each person's own time zone (changed by ${ctx.actor.name}).`,
+      );
     }
     case "timezone": {
       const { record } = await setWorkspaceTimezone(ctx, words[0] ?? "");
-      return reply(rich`✅ The workspace's time zone is now ${record.timezone} (changed by ${ctx.actor.name}); its dates are days there, and the weekly digest goes out Mondays at 09:00 there.`);
+      return reply(
+        rich`✅ The workspace's time zone is now ${record.timezone} (changed by ${ctx.actor.name}); its dates are days there, and the weekly digest goes out Mondays at 09:00 there.`,
+      );
     }
     case "audit-reminders": {
       const { record } = await setAuditReminderDays(ctx, words);
-      return reply(rich`✅ Auditors and auditees are now reminded ${record.auditReminderDays.join(" and ")} days before an audit (changed by ${ctx.actor.name}).`);
+      return reply(
+        rich`✅ Auditors and auditees are now reminded ${record.auditReminderDays.join(" and ")} days before an audit (changed by ${ctx.actor.name}).`,
+      );
     }
     default: {
       const kind = name ? kinds(name) : null;
       if (kind) return kind(rest);
-      const intro = name && name !== "help" ? rich`Unknown sub-command "${name.slice(0, 30)}". Here is what QOps understands:` : undefined;
+      const intro =
+        name && name !== "help"
+          ? rich`Unknown sub-command "${name.slice(0, 30)}". Here is what QOps understands:`
+          : undefined;
       return { kind: "reply", view: helpView(ctx, intro) };
     }
   }

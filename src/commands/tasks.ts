@@ -2,13 +2,19 @@ import { effectsDone, pendingEffects } from "../db/history.js";
 import { PendingEffectsModel } from "../db/historyModels.js";
 import type { Logger } from "../logger.js";
 import { enqueueDeliveries, type NewDelivery } from "../outbox/enqueue.js";
-import { DeliveryClaimModel, DeliveryModel, DeliveryPauseModel, DueSlotModel, SendTokenModel } from "../outbox/models.js";
+import {
+  DeliveryClaimModel,
+  DeliveryModel,
+  DeliveryPauseModel,
+  DueSlotModel,
+  SendTokenModel,
+} from "../outbox/models.js";
 import { applyEffects } from "../records/effects.js";
 import { syncMembers } from "../records/member/directory.js";
 import { askMembers, currentPolicy, policyEscalations } from "../records/policy/commands.js";
 import { RECORD_KINDS } from "../records/registry.js";
-import { type Workspace, WorkspaceModel } from "../records/workspace/model.js";
 import { readWorkspace } from "../records/workspace/access.js";
+import { type Workspace, WorkspaceModel } from "../records/workspace/model.js";
 import { nextDigest } from "./digest.js";
 
 /**
@@ -16,7 +22,10 @@ import { nextDigest } from "./digest.js";
  * at once (what it records is keyed, what it sends goes through the delivery engine).
  */
 async function workspaces(): Promise<Workspace[]> {
-  const docs = (await WorkspaceModel.find({}, { _id: 1, workspaceId: 1 }).lean()) as Pick<Workspace, "workspaceId">[];
+  const docs = (await WorkspaceModel.find({}, { _id: 1, workspaceId: 1 }).lean()) as Pick<
+    Workspace,
+    "workspaceId"
+  >[];
   const out: Workspace[] = [];
   for (const d of docs) {
     const w = await readWorkspace(d.workspaceId);
@@ -41,7 +50,10 @@ export async function recordReminders(now: Date, logger: Logger): Promise<number
       if (digest) items.push(digest);
       recorded += await enqueueDeliveries(items, now);
     } catch (error) {
-      logger.error({ err: error, workspaceId: workspace.workspaceId }, "reminders could not be recorded for a workspace");
+      logger.error(
+        { err: error, workspaceId: workspace.workspaceId },
+        "reminders could not be recorded for a workspace",
+      );
     }
   }
   return recorded;
@@ -57,7 +69,10 @@ export async function syncAllMembers(now: Date, logger: Logger): Promise<number>
       if (policy && result.fresh.length) await askMembers(policy, result.fresh, now);
       fresh += result.fresh.length;
     } catch (error) {
-      logger.error({ err: error, workspaceId: workspace.workspaceId }, "member sync failed; will retry next run");
+      logger.error(
+        { err: error, workspaceId: workspace.workspaceId },
+        "member sync failed; will retry next run",
+      );
     }
   }
   return fresh;
@@ -68,7 +83,11 @@ export async function syncAllMembers(now: Date, logger: Logger): Promise<number>
  * all carried out has a pending entry, and its effects run again (each is safe to run twice). An
  * entry whose change was never committed goes.
  */
-export async function repairPending(now: Date, logger: Logger, olderThanMs = 30_000): Promise<{ completed: number; dropped: number }> {
+export async function repairPending(
+  now: Date,
+  logger: Logger,
+  olderThanMs = 30_000,
+): Promise<{ completed: number; dropped: number }> {
   let completed = 0;
   let dropped = 0;
   for (;;) {
@@ -98,7 +117,10 @@ export const DEFAULT_RETENTION: RetentionDays = { workingRows: 7, cancelled: 90 
  * send tokens, expired pauses, and cancelled deliveries. What is evidence stays: a sent or failed
  * delivery is kept as long as QOps keeps records at all.
  */
-export async function prune(now: Date, retention: RetentionDays = DEFAULT_RETENTION): Promise<Record<string, number>> {
+export async function prune(
+  now: Date,
+  retention: RetentionDays = DEFAULT_RETENTION,
+): Promise<Record<string, number>> {
   const before = new Date(now.getTime() - retention.workingRows * 86_400_000);
   const slotBefore = `${Math.floor(before.getTime() / 1000)}`;
   const [slots, claims, tokens, pauses, cancelled, pending] = await Promise.all([
@@ -106,7 +128,10 @@ export async function prune(now: Date, retention: RetentionDays = DEFAULT_RETENT
     DeliveryClaimModel.deleteMany({ at: { $lt: before } }),
     SendTokenModel.deleteMany({ at: { $lt: before } }),
     DeliveryPauseModel.deleteMany({ until: { $lt: before } }),
-    DeliveryModel.deleteMany({ state: "cancelled", createdAt: { $lt: new Date(now.getTime() - retention.cancelled * 86_400_000) } }),
+    DeliveryModel.deleteMany({
+      state: "cancelled",
+      createdAt: { $lt: new Date(now.getTime() - retention.cancelled * 86_400_000) },
+    }),
     PendingEffectsModel.countDocuments({}),
   ]);
   return {

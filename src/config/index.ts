@@ -55,7 +55,11 @@ const envSchema = z.object({
     })
     .default("MultiTenant"),
   MICROSOFT_OPENID_METADATA_URL: optionalString.pipe(
-    z.url({ message: "must be a URL, e.g. https://login.botframework.com/v1/.well-known/openidconfiguration" }).optional(),
+    z
+      .url({
+        message: "must be a URL, e.g. https://login.botframework.com/v1/.well-known/openidconfiguration",
+      })
+      .optional(),
   ),
   MICROSOFT_TOKEN_ISSUER: optionalString,
   QOPS_LOCAL_MODE: z

@@ -38,7 +38,13 @@ const MAX_RESTARTS_PER_MINUTE = 3;
  */
 export async function startDatabaseEngine(options: EngineOptions): Promise<DatabaseEngine> {
   if (options.mongodbUri) {
-    return { kind: "external", uri: options.mongodbUri, alive: () => true, pid: () => undefined, stop: async () => {} };
+    return {
+      kind: "external",
+      uri: options.mongodbUri,
+      alive: () => true,
+      pid: () => undefined,
+      stop: async () => {},
+    };
   }
   const { logger } = options;
   if (options.engine === "mongod" || (options.engine === "auto" && (await mongodObtainable()))) {

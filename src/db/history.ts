@@ -202,24 +202,22 @@ export async function createRecord<T extends RecordBase>(
       event,
       hash: hashAnchor(anchorBody, event.hash),
     };
-    {
-      // Before the commit point: a crash after it leaves this entry, and the repair finishes
-      // the creation (and its effects), or verify reports it as half-done rather than deleted.
-      await PendingEffectsModel.replaceOne(
-        { _id: intentId },
-        {
-          _id: intentId,
-          workspaceId: input.workspaceId,
-          anchorId: anchor._id,
-          idempotencyKey,
-          createdAt: at,
-        },
-        { upsert: true },
-      ).catch(async (error: unknown) => {
-        if (!isDuplicateKey(error)) throw error;
-        await PendingEffectsModel.updateOne({ _id: intentId }, { $set: { anchorId: anchor._id } });
-      });
-    }
+    // Before the commit point: a crash after it leaves this entry, and the repair finishes
+    // the creation (and its effects), or verify reports it as half-done rather than deleted.
+    await PendingEffectsModel.replaceOne(
+      { _id: intentId },
+      {
+        _id: intentId,
+        workspaceId: input.workspaceId,
+        anchorId: anchor._id,
+        idempotencyKey,
+        createdAt: at,
+      },
+      { upsert: true },
+    ).catch(async (error: unknown) => {
+      if (!isDuplicateKey(error)) throw error;
+      await PendingEffectsModel.updateOne({ _id: intentId }, { $set: { anchorId: anchor._id } });
+    });
     try {
       await insertRaw(HistoryAnchorModel, anchor);
     } catch (error) {
@@ -549,7 +547,8 @@ export async function transition<T extends RecordBase>(
     } catch (error) {
       if (!isDuplicateKey(error)) commitFailed(error, record.ref ?? input.recordKey);
       // Another change took this number (its own pending entry, if any, has its own key).
-      if (effects.length) await PendingEffectsModel.deleteOne({ _id: id, idempotencyKey: body.idempotencyKey });
+      if (effects.length)
+        await PendingEffectsModel.deleteOne({ _id: id, idempotencyKey: body.idempotencyKey });
       if (input.idempotencyKey) {
         const earlier = await replayOf<T>(input);
         if (earlier) return earlier;
@@ -575,7 +574,9 @@ export async function transition<T extends RecordBase>(
 }
 
 /** The event a retried request already wrote, if it was this person's change to this record. */
-async function replayOf<T extends RecordBase>(input: TransitionInput<T>): Promise<TransitionResult<T> | null> {
+async function replayOf<T extends RecordBase>(
+  input: TransitionInput<T>,
+): Promise<TransitionResult<T> | null> {
   const workspaceId = input.recordKey.split("/")[0] ?? "";
   const earlier = (await HistoryEventModel.findOne({
     workspaceId,

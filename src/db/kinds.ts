@@ -10,7 +10,11 @@ const byKind = new Map<string, Model<RecordBase>>();
 const all = new Set<Model<unknown>>();
 
 /** A mongoose model for a record kind with a history (`complaint`, `member`, …). */
-export function defineRecordModel<T extends RecordBase>(kind: string, name: string, schema: Schema<T>): Model<T> {
+export function defineRecordModel<T extends RecordBase>(
+  kind: string,
+  name: string,
+  schema: Schema<T>,
+): Model<T> {
   const model = (mongoose.models[name] as Model<T> | undefined) ?? mongoose.model<T>(name, schema);
   byKind.set(kind, model as unknown as Model<RecordBase>);
   all.add(model as unknown as Model<unknown>);

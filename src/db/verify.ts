@@ -1,6 +1,11 @@
 import { canonicalJson, sha256, toPlain } from "./canonical.js";
 import { hashAnchor, hashEvent, pendingAnchors } from "./history.js";
-import { type HistoryAnchor, HistoryAnchorModel, type HistoryEvent, HistoryEventModel } from "./historyModels.js";
+import {
+  type HistoryAnchor,
+  HistoryAnchorModel,
+  type HistoryEvent,
+  HistoryEventModel,
+} from "./historyModels.js";
 import { recordKinds, recordModel } from "./kinds.js";
 
 export type ProblemKind = "edited" | "deleted" | "inserted" | "reordered";

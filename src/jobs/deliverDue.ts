@@ -17,20 +17,31 @@ export const DELIVER_LOCK_MS = 15_000;
  * Sends what is due, per platform, through the messaging ports. With `budgetMs`, keeps passing
  * while there is a backlog (a publication to thousands), so the rate is the platform's.
  */
-export async function deliverDue(deps: JobDeps, budgetMs = 0, touch?: () => Promise<void>): Promise<PassResult[]> {
+export async function deliverDue(
+  deps: JobDeps,
+  budgetMs = 0,
+  touch?: () => Promise<void>,
+): Promise<PassResult[]> {
   const results: PassResult[] = [];
   const end = Date.now() + budgetMs;
   for (const [platform, port] of Object.entries(deps.ports)) {
     if (!port) continue;
     for (;;) {
       const result = await runDeliveryPass(
-        { logger: deps.logger, clock: deps.clock, port, core: deps.deliveries, workerId: `${deps.workerId}|${platform}` },
+        {
+          logger: deps.logger,
+          clock: deps.clock,
+          port,
+          core: deps.deliveries,
+          workerId: `${deps.workerId}|${platform}`,
+        },
         PASS_SIZE,
         (workspaceId) => portFor(deps, workspaceId) === port,
       );
       results.push(result);
       await touch?.();
-      const handled = result.sent + result.failed + result.uncertain + result.retried + result.deferred + result.skipped;
+      const handled =
+        result.sent + result.failed + result.uncertain + result.retried + result.deferred + result.skipped;
       // A short pass means nothing more is due; a pass that only waited (rate limit) ends it too.
       if (handled < PASS_SIZE || result.sent === 0 || Date.now() >= end) break;
     }
@@ -48,11 +59,16 @@ const IDLE_MS = 500;
  * worker is stopping), touching the job's lock after every pass. One run at a time; Agenda's lock
  * gives the job to one worker at a time, and the claims keep any overlap from sending twice.
  */
-export async function deliverForAWhile(deps: JobDeps, runMs = RUN_MS, touch?: () => Promise<void>): Promise<void> {
+export async function deliverForAWhile(
+  deps: JobDeps,
+  runMs = RUN_MS,
+  touch?: () => Promise<void>,
+): Promise<void> {
   const end = Date.now() + runMs;
   while (Date.now() < end && !deps.stopping?.aborted) {
     const results = await deliverDue(deps, end - Date.now(), touch);
-    for (const r of results) if (r.sent || r.failed) deps.logger.info({ job: DELIVER_DUE, ...r }, "deliveries sent");
+    for (const r of results)
+      if (r.sent || r.failed) deps.logger.info({ job: DELIVER_DUE, ...r }, "deliveries sent");
     if (results.some((r) => r.sent > 0)) continue;
     if (Date.now() + IDLE_MS >= end) break;
     await sleep(IDLE_MS, undefined, deps.stopping ? { signal: deps.stopping } : {}).catch(() => undefined);

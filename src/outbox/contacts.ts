@@ -67,7 +67,12 @@ const zoneKey = (workspaceId: string, userId: string) => `${workspaceId}/zone/${
 const zonesWritten = new Map<string, string>();
 
 /** The IANA zone a person's client reported (Teams sends it with each message). */
-export async function rememberZone(workspaceId: string, userId: string, zone: string, now: Date): Promise<void> {
+export async function rememberZone(
+  workspaceId: string,
+  userId: string,
+  zone: string,
+  now: Date,
+): Promise<void> {
   const _id = zoneKey(workspaceId, userId);
   if (zonesWritten.get(_id) === zone) return;
   try {

@@ -14,7 +14,13 @@ import {
   SendTokenModel,
   UndeliverableModel,
 } from "./models.js";
-import { DeliveryFailure, type MessagingPort, type Posted, type Recipient, type StoredContact } from "./port.js";
+import {
+  DeliveryFailure,
+  type MessagingPort,
+  type Posted,
+  type Recipient,
+  type StoredContact,
+} from "./port.js";
 
 /** A worker that died mid-send leaves its claim; after this long the attempt counts as uncertain. */
 export const CLAIM_LEASE_MS = 2 * 60_000;
@@ -109,7 +115,8 @@ class Pauses {
   async clear(workspaceId: string, until: Date): Promise<void> {
     const doc = await DeliveryPauseModel.findById(workspaceId).lean();
     // A newer pause (another 429 meanwhile) stays.
-    if (doc && doc.until.getTime() === until.getTime()) await DeliveryPauseModel.deleteOne({ _id: workspaceId });
+    if (doc && doc.until.getTime() === until.getTime())
+      await DeliveryPauseModel.deleteOne({ _id: workspaceId });
     this.known.set(workspaceId, { until: null, readAt: Date.now() });
   }
 }
@@ -279,7 +286,9 @@ class Pass {
       if (waitUntil === "moot") {
         await DeliveryModel.updateOne(
           { _id: delivery._id },
-          { $set: { state: "cancelled", lastError: "cancelled: the message it follows up was not delivered" } },
+          {
+            $set: { state: "cancelled", lastError: "cancelled: the message it follows up was not delivered" },
+          },
         );
         return false;
       }
@@ -307,7 +316,10 @@ class Pass {
     if (paused) {
       // The pause is over: one message goes first, alone (taken by one worker); the rest of the
       // workspace's messages wait for its answer.
-      if (this.probing.has(delivery.workspaceId) || !(await takeProbe(delivery.workspaceId, paused, this.now))) {
+      if (
+        this.probing.has(delivery.workspaceId) ||
+        !(await takeProbe(delivery.workspaceId, paused, this.now))
+      ) {
         this.writes.lookAgain(delivery._id, addMilliseconds(this.now, 500));
         this.result.skipped++;
         return false;
@@ -408,7 +420,9 @@ class Pass {
           ? ((await DeliveryModel.findById(delivery.updates).lean()) as Delivery | null)
           : null;
         if (!post || post.state === "failed" || post.state === "cancelled") {
-          await this.settle(delivery, "cancelled", { lastError: "cancelled: the message to edit was never posted" });
+          await this.settle(delivery, "cancelled", {
+            lastError: "cancelled: the message to edit was never posted",
+          });
           return { counter: "skipped" };
         }
         if (!post.posted) {
@@ -478,11 +492,18 @@ class Pass {
     await this.deps.core
       .sent(delivery, posted)
       .catch((error: unknown) =>
-        this.deps.logger.error({ err: error, delivery: delivery._id }, "could not record where a message went"),
+        this.deps.logger.error(
+          { err: error, delivery: delivery._id },
+          "could not record where a message went",
+        ),
       );
   }
 
-  private async settle(delivery: Delivery, state: DeliveryState, fields: Record<string, unknown>): Promise<void> {
+  private async settle(
+    delivery: Delivery,
+    state: DeliveryState,
+    fields: Record<string, unknown>,
+  ): Promise<void> {
     await DeliveryModel.updateOne(
       { _id: delivery._id },
       { $set: { ...fields, state, attempts: delivery.attempts + 1 } },
@@ -542,10 +563,9 @@ async function dueDeliveries(workerId: string, now: Date, limit: number): Promis
     const ids = taken.slice(i, i + READ_CONCURRENCY);
     const chunk = previous.then(async () =>
       dueOf(
-        (await Promise.all(ids.map((id) => DeliveryModel.collection.findOne({ _id: id as never })))) as (
-          | Delivery
-          | null
-        )[],
+        (await Promise.all(
+          ids.map((id) => DeliveryModel.collection.findOne({ _id: id as never })),
+        )) as (Delivery | null)[],
       ),
     );
     // A failed read surfaces where the pass awaits its chunk.

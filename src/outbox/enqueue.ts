@@ -120,7 +120,10 @@ export async function cancelDeliveries(
       delivery.state === "uncertain"
         ? `cancelled (${reason}); an earlier attempt may have reached them: ${delivery.lastError ?? ""}`
         : `cancelled: ${reason}`;
-    await DeliveryModel.updateOne({ _id: id }, { $set: { state: "cancelled", lastError: note.slice(0, 500) } });
+    await DeliveryModel.updateOne(
+      { _id: id },
+      { $set: { state: "cancelled", lastError: note.slice(0, 500) } },
+    );
     cancelled++;
   }
   return { cancelled, inFlight };

@@ -98,21 +98,20 @@ export function dueDayOf(record: { dueDay?: string; dueAt: Date }, workspace: Wo
 }
 
 /** A typed or chosen day, checked: a real date, not before `earliest` (when given). */
-export function requireDay(
-  text: string | undefined,
-  field: string,
-  what: string,
-  earliest?: Day,
-): Day {
+export function requireDay(text: string | undefined, field: string, what: string, earliest?: Day): Day {
   const day = parseDay(text);
   if (!day)
     throw new QopsError("invalid_input", `Give ${what} as YYYY-MM-DD, e.g. 2026-12-10. Nothing was saved.`, {
       fieldErrors: { [field]: `Choose ${what} (YYYY-MM-DD).` },
     });
   if (earliest && day < earliest)
-    throw new QopsError("invalid_input", `${capitalise(what)} is in the past; choose ${earliest} or later. Nothing was saved.`, {
-      fieldErrors: { [field]: "Choose today or a later date." },
-    });
+    throw new QopsError(
+      "invalid_input",
+      `${capitalise(what)} is in the past; choose ${earliest} or later. Nothing was saved.`,
+      {
+        fieldErrors: { [field]: "Choose today or a later date." },
+      },
+    );
   return day;
 }
 
@@ -121,17 +120,27 @@ const capitalise = (s: string) => s.charAt(0).toUpperCase() + s.slice(1);
 /** The people a picker offers where the platform needs a list (Teams): the known members. */
 export async function peopleFor(ctx: CommandContext): Promise<PersonRef[]> {
   if (!ctx.surface.peopleLists) return [];
-  const members = (await MemberModel.find({ workspaceId: ctx.workspaceId, active: true }, { userId: 1, name: 1 })
+  const members = (await MemberModel.find(
+    { workspaceId: ctx.workspaceId, active: true },
+    { userId: 1, name: 1 },
+  )
     .limit(200)
     .lean()) as Pick<Member, "userId" | "name">[];
   return members.map((m) => ({ id: m.userId, name: m.name || m.userId }));
 }
 
 /** A person chosen by id in a form: their name as QOps knows it. */
-export async function personById(ctx: CommandContext, id: string | undefined, field: string, what: string): Promise<PersonRef> {
+export async function personById(
+  ctx: CommandContext,
+  id: string | undefined,
+  field: string,
+  what: string,
+): Promise<PersonRef> {
   const userId = (id ?? "").trim();
   if (!userId || !/^[\w:@.-]{1,100}$/.test(userId))
-    throw new QopsError("invalid_input", `Choose ${what}. Nothing was saved.`, { fieldErrors: { [field]: `Choose ${what}.` } });
+    throw new QopsError("invalid_input", `Choose ${what}. Nothing was saved.`, {
+      fieldErrors: { [field]: `Choose ${what}.` },
+    });
   const member = (await MemberModel.findById(memberKey(ctx.workspaceId, userId), { name: 1 }).lean()) as Pick<
     Member,
     "name"
@@ -140,9 +149,10 @@ export async function personById(ctx: CommandContext, id: string | undefined, fi
 }
 
 /** Several people chosen in a form (a multi-select arrives as a list or as "a,b"). */
-export async function peopleByIds(ctx: CommandContext, value: string | string[] | undefined): Promise<PersonRef[]> {
-  const ids = (Array.isArray(value) ? value : (value ?? "").split(","))
-    .map((s) => s.trim())
-    .filter(Boolean);
+export async function peopleByIds(
+  ctx: CommandContext,
+  value: string | string[] | undefined,
+): Promise<PersonRef[]> {
+  const ids = (Array.isArray(value) ? value : (value ?? "").split(",")).map((s) => s.trim()).filter(Boolean);
   return Promise.all([...new Set(ids)].map((id) => personById(ctx, id, "people", "a person")));
 }

@@ -1,9 +1,9 @@
+import { systemContext } from "../commands/context.js";
 import { effectsDone, transition } from "../db/history.js";
 import type { Effect, HistoryEvent } from "../db/historyModels.js";
 import type { RecordBase } from "../db/recordBase.js";
-import type { Logger } from "../logger.js";
-import { systemContext } from "../commands/context.js";
 import { QopsError } from "../errors.js";
+import type { Logger } from "../logger.js";
 import { cancelDeliveries, enqueueDeliveries, type NewDelivery } from "../outbox/enqueue.js";
 import { postUpdateEffect } from "./notify.js";
 
@@ -33,8 +33,7 @@ export function setEffectsClock(next: () => Date): void {
 }
 /** When an effect of `event` is carried out: its own time, or now if that is later (a repair). */
 export function effectTime(event: Pick<HistoryEvent, "at">): Date {
-  const now = clock();
-  return event.at > now ? event.at : now;
+  return new Date(Math.max(event.at.getTime(), clock().getTime()));
 }
 
 registerEffect("deliver", async (effect, event) => {
@@ -61,7 +60,10 @@ registerEffect("link", async (effect, event) => {
         const list = (record[field] as string[] | undefined) ?? [];
         if (list.includes(value)) throw new QopsError("invalid_transition", "already linked");
         const ctx = systemContext(event.workspaceId, event.at);
-        return { fields: { [field]: [...list, value] }, effects: postUpdateEffect(ctx, record, last.seq + 1) };
+        return {
+          fields: { [field]: [...list, value] },
+          effects: postUpdateEffect(ctx, record, last.seq + 1),
+        };
       },
     });
     await applyEffects(linked.event, linked.pendingId);
@@ -73,7 +75,12 @@ registerEffect("link", async (effect, event) => {
 
 /** Reminders a change made moot (the person acknowledged, the action is done). */
 registerEffect("cancel", async (effect, event) => {
-  await cancelDeliveries(effect.ids as string[], String(effect.reason ?? "no longer needed"), event.at, logger);
+  await cancelDeliveries(
+    effect.ids as string[],
+    String(effect.reason ?? "no longer needed"),
+    event.at,
+    logger,
+  );
 });
 
 /** Runs one effect (an effect that carries out another one, like linking a record it made). */

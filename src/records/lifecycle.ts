@@ -153,7 +153,11 @@ export function mayPerform(who: Performer, record: StatefulRecord, userId: strin
   return who.rule(record, userId, roles);
 }
 
-function performerRefusal(spec: { who: Performer; action: string }, record: StatefulRecord, workspace: Workspace): QopsError {
+function performerRefusal(
+  spec: { who: Performer; action: string },
+  record: StatefulRecord,
+  workspace: Workspace,
+): QopsError {
   const who = spec.who;
   if (who === "qm") return forbidden(workspace, ["qm"], spec.action);
   if (typeof who === "object" && "roles" in who) return forbidden(workspace, who.roles, spec.action);
@@ -167,10 +171,15 @@ function performerRefusal(spec: { who: Performer; action: string }, record: Stat
 }
 
 /** Why a transition cannot happen from the record's state, naming who moved it there and when. */
-export function stateRefusal(record: StatefulRecord, spec: { done: string; to?: string; from: readonly string[]; action: string }) {
+export function stateRefusal(
+  record: StatefulRecord,
+  spec: { done: string; to?: string; from: readonly string[]; action: string },
+) {
   const since = rich`by ${record.stateChangedBy.name}, ${at(record.stateChangedAt)}`;
   if (spec.to && record.state === spec.to)
-    return new RefusalError(rich`${record.ref ?? ""} was already ${spec.done} ${since}. Nothing was changed.`);
+    return new RefusalError(
+      rich`${record.ref ?? ""} was already ${spec.done} ${since}. Nothing was changed.`,
+    );
   return new RefusalError(
     rich`${record.ref ?? ""} is ${words(record.state)} (${since}); it can be ${spec.done} only while ${spec.from.map(words).join(" or ")}. Nothing was changed.`,
   );
@@ -232,7 +241,10 @@ function formFor<R extends StatefulRecord>(
 }
 
 const clean = (values: Action["inputs"]) =>
-  Object.fromEntries(Object.entries(values).filter(([, v]) => v !== undefined)) as Record<string, string | string[]>;
+  Object.fromEntries(Object.entries(values).filter(([, v]) => v !== undefined)) as Record<
+    string,
+    string | string[]
+  >;
 
 export function viewerOf(action: Action, workspace: Workspace): Viewer {
   return action.source === "channel"
@@ -270,7 +282,11 @@ export async function runTransition<R extends StatefulRecord, P>(
      */
     answer?: (after: R, before: R, parsed: P, ctx: CommandContext) => Rich;
   } = {},
-): Promise<{ kind: "form"; form: FormView } | { kind: "invalid"; form: FormView } | ({ kind: "done" } & TransitionDone<R>)> {
+): Promise<
+  | { kind: "form"; form: FormView }
+  | { kind: "invalid"; form: FormView }
+  | ({ kind: "done" } & TransitionDone<R>)
+> {
   const { ctx } = action;
   const workspace = await requireWorkspace(ctx);
   const current = await loadByRef<R>(ctx, def, options.ref ?? action.target.ref, action.target.ws);
@@ -287,14 +303,20 @@ export async function runTransition<R extends StatefulRecord, P>(
     parsed = spec.parse ? await spec.parse(action.inputs, current, ctx, workspace) : ({} as P);
   } catch (error) {
     if (error instanceof QopsError && error.fieldErrors && fieldsNeeded.length)
-      return { kind: "invalid", form: formFor(def, spec, current, ctx, label, error.fieldErrors, action.inputs) };
+      return {
+        kind: "invalid",
+        form: formFor(def, spec, current, ctx, label, error.fieldErrors, action.inputs),
+      };
     throw error;
   }
   let before = current;
   const result = await transition<R>({
     kind: def.kind,
     recordKey: current._id,
-    type: typeof spec.event === "function" ? (record: R) => (spec.event as (r: R, c: CommandContext) => string)(record, ctx) : spec.event,
+    type:
+      typeof spec.event === "function"
+        ? (record: R) => (spec.event as (r: R, c: CommandContext) => string)(record, ctx)
+        : spec.event,
     actor: ctx.actor,
     at: ctx.now,
     reason: spec.reason?.(parsed) ?? null,
@@ -310,7 +332,12 @@ export async function runTransition<R extends StatefulRecord, P>(
       };
       const after = { ...record, ...fields } as R;
       const seq = last.seq + 1;
-      const source = { workspaceId: ctx.workspaceId, record: record.ref ?? record._id, recordKey: record._id, seq };
+      const source = {
+        workspaceId: ctx.workspaceId,
+        record: record.ref ?? record._id,
+        recordKey: record._id,
+        seq,
+      };
       return {
         fields,
         effects: [
@@ -318,7 +345,11 @@ export async function runTransition<R extends StatefulRecord, P>(
           ...(spec.effects?.(after, record, ctx, parsed, seq) ?? []),
           ...postUpdateEffect(ctx, after as unknown as RecordBase & { post?: string | null }, seq),
           ...(action.submitted && !action.typed && options.answer
-            ? notifyEffect(ctx, source, formAnswerNotice(ctx, answer(options.answer(after, record, parsed, ctx), "good")))
+            ? notifyEffect(
+                ctx,
+                source,
+                formAnswerNotice(ctx, answer(options.answer(after, record, parsed, ctx), "good")),
+              )
             : []),
         ],
       };
@@ -363,7 +394,9 @@ export async function pressTransition<R extends StatefulRecord, P>(
   text: (record: R, ctx: CommandContext) => Rich = (record, ctx) =>
     rich`✅ ${record.ref ?? ""} ${spec.done} by ${ctx.actor.name}.`,
 ): Promise<Answer> {
-  const result = await runTransition(def, spec, action, { answer: (after, _before, _parsed, ctx) => text(after, ctx) });
+  const result = await runTransition(def, spec, action, {
+    answer: (after, _before, _parsed, ctx) => text(after, ctx),
+  });
   if (result.kind !== "done") return result;
   return pressed(def, action, result, text(result.record, action.ctx));
 }

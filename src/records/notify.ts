@@ -1,6 +1,6 @@
 import type { CommandContext } from "../commands/context.js";
-import type { RecordBase } from "../db/recordBase.js";
 import type { Effect } from "../db/historyModels.js";
+import type { RecordBase } from "../db/recordBase.js";
 import type { NewDelivery } from "../outbox/enqueue.js";
 import type { MessageView } from "../views/types.js";
 
@@ -76,14 +76,17 @@ export function postUpdateEffect(
 ): Effect[] {
   if (!record.post) return [];
   const channel = record.post.split("|").at(-1) ?? "";
-  return notifyEffect(ctx, { workspaceId: ctx.workspaceId, record: record.ref ?? record._id, recordKey: record._id, seq }, [
-    {
-      to: channel,
-      channel: true,
-      about: "post-update",
-      updates: record.post,
-      dynamic: { type: "card", kind: record.kind, recordKey: record._id },
-    },
-  ]);
+  return notifyEffect(
+    ctx,
+    { workspaceId: ctx.workspaceId, record: record.ref ?? record._id, recordKey: record._id, seq },
+    [
+      {
+        to: channel,
+        channel: true,
+        about: "post-update",
+        updates: record.post,
+        dynamic: { type: "card", kind: record.kind, recordKey: record._id },
+      },
+    ],
+  );
 }
-

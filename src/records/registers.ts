@@ -7,7 +7,7 @@ import { cmd, type Rich, rich } from "../views/rich.js";
 import type { Answer } from "../views/types.js";
 import type { RecordKindDef, Viewer } from "./kind.js";
 import { loadByRef } from "./lifecycle.js";
-import { holders, requireWorkspace, ROLE_HOLDER, rolesOf } from "./workspace/access.js";
+import { holders, ROLE_HOLDER, requireWorkspace, rolesOf } from "./workspace/access.js";
 import type { Role, Workspace } from "./workspace/model.js";
 
 /** Register pages stay readable in chat; exports are for everything. */
@@ -81,7 +81,9 @@ export async function showAnswer(def: RecordKindDef, ctx: CommandContext, ref: s
   const workspace = await requireWorkspace(ctx);
   const record = await loadByRef<RecordBase>(ctx, def, ref);
   if (!seesRegister(def, workspace, ctx.actor.id) && !def.involves(record, ctx.actor.id)) {
-    const names = [...new Set((def.registerRoles ?? []).flatMap((r) => holders(workspace, r).map((h) => h.name)))];
+    const names = [
+      ...new Set((def.registerRoles ?? []).flatMap((r) => holders(workspace, r).map((h) => h.name))),
+    ];
     throw new QopsError(
       "forbidden",
       `${record.ref} is not yours to see: only the people it names and ${whoSees(def.registerRoles ?? [])} can open it.${names.length ? ` Ask ${names.join(", ")}.` : ""}`,

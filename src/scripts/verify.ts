@@ -7,9 +7,9 @@ import { parseArgs } from "node:util";
 import { ConfigError, loadConfig } from "../config/index.js";
 import { connectDatabase, disconnectDatabase } from "../db/connection.js";
 import { startDatabaseEngine } from "../db/engine.js";
+import { HistoryAnchorModel } from "../db/historyModels.js";
 import { verifyWorkspace } from "../db/verify.js";
 import { createLogger } from "../logger.js";
-import { HistoryAnchorModel } from "../db/historyModels.js";
 import "../records/registry.js";
 
 const { values } = parseArgs({

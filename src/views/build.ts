@@ -18,7 +18,8 @@ export const fields = (pairs: [string, Rich | string][]): Block => ({
 });
 export const list = (items: (Rich | string)[]): Block => ({ type: "list", items: items.map(asRich) });
 export const divider: Block = { type: "divider" };
-export const buttons = (list: ButtonView[]): Block[] => (list.length ? [{ type: "buttons", buttons: list }] : []);
+export const buttons = (list: ButtonView[]): Block[] =>
+  list.length ? [{ type: "buttons", buttons: list }] : [];
 export const picker = (p: PickerView): Block => ({ type: "picker", picker: p });
 
 export function message(text: Rich | string, blocks: Block[] = []): MessageView {
@@ -47,7 +48,9 @@ const words = (v: string) => v.replaceAll("_", " ");
 
 /** One event of a record's history, as a line: when, who, what, the new state, why. */
 export function historyLine(e: HistoryLike): Rich {
-  const changed = Object.keys(e.changes).filter((f) => !["stateChangedBy", "stateChangedAt", "seq"].includes(f));
+  const changed = Object.keys(e.changes).filter(
+    (f) => !["stateChangedBy", "stateChangedAt", "seq"].includes(f),
+  );
   const state = e.changes.state ? [" → ", strong(words(String(e.changes.state.after)))] : [];
   const shown = e.type === "created" || state.length || !changed.length ? "" : ` (${changed.join(", ")})`;
   const reason: Inline[] = e.reason ? [` — “${e.reason}”`] : [];
@@ -57,6 +60,7 @@ export function historyLine(e: HistoryLike): Rich {
 /** A record's history as blocks, the newest 40 when it is long. */
 export function historyBlocks(events: HistoryLike[]): Block[] {
   const lines = events.map(historyLine);
-  const shown = lines.length > 40 ? [[`${lines.length - 40} earlier events not shown`], ...lines.slice(-40)] : lines;
+  const shown =
+    lines.length > 40 ? [[`${lines.length - 40} earlier events not shown`], ...lines.slice(-40)] : lines;
   return [divider, heading("History"), list(shown)];
 }

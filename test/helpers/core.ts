@@ -13,7 +13,12 @@ import type { Answer, MessageView, Token } from "../../src/views/types.js";
  */
 export const core: Core = createCore(createLogger("silent", false));
 
-export function ctxFor(workspaceId: string, actor: Actor, now: Date = new Date(), requestId?: string): CommandContext {
+export function ctxFor(
+  workspaceId: string,
+  actor: Actor,
+  now: Date = new Date(),
+  requestId?: string,
+): CommandContext {
   const platform = workspaceId.startsWith("teams:") ? "teams" : "slack";
   return {
     workspaceId,
@@ -27,7 +32,11 @@ export function ctxFor(workspaceId: string, actor: Actor, now: Date = new Date()
 
 /** A fresh workspace whose quality manager is `qm`, working in `timezone`. */
 export async function setUp(ctx: CommandContext, timezone = "UTC"): Promise<void> {
-  await setupWorkspace(ctx, { externalId: ctx.workspaceId.split(":")[1] ?? "", timezone, qualityChannelId: "CQUALITY" });
+  await setupWorkspace(ctx, {
+    externalId: ctx.workspaceId.split(":")[1] ?? "",
+    timezone,
+    qualityChannelId: "CQUALITY",
+  });
 }
 
 /** Words as an adapter hands them over (`<@U1|Name>` as a person, `<#C1>` as a channel). */
@@ -46,7 +55,8 @@ export function textOf(answer: Answer | MessageView): string {
     const errors = Object.entries(form.errors ?? {}).map(([field, error]) => `${field}: ${error}`);
     return [form.title, ...errors, ...form.fields.map((f) => f.label)].join("\n");
   }
-  const note = "note" in answer && answer.note ? `\n${plainMessage(answer.note, { zone: "UTC", slash: true })}` : "";
+  const note =
+    "note" in answer && answer.note ? `\n${plainMessage(answer.note, { zone: "UTC", slash: true })}` : "";
   return plainMessage(view, { zone: "UTC", slash: true }) + note;
 }
 

@@ -108,7 +108,11 @@ export class FakeSlack {
   }
 
   /** A chat.postMessage into one person's DM (that matches `where`, if given). */
-  waitForDm(userId: string, where: (c: SlackCall) => boolean = () => true, timeoutMs?: number): Promise<SlackCall> {
+  waitForDm(
+    userId: string,
+    where: (c: SlackCall) => boolean = () => true,
+    timeoutMs?: number,
+  ): Promise<SlackCall> {
     return this.waitForCall("chat.postMessage", (c) => this.isDm(c, userId) && where(c), timeoutMs);
   }
 
@@ -118,7 +122,10 @@ export class FakeSlack {
   }
 
   failNextWhere(method: string, where: (args: Record<string, unknown>) => boolean, ...faults: Fault[]): void {
-    this.faults.set(method, [...(this.faults.get(method) ?? []), ...faults.map((fault) => ({ fault, where }))]);
+    this.faults.set(method, [
+      ...(this.faults.get(method) ?? []),
+      ...faults.map((fault) => ({ fault, where })),
+    ]);
   }
 
   private takeFault(method: string, args: Record<string, unknown>): Fault | undefined {
@@ -138,12 +145,24 @@ export class FakeSlack {
     this.faults.clear();
   }
 
-  waitForCall(method: string, where: (c: SlackCall) => boolean = () => true, timeoutMs?: number): Promise<SlackCall> {
-    return waitFor(() => this.calls.find((c) => c.method === method && where(c)), { timeoutMs, what: `a ${method} call` });
+  waitForCall(
+    method: string,
+    where: (c: SlackCall) => boolean = () => true,
+    timeoutMs?: number,
+  ): Promise<SlackCall> {
+    return waitFor(() => this.calls.find((c) => c.method === method && where(c)), {
+      timeoutMs,
+      what: `a ${method} call`,
+    });
   }
 
-  waitForResponse(id: string, where: (b: Record<string, unknown>) => boolean = () => true): Promise<Record<string, unknown>> {
-    return waitFor(() => this.responses.find((r) => r.id === id && where(r.body))?.body, { what: `a response to ${id}` });
+  waitForResponse(
+    id: string,
+    where: (b: Record<string, unknown>) => boolean = () => true,
+  ): Promise<Record<string, unknown>> {
+    return waitFor(() => this.responses.find((r) => r.id === id && where(r.body))?.body, {
+      what: `a response to ${id}`,
+    });
   }
 
   /** Over a rolling minute's limit: the number of seconds until a slot frees, else null. */
@@ -184,17 +203,22 @@ export class FakeSlack {
     if (fault?.afterPosting) {
       this.answer(method, args);
       if (fault.delayMs) await sleep(fault.delayMs);
-      if (fault.status && fault.status >= 500) return send(res, fault.status, { ok: false, error: "internal_error" });
+      if (fault.status && fault.status >= 500)
+        return send(res, fault.status, { ok: false, error: "internal_error" });
       return send(res, 200, { ok: false, error: fault.error ?? "internal_error" });
     }
     if (fault?.delayMs) await sleep(fault.delayMs);
     if (fault?.status === 429) {
       this.limited.set(method, (this.limited.get(method) ?? 0) + 1);
-      res.writeHead(429, { "content-type": "application/json", "retry-after": String(fault.retryAfter ?? 1) });
+      res.writeHead(429, {
+        "content-type": "application/json",
+        "retry-after": String(fault.retryAfter ?? 1),
+      });
       res.end(JSON.stringify({ ok: false, error: "ratelimited" }));
       return;
     }
-    if (fault?.status && fault.status >= 500) return send(res, fault.status, { ok: false, error: "internal_error" });
+    if (fault?.status && fault.status >= 500)
+      return send(res, fault.status, { ok: false, error: "internal_error" });
     if (fault?.error) return send(res, 200, { ok: false, error: fault.error });
     if (req.headers.authorization !== `Bearer ${this.token}` && args.token !== this.token)
       return send(res, 200, { ok: false, error: "invalid_auth" });
@@ -228,7 +252,9 @@ export class FakeSlack {
       case "conversations.open":
         return { ok: true, channel: { id: `D${String(args.users ?? "").slice(1)}` } };
       case "conversations.history": {
-        const messages = [...(this.posted.get(String(args.channel)) ?? [])].reverse().slice(0, Number(args.limit ?? 100));
+        const messages = [...(this.posted.get(String(args.channel)) ?? [])]
+          .reverse()
+          .slice(0, Number(args.limit ?? 100));
         return {
           ok: true,
           messages: messages.map((m) => ({ type: "message", ts: m.ts, text: m.text, metadata: m.metadata })),

@@ -83,7 +83,12 @@ export class SlackClientSim {
       api_app_id: "A1",
       trigger_id: `trigger-${randomBytes(6).toString("hex")}`,
       container: message
-        ? { type: "message", channel_id: message.channel, message_ts: message.ts, is_ephemeral: Boolean(message.ephemeral) }
+        ? {
+            type: "message",
+            channel_id: message.channel,
+            message_ts: message.ts,
+            is_ephemeral: Boolean(message.ephemeral),
+          }
         : { type: "view", view_id: "VHOME" },
       ...(message
         ? {
@@ -136,7 +141,12 @@ export class SlackClientSim {
       { value?: string | null; option?: string; user?: string; users?: string[]; date?: string }
     >,
     user: SimUser,
-    options: { viewId?: string; privateMetadata?: string; ref?: string; target?: Record<string, string> } = {},
+    options: {
+      viewId?: string;
+      privateMetadata?: string;
+      ref?: string;
+      target?: Record<string, string>;
+    } = {},
   ) {
     const state: Record<string, Record<string, Record<string, unknown>>> = {};
     for (const [field, v] of Object.entries(values)) {

@@ -209,12 +209,14 @@ export function executesOf(card: Card | undefined): { verb: string; data: Record
   const found: { verb: string; data: Record<string, unknown> }[] = [];
   const walk = (actions: Record<string, unknown>[] | undefined) => {
     for (const a of actions ?? []) {
-      if (a.type === "Action.Execute") found.push({ verb: String(a.verb), data: (a.data ?? {}) as Record<string, unknown> });
+      if (a.type === "Action.Execute")
+        found.push({ verb: String(a.verb), data: (a.data ?? {}) as Record<string, unknown> });
       if (a.type === "Action.ShowCard") walk((a.card as Card).actions);
     }
   };
   walk(card?.actions);
-  for (const item of card?.body ?? []) if (item.type === "ActionSet") walk(item.actions as Record<string, unknown>[]);
+  for (const item of card?.body ?? [])
+    if (item.type === "ActionSet") walk(item.actions as Record<string, unknown>[]);
   return found;
 }
 
@@ -231,12 +233,23 @@ export function pressOn(
   where: Where = {},
 ) {
   const button = executesOf(card).find((e) => e.verb === verb);
-  if (!button) throw new Error(`no "${verb}" on the card; it has ${executesOf(card).map((e) => e.verb).join(", ")}`);
+  if (!button)
+    throw new Error(
+      `no "${verb}" on the card; it has ${executesOf(card)
+        .map((e) => e.verb)
+        .join(", ")}`,
+    );
   return press(h, from, verb, { ...button.data, ...values }, where);
 }
 
 /** Submits a form card (its first button) with these values. */
-export function submit(h: TeamsHarness, from: TeamsUser, card: Card | undefined, values: Record<string, unknown>, where: Where = {}) {
+export function submit(
+  h: TeamsHarness,
+  from: TeamsUser,
+  card: Card | undefined,
+  values: Record<string, unknown>,
+  where: Where = {},
+) {
   const button = executesOf(card)[0];
   if (!button) throw new Error(`not a form card: ${JSON.stringify(card).slice(0, 200)}`);
   return press(h, from, button.verb, { ...button.data, ...values }, where);

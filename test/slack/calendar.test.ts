@@ -25,7 +25,9 @@ describe("Slack: audits, reviews, documents and objectives over HTTP", () => {
     await setUpWorkspace(h);
     // Competent auditors (ISO 9001 9.2.2): Omar too, so that what refuses him is his own process.
     for (const person of [auditor, owner])
-      expect(await command("/qms", `roles grant <@${person.id}|${person.name}> auditor`)).toContain(`Granted auditor to <@${person.id}>`);
+      expect(await command("/qms", `roles grant <@${person.id}|${person.name}> auditor`)).toContain(
+        `Granted auditor to <@${person.id}>`,
+      );
     await command("/audit", "programme set Purchasing 2 <@UOWN1|Omar Owner>");
     const open = h.slack.command("/audit", "", qm);
     await open.send();
@@ -76,9 +78,9 @@ describe("Slack: audits, reviews, documents and objectives over HTTP", () => {
     expect(finding).toMatch(/Corrective action CA-\d{4}-\d{4} was raised for Omar Owner, due /);
     const report = h.slack.button("audit.report", ref, auditor, { channel: "DAUDIT", ts: "1.1" });
     await report.send();
-    expect(allText(await h.fake.waitForResponse(report.responseId, (b) => allText(b).includes("✅")))).toContain(
-      `${ref} reported by Ada Auditor with 1 finding`,
-    );
+    expect(
+      allText(await h.fake.waitForResponse(report.responseId, (b) => allText(b).includes("✅"))),
+    ).toContain(`${ref} reported by Ada Auditor with 1 finding`);
     expect(await command("/audit", `${ref} close`)).toMatch(/cannot be closed yet: CA-\d{4}-\d{4} is open/);
     expect(await command("/audit", "list mine", auditor)).toContain("Internal audits — mine · 1 item");
     expect(await command("/audit", "programme 2026")).toContain("Purchasing: 1 of 2 done");
@@ -135,10 +137,10 @@ describe("Slack: audits, reviews, documents and objectives over HTTP", () => {
     );
     const approve = h.slack.button("review.approve_minutes", ref, top, { channel: "DTOP", ts: "2.2" });
     await approve.send();
-    expect(allText(await h.fake.waitForResponse(approve.responseId, (b) => allText(b).includes("✅")))).toMatch(
-      new RegExp(
-        `Minutes of ${ref} approved by Tara Top\\. The next review is scheduled for 10 Dec 2027`,
-      ),
+    expect(
+      allText(await h.fake.waitForResponse(approve.responseId, (b) => allText(b).includes("✅"))),
+    ).toMatch(
+      new RegExp(`Minutes of ${ref} approved by Tara Top\\. The next review is scheduled for 10 Dec 2027`),
     );
 
     const doc = await ControlledDocumentModel.findOne({
@@ -150,17 +152,20 @@ describe("Slack: audits, reviews, documents and objectives over HTTP", () => {
       ts: "2.3",
     });
     await reviewed.send();
-    expect(allText(await h.fake.waitForResponse(reviewed.responseId, (b) => allText(b).includes("✅")))).toContain(
-      `${doc?.ref} reviewed with no change by Omar Owner; next review 10 Dec 2027`,
-    );
+    expect(
+      allText(await h.fake.waitForResponse(reviewed.responseId, (b) => allText(b).includes("✅"))),
+    ).toContain(`${doc?.ref} reviewed with no change by Omar Owner; next review 10 Dec 2027`);
 
     const objective = await QualityObjectiveModel.findOne({ workspaceId: `slack:${h.teamId}` }).lean();
     await h.slack
       .button("objective.record", objective?.ref ?? "", owner, { channel: "DOWN1", ts: "2.4" })
       .send();
-    const modal = await h.fake.waitForCall("views.open", (c) =>
-      // Slack cuts a modal's title at 24 characters; the form's id and its record say what it is.
-      JSON.stringify(c.args).includes(`\\"ref\\":\\"${objective?.ref}\\"`) && allText(c.args).includes("Record value"),
+    const modal = await h.fake.waitForCall(
+      "views.open",
+      (c) =>
+        // Slack cuts a modal's title at 24 characters; the form's id and its record say what it is.
+        JSON.stringify(c.args).includes(`\\"ref\\":\\"${objective?.ref}\\"`) &&
+        allText(c.args).includes("Record value"),
     );
     const metadata = String((modal.args.view as { private_metadata?: string }).private_metadata);
     expect((modal.args.view as { callback_id: string }).callback_id).toBe("objective.record");

@@ -3,8 +3,8 @@ import { HistoryEventModel } from "../../src/db/historyModels.js";
 import { CorrectiveActionModel } from "../../src/records/action/model.js";
 import { ComplaintModel } from "../../src/records/complaint/model.js";
 import { addDays, dayOf } from "../../src/time/zone.js";
-import { waitFor } from "../helpers/poll.js";
 import type { SlackCall } from "../helpers/fakeSlack.js";
+import { waitFor } from "../helpers/poll.js";
 import {
   allText,
   employee,
@@ -114,7 +114,7 @@ describe("logging a complaint", () => {
 
   it("operator-looking text, emoji, right-to-left text and 3,000 characters are stored and shown literally", async () => {
     const title = '{"$gt": ""} 😀 שלום <@UHACK> *bold*';
-    const description = `${"ℹ️ مرحبا ".repeat(200)}`.slice(0, 2990) + "<!channel>";
+    const description = `${`${"ℹ️ مرحبا ".repeat(200)}`.slice(0, 2990)}<!channel>`;
     const { doc } = await logComplaint(title, employee, { description: { value: description } });
     expect(doc.title).toBe(title);
     expect(doc.description).toBe(description);
@@ -284,9 +284,12 @@ describe("triage", () => {
       qm,
       { privateMetadata: (modal.args.view as { private_metadata: string }).private_metadata },
     );
-    const linked = await waitFor(async () => (await ComplaintModel.findById(doc._id).lean())?.linkedActions[0], {
-      what: "the action linked on the complaint",
-    });
+    const linked = await waitFor(
+      async () => (await ComplaintModel.findById(doc._id).lean())?.linkedActions[0],
+      {
+        what: "the action linked on the complaint",
+      },
+    );
     const stored = await CorrectiveActionModel.findOne({
       workspaceId: `slack:${h.teamId}`,
       ref: linked,
@@ -330,14 +333,20 @@ async function tsOf(call: SlackCall): Promise<string> {
   // The fake answered this postMessage with a ts; once sent, it is recorded in the complaint's history.
   const ref = /CMP-\d{4}-\d{4}/.exec(allText(call.args))?.[0];
   const ts = await waitFor(
-    async () => (await ComplaintModel.findOne({ workspaceId: `slack:${h.teamId}`, ref }).lean())?.triageMessage?.ts,
+    async () =>
+      (await ComplaintModel.findOne({ workspaceId: `slack:${h.teamId}`, ref }).lean())?.triageMessage?.ts,
     { what: `the triage post of ${ref} in its history` },
   );
-  const posted = await HistoryEventModel.findOne({ recordKey: `slack:${h.teamId}/${ref}`, type: "posted" }).lean();
+  const posted = await HistoryEventModel.findOne({
+    recordKey: `slack:${h.teamId}/${ref}`,
+    type: "posted",
+  }).lean();
   expect(posted?.changes.triageMessage?.after).toMatchObject({ ts });
   return ts;
 }
 
 async function waitForState(id: string, state: string) {
-  await waitFor(async () => (await ComplaintModel.findById(id).lean())?.state === state, { what: `state ${state}` });
+  await waitFor(async () => (await ComplaintModel.findById(id).lean())?.state === state, {
+    what: `state ${state}`,
+  });
 }

@@ -151,7 +151,9 @@ describe("corrective actions", () => {
     );
     // Refused on the form itself, which stays open: nothing was saved.
     expect(res.status).toBe(200);
-    expect(JSON.stringify(JSON.parse(res.body).errors)).toContain("Only a quality manager can open an action directly");
+    expect(JSON.stringify(JSON.parse(res.body).errors)).toContain(
+      "Only a quality manager can open an action directly",
+    );
     expect(await CorrectiveActionModel.countDocuments({ problem: "Employee action" })).toBe(0);
   });
 
@@ -196,12 +198,9 @@ describe("corrective actions", () => {
     };
     const empty = await h.slack.submitView(form, { reason: { value: "" } }, qm, { privateMetadata });
     expect(JSON.parse(empty.body).errors.reason).toBeDefined();
-    await h.slack.submitView(
-      form,
-      { reason: { value: "Cracks again after a week" } },
-      qm,
-      { privateMetadata },
-    );
+    await h.slack.submitView(form, { reason: { value: "Cracks again after a week" } }, qm, {
+      privateMetadata,
+    });
     await stateIs("reopened");
     expect((await CorrectiveActionModel.findById(action._id).lean())?.reopenReason).toBe(
       "Cracks again after a week",
@@ -232,9 +231,7 @@ describe("corrective actions", () => {
     const { action, where } = await openAction("Snooze me");
     const stranger = h.slack.button("action.snooze", action.ref ?? "", employee, where);
     await stranger.send();
-    expect(allText(await h.fake.waitForResponse(stranger.responseId))).toContain(
-      "Only the owner of",
-    );
+    expect(allText(await h.fake.waitForResponse(stranger.responseId))).toContain("Only the owner of");
 
     await h.slack.button("action.snooze", action.ref ?? "", owner, where).send();
     const modal = await h.fake.waitForCall("views.open", (c) =>

@@ -59,7 +59,15 @@ describe("the Slack manifest", () => {
   });
 
   it("asks for the scopes the bot's API calls need", () => {
-    for (const scope of ["commands", "chat:write", "im:write", "users:read", "channels:history", "groups:history", "im:history"]) {
+    for (const scope of [
+      "commands",
+      "chat:write",
+      "im:write",
+      "users:read",
+      "channels:history",
+      "groups:history",
+      "im:history",
+    ]) {
       expect(manifest.oauth_config.scopes.bot).toContain(scope);
     }
   });

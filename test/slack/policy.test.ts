@@ -6,11 +6,7 @@ import { recordReminders, syncAllMembers as syncAll } from "../../src/commands/t
 import { deliverDue } from "../../src/jobs/deliverDue.js";
 import type { JobDeps } from "../../src/jobs/deps.js";
 import { createLogger } from "../../src/logger.js";
-import {
-  AcknowledgementModel,
-  ControlledDocumentModel,
-  ReminderDeliveryModel,
-} from "../helpers/models.js";
+import { AcknowledgementModel, ControlledDocumentModel, ReminderDeliveryModel } from "../helpers/models.js";
 import { poll } from "../helpers/poll.js";
 import { allText, BOT_TOKEN, qm, setUpWorkspace, useSlackApp } from "../helpers/slackHarness.js";
 import type { SimUser } from "../helpers/slackRequests.js";
@@ -72,7 +68,9 @@ async function draftApprovePublish(text: string): Promise<string> {
   const draft = await poll(() => ControlledDocumentModel.findOne({ text }).lean());
   const ref = draft.ref ?? "";
   // Top management is asked to approve: recorded now, sent in their working hours (it is 03:00 in London).
-  await poll(() => ReminderDeliveryModel.exists({ recipientId: top.id, occasion: `${ref}:1:approve:${top.id}` }));
+  await poll(() =>
+    ReminderDeliveryModel.exists({ recipientId: top.id, occasion: `${ref}:1:approve:${top.id}` }),
+  );
   const approve = h.slack.button("policy.approve", ref, top, { channel: "DTOP", ts: "1.1" });
   await approve.send();
   await h.fake.waitForResponse(approve.responseId);
@@ -116,7 +114,8 @@ describe("the quality policy", () => {
     // Sent at once where it is working time already (noon in Tokyo), as publishing records it.
     await new Promise((r) => setTimeout(r, 500));
     for (const person of [tokyo, chicago])
-      if (h.fake.dmsTo(person.id).length > (baseline[person.id] ?? 0)) received[person.id] = [new Date(clock.t)];
+      if (h.fake.dmsTo(person.id).length > (baseline[person.id] ?? 0))
+        received[person.id] = [new Date(clock.t)];
     const end = new Date("2026-12-24T00:00:00Z").getTime();
     for (; clock.t.getTime() < end; clock.t = new Date(clock.t.getTime() + 3600_000)) {
       const before = Object.fromEntries([tokyo, chicago].map((p) => [p.id, h.fake.dmsTo(p.id).length]));
@@ -171,9 +170,9 @@ describe("the quality policy", () => {
       ts: "9.9",
     });
     await again.send();
-    expect(allText(await h.fake.waitForResponse(again.responseId, (b) => allText(b).includes("already")))).toContain(
-      `You already acknowledged ${policy.ref}`,
-    );
+    expect(
+      allText(await h.fake.waitForResponse(again.responseId, (b) => allText(b).includes("already"))),
+    ).toContain(`You already acknowledged ${policy.ref}`);
     expect(await AcknowledgementModel.countDocuments({ policyRef: policy.ref, "member.id": tokyo.id })).toBe(
       1,
     );

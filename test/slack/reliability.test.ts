@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from "vitest";
-import { ComplaintModel, HistoryEventModel, WorkspaceModel } from "../helpers/models.js";
 import { runningClock } from "../helpers/clock.js";
+import { ComplaintModel, HistoryEventModel, WorkspaceModel } from "../helpers/models.js";
 import { waitFor } from "../helpers/poll.js";
 import {
   allText,
@@ -108,14 +108,23 @@ describe("Slack failures never lose a record", () => {
     expect(res.status).toBe(200);
     const doc = await complaintTitled("Posted, then Slack said 500");
     // Uncertain: the engine waits, then reads the channel's history for the message it carries.
-    await waitFor(() => h.fake.callsTo("chat.postMessage").some((c) => c.args.channel === QUALITY_CHANNEL && allText(c.args).includes(doc.ref ?? "?")));
+    await waitFor(() =>
+      h.fake
+        .callsTo("chat.postMessage")
+        .some((c) => c.args.channel === QUALITY_CHANNEL && allText(c.args).includes(doc.ref ?? "?")),
+    );
     clock.jump(31_000);
-    await waitFor(() => h.fake.callsTo("conversations.history").find((c) => c.args.channel === QUALITY_CHANNEL), {
-      timeoutMs: 20_000,
-    });
+    await waitFor(
+      () => h.fake.callsTo("conversations.history").find((c) => c.args.channel === QUALITY_CHANNEL),
+      {
+        timeoutMs: 20_000,
+      },
+    );
     const stored = await poll(async () => (await ComplaintModel.findById(doc._id).lean())?.triageMessage);
     expect(stored.channelId).toBe(QUALITY_CHANNEL);
-    const inChannel = (h.fake.posted.get(QUALITY_CHANNEL) ?? []).filter((m) => String(m.text).includes(doc.ref ?? "?"));
+    const inChannel = (h.fake.posted.get(QUALITY_CHANNEL) ?? []).filter((m) =>
+      String(m.text).includes(doc.ref ?? "?"),
+    );
     expect(inChannel).toHaveLength(1);
     expect(stored.ts).toBe(inChannel[0]?.ts);
     expect((await ComplaintModel.findById(doc._id).lean())?.state).toBe("new");
@@ -125,10 +134,19 @@ describe("Slack failures never lose a record", () => {
     h.fake.failNextWhere("chat.postMessage", (args) => args.channel === QUALITY_CHANNEL, { status: 503 });
     await h.slack.submitView("complaint.new", form("Slack was down for a moment"), employee);
     const doc = await complaintTitled("Slack was down for a moment");
-    await waitFor(() => h.fake.callsTo("chat.postMessage").some((c) => c.args.channel === QUALITY_CHANNEL && allText(c.args).includes(doc.ref ?? "?")));
+    await waitFor(() =>
+      h.fake
+        .callsTo("chat.postMessage")
+        .some((c) => c.args.channel === QUALITY_CHANNEL && allText(c.args).includes(doc.ref ?? "?")),
+    );
     clock.jump(31_000);
-    const stored = await poll(async () => (await ComplaintModel.findById(doc._id).lean())?.triageMessage, 20_000);
-    const inChannel = (h.fake.posted.get(QUALITY_CHANNEL) ?? []).filter((m) => String(m.text).includes(doc.ref ?? "?"));
+    const stored = await poll(
+      async () => (await ComplaintModel.findById(doc._id).lean())?.triageMessage,
+      20_000,
+    );
+    const inChannel = (h.fake.posted.get(QUALITY_CHANNEL) ?? []).filter((m) =>
+      String(m.text).includes(doc.ref ?? "?"),
+    );
     expect(inChannel).toHaveLength(1);
     expect(stored.ts).toBe(inChannel[0]?.ts);
   }, 40_000);
@@ -180,7 +198,9 @@ describe("settings", () => {
     const doc = await complaintTitled("Due under the new SLA");
     // Due at the end of the third day after it was logged, in the workspace's zone (UTC here).
     const logged = doc.createdAt.toISOString().slice(0, 10);
-    expect(doc.dueDay).toBe(new Date(Date.parse(`${logged}T00:00:00Z`) + 3 * 86_400_000).toISOString().slice(0, 10));
+    expect(doc.dueDay).toBe(
+      new Date(Date.parse(`${logged}T00:00:00Z`) + 3 * 86_400_000).toISOString().slice(0, 10),
+    );
   });
 
   it("a QM sets the working hours reminders keep to; bad input is explained and changes nothing", async () => {

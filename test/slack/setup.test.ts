@@ -34,12 +34,19 @@ describe("/qms setup and roles", () => {
   });
 
   it("a QM grants a role; a retried delivery of the same command grants it once", async () => {
-    const grant = h.slack.command("/qms", `roles grant <@${owner.id}|omar> auditor`, qm, { triggerId: "trigger-grant-1" });
+    const grant = h.slack.command("/qms", `roles grant <@${owner.id}|omar> auditor`, qm, {
+      triggerId: "trigger-grant-1",
+    });
     await grant.send();
     await grant.send({ headers: { "x-slack-retry-num": "1", "x-slack-retry-reason": "http_timeout" } });
     expect(allText(await h.fake.waitForResponse(grant.responseId))).toContain("Granted auditor");
-    await waitFor(() => h.fake.responses.filter((r) => r.id === grant.responseId).length >= 2, { what: "both answers" });
-    const events = await HistoryEventModel.find({ recordKey: `slack:${h.teamId}/workspace`, type: "role_granted" }).lean();
+    await waitFor(() => h.fake.responses.filter((r) => r.id === grant.responseId).length >= 2, {
+      what: "both answers",
+    });
+    const events = await HistoryEventModel.find({
+      recordKey: `slack:${h.teamId}/workspace`,
+      type: "role_granted",
+    }).lean();
     expect(events).toHaveLength(1);
     expect((await workspace())?.roles?.[owner.id]?.roles).toEqual(["auditor"]);
   });
@@ -64,7 +71,9 @@ describe("/qms setup and roles", () => {
   it("a QM moves the quality channel with /qms channel; an employee cannot", async () => {
     const move = h.slack.command("/qms", "channel <#CNEWQ|new-quality>", qm);
     await move.send();
-    expect(allText(await h.fake.waitForResponse(move.responseId))).toContain("quality channel is now <#CNEWQ>");
+    expect(allText(await h.fake.waitForResponse(move.responseId))).toContain(
+      "quality channel is now <#CNEWQ>",
+    );
     expect((await workspace())?.qualityChannelId).toBe("CNEWQ");
     const back = h.slack.command("/qms", "channel <#CQUALITY|quality>", qm);
     await back.send();
@@ -72,7 +81,9 @@ describe("/qms setup and roles", () => {
 
     const refused = h.slack.command("/qms", "channel <#CEVIL|evil>", employee);
     await refused.send();
-    expect(allText(await h.fake.waitForResponse(refused.responseId))).toContain("Only a quality manager can set the quality channel");
+    expect(allText(await h.fake.waitForResponse(refused.responseId))).toContain(
+      "Only a quality manager can set the quality channel",
+    );
     expect((await workspace())?.qualityChannelId).toBe("CQUALITY");
   });
 
@@ -90,7 +101,10 @@ describe("/qms setup and roles", () => {
     const a = h.slack.command("/qms", `roles revoke <@${qm2.id}> qm`, qm);
     const b = h.slack.command("/qms", `roles revoke <@${qm.id}> qm`, qm2);
     await Promise.all([a.send(), b.send()]);
-    const answers = [allText(await h.fake.waitForResponse(a.responseId)), allText(await h.fake.waitForResponse(b.responseId))];
+    const answers = [
+      allText(await h.fake.waitForResponse(a.responseId)),
+      allText(await h.fake.waitForResponse(b.responseId)),
+    ];
     expect(answers.filter((t) => t.includes("Revoked quality manager"))).toHaveLength(1);
     const qms = Object.values((await workspace())?.roles ?? {}).filter((r) => r.roles.includes("qm"));
     expect(qms).toHaveLength(1);
@@ -119,7 +133,15 @@ describe("/qms setup and roles", () => {
     const help = h.slack.command("/qms", "help", employee);
     await help.send();
     const helpText = allText(await h.fake.waitForResponse(help.responseId));
-    for (const cmd of ["`/complaint", "`/idea", "`/qms setup", "`/qms roles", "`/qms status", "`/qms action new", "`/nc"])
+    for (const cmd of [
+      "`/complaint",
+      "`/idea",
+      "`/qms setup",
+      "`/qms roles",
+      "`/qms status",
+      "`/qms action new",
+      "`/nc",
+    ])
       expect(helpText).toContain(cmd);
     const unknown = h.slack.command("/qms", "frobnicate", employee);
     await unknown.send();
@@ -130,7 +152,10 @@ describe("/qms setup and roles", () => {
 
   it("a button or command QOps did not make is acknowledged, changes nothing, and a command is told so", async () => {
     const events = await HistoryEventModel.countDocuments({});
-    const press = h.slack.button("somebody.elses.button", "CMP-2026-0001", qm, { channel: "CQUALITY", ts: "1.2" });
+    const press = h.slack.button("somebody.elses.button", "CMP-2026-0001", qm, {
+      channel: "CQUALITY",
+      ts: "1.2",
+    });
     expect((await press.send()).status).toBe(200);
     const stray = await h.slack.command("/qops-legacy", "list", qm).send();
     expect(stray.status).toBe(200);

@@ -35,9 +35,9 @@ describe("Teams: audits and objectives over HTTP, the same commands as Slack", (
     for (const u of [ada, omar]) await say(h, u, "help");
     // Competent auditors (ISO 9001 9.2.2), Omar too: what refuses him below is impartiality.
     for (const u of [ada, omar])
-      expect((await say(h, quinn, `qms roles grant <at>${u.name}</at> auditor`, { mentions: [u] })).text).toContain(
-        `Granted auditor to ${u.name}`,
-      );
+      expect(
+        (await say(h, quinn, `qms roles grant <at>${u.name}</at> auditor`, { mentions: [u] })).text,
+      ).toContain(`Granted auditor to ${u.name}`);
     expect(
       (await say(h, quinn, `audit programme set Purchasing 2 <at>${omar.name}</at>`, { mentions: [omar] }))
         .text,
@@ -125,9 +125,7 @@ describe("Teams: audits and objectives over HTTP, the same commands as Slack", (
       "Only top management can approve",
     );
     expect(textOf((await press(h, tara, "review.approve_minutes", { ws: ws(), ref })).card)).toMatch(
-      new RegExp(
-        `Minutes of ${ref} approved by Tara Top\\. The next review is scheduled for 2 Nov 2027`,
-      ),
+      new RegExp(`Minutes of ${ref} approved by Tara Top\\. The next review is scheduled for 2 Nov 2027`),
     );
 
     const added = await say(
@@ -157,7 +155,9 @@ describe("Teams: audits and objectives over HTTP, the same commands as Slack", (
       serviceUrl: h.connector.url,
       conversation: { id: "a:nobody", tenantId: h.tenantId },
       recipient: { id: "28:qops-bot" },
-      value: { action: { type: "Action.Execute", verb: "audit.start", data: { ws: ws(), ref: "AUD-2026-0001" } } },
+      value: {
+        action: { type: "Action.Execute", verb: "audit.start", data: { ws: ws(), ref: "AUD-2026-0001" } },
+      },
     });
     expect(response.status).toBe(400);
     expect(await response.text()).toContain("did not say who sent it");

@@ -1,6 +1,10 @@
 import { describe, expect, it } from "vitest";
-import { ComplaintModel } from "../helpers/models.js";
-import { HistoryEventModel, ReminderDeliveryModel, WorkspaceModel } from "../helpers/models.js";
+import {
+  ComplaintModel,
+  HistoryEventModel,
+  ReminderDeliveryModel,
+  WorkspaceModel,
+} from "../helpers/models.js";
 import { poll } from "../helpers/poll.js";
 import {
   installInTeam,
@@ -70,7 +74,9 @@ describe("Teams: complaints end to end over HTTP", () => {
     expect(stored[0]?.reporter).toMatchObject({ id: erin.aadObjectId, name: "Erin Employee" });
 
     const triage = await h.connector.waitFor(() =>
-      h.connector.sent(QUALITY_CONVERSATION).find((c) => String(c.body.text).startsWith(`${stored[0]?.ref} (high) new`)),
+      h.connector
+        .sent(QUALITY_CONVERSATION)
+        .find((c) => String(c.body.text).startsWith(`${stored[0]?.ref} (high) new`)),
     );
     const card = (triage.body.attachments as { content: unknown }[])[0]?.content;
     expect(verbsOf(card as never)).toEqual(
@@ -84,7 +90,14 @@ describe("Teams: complaints end to end over HTTP", () => {
     const complaint = await ComplaintModel.findOne({ workspaceId: `teams:${h.tenantId}` }).lean();
     const ref = complaint?.ref ?? "";
     const triage = postedCard(h, QUALITY_CONVERSATION, ref);
-    const refused = await pressOn(h, erin, triage, "complaint.accept", {}, { conversationId: QUALITY_CONVERSATION });
+    const refused = await pressOn(
+      h,
+      erin,
+      triage,
+      "complaint.accept",
+      {},
+      { conversationId: QUALITY_CONVERSATION },
+    );
     expect(textOf(refused.card)).toContain("Only a quality manager can");
     expect((await ComplaintModel.findById(complaint?._id).lean())?.state).toBe("new");
 
@@ -134,7 +147,9 @@ describe("Teams: complaints end to end over HTTP", () => {
     const reply = await say(h, erin, "complaint list mine");
     expect(Date.now() - started).toBeGreaterThanOrEqual(1000);
     expect(reply.text).toContain("Complaints — mine");
-    expect(h.connector.calls.filter((c) => c.activityId !== null && c.body.text === reply.text)).toHaveLength(1);
+    expect(h.connector.calls.filter((c) => c.activityId !== null && c.body.text === reply.text)).toHaveLength(
+      1,
+    );
   });
 
   it("the connector answering 502 to the triage post: the complaint is kept, the post is not sent again, and its delivery says it is unconfirmed", async () => {
@@ -142,7 +157,11 @@ describe("Teams: complaints end to end over HTTP", () => {
       status: 502,
     });
     const form = (await say(h, erin, "complaint")).attachments?.[0]?.content;
-    const logged = await submit(h, erin, form, { title: "Late delivery", severity: "low", category: "delivery" });
+    const logged = await submit(h, erin, form, {
+      title: "Late delivery",
+      severity: "low",
+      category: "delivery",
+    });
     const ref = /CMP-\d{4}-\d{4}/.exec(textOf(logged.card))?.[0] ?? "";
     const complaint = await ComplaintModel.findOne({ workspaceId: `teams:${h.tenantId}`, ref }).lean();
     expect(complaint?.state).toBe("new");
@@ -156,7 +175,10 @@ describe("Teams: complaints end to end over HTTP", () => {
     await new Promise((r) => setTimeout(r, 1000));
     expect(h.connector.pendingFaults).toBe(0);
     const reposts = h.connector.calls.filter(
-      (c) => c.method === "POST" && c.conversationId === QUALITY_CONVERSATION && JSON.stringify(c.body).includes(ref),
+      (c) =>
+        c.method === "POST" &&
+        c.conversationId === QUALITY_CONVERSATION &&
+        JSON.stringify(c.body).includes(ref),
     );
     expect(reposts).toHaveLength(0);
   });

@@ -38,7 +38,8 @@ const guest = teamsUser("A Guest");
 
 const ws = () => `teams:${h.tenantId}`;
 const jobDeps = (): JobDeps => {
-  const { port } = createTeamsPort({
+  const { port } = createTeamsPort(
+    {
       appId: "",
       appPassword: undefined,
       tenantId: undefined,
@@ -46,7 +47,9 @@ const jobDeps = (): JobDeps => {
       openIdMetadataUrl: undefined,
       tokenIssuer: undefined,
       anyChannel: true,
-    }, logger);
+    },
+    logger,
+  );
   return {
     logger,
     clock,
@@ -74,9 +77,9 @@ beforeAll(async () => {
   );
   await installInTeam(h, quinn);
   await say(h, quinn, "qms setup", { conversationId: QUALITY_CONVERSATION });
-  expect((await say(h, quinn, `qms roles grant <at>${robin.name}</at> qm`, { mentions: [robin] })).text).toContain(
-    "Granted quality manager to Robin Manager",
-  );
+  expect(
+    (await say(h, quinn, `qms roles grant <at>${robin.name}</at> qm`, { mentions: [robin] })).text,
+  ).toContain("Granted quality manager to Robin Manager");
   const grant = await say(h, quinn, `qms roles grant <at>${tara.name}</at> top_management`, {
     mentions: [tara],
   });
@@ -102,10 +105,18 @@ describe("Teams: ideas, corrective actions and the policy over HTTP", () => {
     );
 
     const where = { conversationId: QUALITY_CONVERSATION };
-    expect(textOf((await press(h, erin, "idea.vote", { ws: ws(), ref }, where)).card)).toContain("got your vote (now 1)");
-    expect(textOf((await press(h, quinn, "idea.vote", { ws: ws(), ref }, where)).card)).toContain("got your vote (now 2)");
-    expect(textOf((await press(h, erin, "idea.vote", { ws: ws(), ref }, where)).card)).toMatch(/vote .*\(now 1\)/);
-    expect((await ImprovementIdeaModel.findOne({ ws: ws(), ref }).lean())?.votes).toEqual([quinn.aadObjectId]);
+    expect(textOf((await press(h, erin, "idea.vote", { ws: ws(), ref }, where)).card)).toContain(
+      "got your vote (now 1)",
+    );
+    expect(textOf((await press(h, quinn, "idea.vote", { ws: ws(), ref }, where)).card)).toContain(
+      "got your vote (now 2)",
+    );
+    expect(textOf((await press(h, erin, "idea.vote", { ws: ws(), ref }, where)).card)).toMatch(
+      /vote .*\(now 1\)/,
+    );
+    expect((await ImprovementIdeaModel.findOne({ ws: ws(), ref }).lean())?.votes).toEqual([
+      quinn.aadObjectId,
+    ]);
 
     expect(textOf((await press(h, erin, "idea.approve", { ws: ws(), ref }, where)).card)).toContain(
       "Only a quality manager",
@@ -145,21 +156,28 @@ describe("Teams: ideas, corrective actions and the policy over HTTP", () => {
     const dm = await h.connector.waitFor(() =>
       h.connector.sent().find((c) => String(c.body.text).includes(`opened ${ref} for you`)),
     );
-    expect(verbsOf((dm.body.attachments as { content: never }[])[0]?.content)).toEqual(["action.start", "action.snooze"]);
+    expect(verbsOf((dm.body.attachments as { content: never }[])[0]?.content)).toEqual([
+      "action.start",
+      "action.snooze",
+    ]);
 
     expect(textOf((await press(h, erin, "action.start", { ws: ws(), ref })).card)).toContain(
       "started by Erin Employee",
     );
-    expect(textOf((await press(h, erin, "action.complete", { ws: ws(), ref })).card)).toContain("marked done");
+    expect(textOf((await press(h, erin, "action.complete", { ws: ws(), ref })).card)).toContain(
+      "marked done",
+    );
     expect(textOf((await press(h, erin, "action.effective", { ws: ws(), ref })).card)).toContain(
       "Only a quality manager",
     );
-    expect(textOf((await press(h, quinn, "action.not_effective", { ws: ws(), ref, reason: " " })).card)).toMatch(
-      /reason/i,
-    );
+    expect(
+      textOf((await press(h, quinn, "action.not_effective", { ws: ws(), ref, reason: " " })).card),
+    ).toMatch(/reason/i);
     expect((await CorrectiveActionModel.findOne({ ws: ws(), ref }).lean())?.state).toBe("done");
     expect(
-      textOf((await press(h, quinn, "action.not_effective", { ws: ws(), ref, reason: "Smudging is back" })).card),
+      textOf(
+        (await press(h, quinn, "action.not_effective", { ws: ws(), ref, reason: "Smudging is back" })).card,
+      ),
     ).toContain("reopened as not effective by Quinn Manager");
     await press(h, erin, "action.start", { ws: ws(), ref });
     await press(h, erin, "action.complete", { ws: ws(), ref });

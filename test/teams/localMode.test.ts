@@ -66,8 +66,11 @@ describe("local mode: npm start with no credentials talks to a Bot Framework cli
       const ask = emulatorActivity(connector.url, { type: "message", text: "complaint" });
       await send(ask);
       const formReply = await connector.waitFor(() => connector.calls.find((c) => c.activityId === ask.id));
-      const card = (formReply.body.attachments as { content: { actions: { fallback: { data: Record<string, string> } }[] } }[])[0]
-        ?.content;
+      const card = (
+        formReply.body.attachments as {
+          content: { actions: { fallback: { data: Record<string, string> } }[] };
+        }[]
+      )[0]?.content;
       const fallback = card?.actions[0]?.fallback.data ?? {};
       expect(fallback.verb).toBe("complaint.new");
       const submit = emulatorActivity(connector.url, {

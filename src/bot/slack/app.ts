@@ -41,7 +41,8 @@ export interface SlackApp {
   stop(): Promise<void>;
 }
 
-const BUSY = "⏳ QOps is very busy right now and did not take this request; nothing was changed. Please try again in a minute.";
+const BUSY =
+  "⏳ QOps is very busy right now and did not take this request; nothing was changed. Please try again in a minute.";
 /** Slack waits 3 seconds for a form's answer; the work gets most of them. */
 const FORM_ANSWER_MS = 2_500;
 export const SHORTCUT_LOG_COMPLAINT = "complaint.from_message";
@@ -118,7 +119,11 @@ export function createSlackApp(settings: SlackSettings, options: SlackAppOptions
     ...extra,
   });
 
-  const ephemeral = (view: MessageView) => ({ response_type: "ephemeral" as const, text: messageText(view), blocks: blocks(view) });
+  const ephemeral = (view: MessageView) => ({
+    response_type: "ephemeral" as const,
+    text: messageText(view),
+    blocks: blocks(view),
+  });
 
   async function openForm(triggerId: string, form: FormView): Promise<void> {
     await client.views.open({ trigger_id: triggerId, view: modal(form) });
@@ -145,9 +150,14 @@ export function createSlackApp(settings: SlackSettings, options: SlackAppOptions
     }
     await ack();
     const tokens = await tokenize(command.text, nameOf);
-    const ctx = context(command.team_id, { id: command.user_id, name: command.user_name }, command.trigger_id, {
-      here: { id: command.channel_id, personal: command.channel_id.startsWith("D") },
-    });
+    const ctx = context(
+      command.team_id,
+      { id: command.user_id, name: command.user_name },
+      command.trigger_id,
+      {
+        here: { id: command.channel_id, personal: command.channel_id.startsWith("D") },
+      },
+    );
     const answer = await core.command(ctx, name, tokens, command.team_id);
     await answerCommand(answer, respond, command.trigger_id).catch((error: unknown) =>
       logger.error({ err: error, command: name }, "could not answer a slash command"),
@@ -158,24 +168,46 @@ export function createSlackApp(settings: SlackSettings, options: SlackAppOptions
   const ours = new Set(core.actionIds());
   app.action(/[\s\S]*/, async (args: ActionArgs) => {
     await args.ack();
-    const action = args.action as { action_id: string; value?: string; block_id?: string; selected_user?: string };
+    const action = args.action as {
+      action_id: string;
+      value?: string;
+      block_id?: string;
+      selected_user?: string;
+    };
     if (!ours.has(action.action_id)) {
-      logger.warn({ id: action.action_id.slice(0, 80) }, "Slack press on nothing QOps made; acknowledged, nothing changed");
+      logger.warn(
+        { id: action.action_id.slice(0, 80) },
+        "Slack press on nothing QOps made; acknowledged, nothing changed",
+      );
       return;
     }
     const { body } = args;
     const teamId = body.team?.id ?? body.user.team_id ?? "";
     const target = targetOf(action);
     const inputs = action.selected_user ? { ownerId: action.selected_user } : {};
-    const names = action.selected_user ? { [action.selected_user]: await nameOf(action.selected_user) } : undefined;
+    const names = action.selected_user
+      ? { [action.selected_user]: await nameOf(action.selected_user) }
+      : undefined;
     const container = body.container as { type?: string; is_ephemeral?: boolean; channel_id?: string };
-    const inChannel = container.type === "message" && !container.is_ephemeral && !String(container.channel_id ?? "").startsWith("D");
+    const inChannel =
+      container.type === "message" &&
+      !container.is_ephemeral &&
+      !String(container.channel_id ?? "").startsWith("D");
     const ctx = context(teamId, body.user, `action:${body.trigger_id}`, names ? { names } : {});
     if (!target) {
-      await args.respond?.({ response_type: "ephemeral", replace_original: false, text: "⚠️ That button carries nothing QOps can act on; nothing was changed." });
+      await args.respond?.({
+        response_type: "ephemeral",
+        replace_original: false,
+        text: "⚠️ That button carries nothing QOps can act on; nothing was changed.",
+      });
       return;
     }
-    const answer = await core.act(ctx, action.action_id, { target, inputs, source: inChannel ? "channel" : "private", submitted: false });
+    const answer = await core.act(ctx, action.action_id, {
+      target,
+      inputs,
+      source: inChannel ? "channel" : "private",
+      submitted: false,
+    });
     await answerPress(answer, args, ctx).catch((error: unknown) =>
       logger.error({ err: error, id: action.action_id }, "could not answer a button press"),
     );
@@ -193,7 +225,10 @@ export function createSlackApp(settings: SlackSettings, options: SlackAppOptions
     if ((body.container as { type?: string }).type === "view") {
       const home = await core.home(ctx);
       const withNote = note ? { ...home, blocks: [...note.blocks, ...home.blocks] } : home;
-      await client.views.publish({ user_id: body.user.id, view: { type: "home", blocks: homeBlocks(withNote) } });
+      await client.views.publish({
+        user_id: body.user.id,
+        view: { type: "home", blocks: homeBlocks(withNote) },
+      });
       return;
     }
     // A refused press leaves the message as it is; the presser alone is told why.
@@ -208,7 +243,12 @@ export function createSlackApp(settings: SlackSettings, options: SlackAppOptions
     const user = body.user;
     const teamId = body.team?.id ?? user.team_id ?? "";
     if (!target) {
-      await ack({ response_action: "errors", errors: { [firstBlock(view)]: "This form came from somewhere QOps does not know; nothing was saved." } });
+      await ack({
+        response_action: "errors",
+        errors: {
+          [firstBlock(view)]: "This form came from somewhere QOps does not know; nothing was saved.",
+        },
+      });
       return;
     }
     const inputs = formValues(view);
@@ -225,8 +265,13 @@ export function createSlackApp(settings: SlackSettings, options: SlackAppOptions
       const late = await work;
       if (late.kind === "invalid" || late.kind === "reply")
         await client.chat
-          .postMessage({ channel: user.id, text: `⚠️ Your form "${view.title?.text ?? ""}" was not saved: ${plainText(late.kind === "invalid" ? [Object.values(late.form.errors ?? {}).join(" ")] : late.view.text)}` })
-          .catch((error: unknown) => logger.error({ err: error }, "could not tell the person their form was not saved"));
+          .postMessage({
+            channel: user.id,
+            text: `⚠️ Your form "${view.title?.text ?? ""}" was not saved: ${plainText(late.kind === "invalid" ? [Object.values(late.form.errors ?? {}).join(" ")] : late.view.text)}`,
+          })
+          .catch((error: unknown) =>
+            logger.error({ err: error }, "could not tell the person their form was not saved"),
+          );
       return;
     }
     if (answer.kind === "invalid") {
@@ -235,7 +280,10 @@ export function createSlackApp(settings: SlackSettings, options: SlackAppOptions
     }
     if (answer.kind === "reply") {
       // A refusal (not a field's): shown on the form, which stays open.
-      await ack({ response_action: "errors", errors: { [firstBlock(view)]: plainText(answer.view.text).slice(0, 2000) } });
+      await ack({
+        response_action: "errors",
+        errors: { [firstBlock(view)]: plainText(answer.view.text).slice(0, 2000) },
+      });
       return;
     }
     if (answer.kind === "form") {
@@ -251,7 +299,9 @@ export function createSlackApp(settings: SlackSettings, options: SlackAppOptions
     await ack();
     let permalink: string | null = null;
     try {
-      permalink = (await client.chat.getPermalink({ channel: shortcut.channel.id, message_ts: shortcut.message.ts })).permalink ?? null;
+      permalink =
+        (await client.chat.getPermalink({ channel: shortcut.channel.id, message_ts: shortcut.message.ts }))
+          .permalink ?? null;
     } catch (error) {
       logger.warn({ err: error }, "chat.getPermalink failed; keeping the channel and time instead");
     }
@@ -267,7 +317,10 @@ export function createSlackApp(settings: SlackSettings, options: SlackAppOptions
     if (answer.kind === "form" || answer.kind === "invalid") await openForm(shortcut.trigger_id, answer.form);
     else
       await client.chat
-        .postMessage({ channel: shortcut.user.id, text: messageText(answer.kind === "update" ? (answer.note ?? answer.view) : answer.view) })
+        .postMessage({
+          channel: shortcut.user.id,
+          text: messageText(answer.kind === "update" ? (answer.note ?? answer.view) : answer.view),
+        })
         .catch((error: unknown) => logger.error({ err: error }, "could not answer the message shortcut"));
   });
 
@@ -299,7 +352,8 @@ export function createSlackApp(settings: SlackSettings, options: SlackAppOptions
 function parseTarget(metadata: string | undefined): ActionTarget | null {
   try {
     const value = JSON.parse(metadata || "null") as unknown;
-    if (value && typeof value === "object" && typeof (value as ActionTarget).ws === "string") return value as ActionTarget;
+    if (value && typeof value === "object" && typeof (value as ActionTarget).ws === "string")
+      return value as ActionTarget;
   } catch {
     // Not JSON QOps wrote.
   }

@@ -85,7 +85,9 @@ export class SlackMessagingPort implements MessagingPort {
 
   async send(recipient: Recipient, view: MessageView, deliveryId: string): Promise<SendResult> {
     const channel =
-      recipient.to === "channel" ? recipient.id : (recipient.knownChannel ?? this.dms.get(this.dmKey(recipient)) ?? recipient.id);
+      recipient.to === "channel"
+        ? recipient.id
+        : (recipient.knownChannel ?? this.dms.get(this.dmKey(recipient)) ?? recipient.id);
     try {
       const posted = await this.client.chat.postMessage({
         channel,
@@ -104,7 +106,12 @@ export class SlackMessagingPort implements MessagingPort {
 
   async update(_recipient: Recipient, posted: Posted, view: MessageView): Promise<void> {
     try {
-      await this.client.chat.update({ channel: posted.channelId, ts: posted.ts, text: messageText(view), blocks: blocks(view) });
+      await this.client.chat.update({
+        channel: posted.channelId,
+        ts: posted.ts,
+        text: messageText(view),
+        blocks: blocks(view),
+      });
     } catch (error) {
       throw classifySlackError(error);
     }
@@ -112,15 +119,23 @@ export class SlackMessagingPort implements MessagingPort {
 
   async findDelivered(recipient: Recipient, deliveryId: string): Promise<Posted | null> {
     try {
-      let channel = recipient.to === "channel" ? recipient.id : (recipient.knownChannel ?? this.dms.get(this.dmKey(recipient)));
+      let channel =
+        recipient.to === "channel"
+          ? recipient.id
+          : (recipient.knownChannel ?? this.dms.get(this.dmKey(recipient)));
       if (!channel) {
         channel = (await this.client.conversations.open({ users: recipient.id })).channel?.id;
         if (!channel) return null;
         this.remember(recipient, channel);
       }
-      const history = await this.client.conversations.history({ channel, limit: 50, include_all_metadata: true });
+      const history = await this.client.conversations.history({
+        channel,
+        limit: 50,
+        include_all_metadata: true,
+      });
       const match = history.messages?.find(
-        (m) => (m.metadata?.event_payload as { delivery_id?: string } | undefined)?.delivery_id === deliveryId,
+        (m) =>
+          (m.metadata?.event_payload as { delivery_id?: string } | undefined)?.delivery_id === deliveryId,
       );
       return match?.ts ? { channelId: channel, ts: match.ts } : null;
     } catch (error) {

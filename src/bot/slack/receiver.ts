@@ -1,5 +1,11 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { type App, HTTPModuleFunctions, HTTPResponseAck, type Receiver, verifySlackRequest } from "@slack/bolt";
+import {
+  type App,
+  HTTPModuleFunctions,
+  HTTPResponseAck,
+  type Receiver,
+  verifySlackRequest,
+} from "@slack/bolt";
 import type { Logger } from "../../logger.js";
 
 const MAX_BODY_BYTES = 1024 * 1024;
@@ -103,8 +109,10 @@ const str = (v: unknown) => typeof v === "string" && v.length > 0;
 
 /** What a payload of its kind must carry before anything acts on it. */
 function shapeProblem(body: Body): string | null {
-  if (str(body.command)) return str(body.team_id) && str(body.user_id) ? null : "a slash command without team or user";
-  if (body.type === "event_callback") return object(body.event) && str(body.team_id) ? null : "an event without team or event";
+  if (str(body.command))
+    return str(body.team_id) && str(body.user_id) ? null : "a slash command without team or user";
+  if (body.type === "event_callback")
+    return object(body.event) && str(body.team_id) ? null : "an event without team or event";
   if (typeof body.type === "string") {
     const user = object(body.user);
     const team = object(body.team);

@@ -33,13 +33,18 @@ export function mrkdwn(text: Rich): string {
     .map((part) => {
       if (typeof part === "string") return escapeMrkdwn(part);
       if ("strong" in part) return part.strong ? `*${escapeMrkdwn(part.strong)}*` : "";
-      if ("person" in part) return /^[UW][A-Z0-9]+$/.test(part.person.id) ? `<@${part.person.id}>` : escapeMrkdwn(part.person.name);
+      if ("person" in part)
+        return /^[UW][A-Z0-9]+$/.test(part.person.id)
+          ? `<@${part.person.id}>`
+          : escapeMrkdwn(part.person.name);
       if ("day" in part) return formatDay(part.day);
       if ("at" in part) return slackDate(part.at);
       if ("cmd" in part) return slashed(part.cmd);
       if ("link" in part) {
         const url = safeUrl(part.link);
-        return url ? `<${url.replaceAll("|", "%7C").replaceAll(">", "%3E")}|${escapeMrkdwn(part.text).replaceAll("|", "¦")}>` : escapeMrkdwn(part.text);
+        return url
+          ? `<${url.replaceAll("|", "%7C").replaceAll(">", "%3E")}|${escapeMrkdwn(part.text).replaceAll("|", "¦")}>`
+          : escapeMrkdwn(part.text);
       }
       return /^[CG][A-Z0-9]+$/.test(part.channel) ? `<#${part.channel}>` : "the quality channel";
     })
@@ -65,7 +70,10 @@ export function plainText(text: Rich): string {
 /** The message's notification text: mrkdwn too (Slack renders it), so user text is escaped here as well. */
 export const messageText = (view: MessageView) => clip(mrkdwn(view.text), LIMITS.text);
 
-const section = (text: string): KnownBlock => ({ type: "section", text: { type: "mrkdwn", text: clip(text, LIMITS.section) || " " } });
+const section = (text: string): KnownBlock => ({
+  type: "section",
+  text: { type: "mrkdwn", text: clip(text, LIMITS.section) || " " },
+});
 
 /** Lines joined into as few sections as the 3,000-character limit allows. */
 function sections(lines: string[]): KnownBlock[] {
@@ -100,7 +108,12 @@ export const pickerBlockId = (target: ActionTarget) => `t|${JSON.stringify(targe
 function block(b: Block): KnownBlock[] {
   switch (b.type) {
     case "heading":
-      return [{ type: "header", text: { type: "plain_text", text: clip(plainText(b.text), LIMITS.header) || " ", emoji: true } }];
+      return [
+        {
+          type: "header",
+          text: { type: "plain_text", text: clip(plainText(b.text), LIMITS.header) || " ", emoji: true },
+        },
+      ];
     case "notice":
     case "paragraph":
       return sections([mrkdwn(b.text)]);
@@ -119,7 +132,12 @@ function block(b: Block): KnownBlock[] {
     case "list":
       return sections(b.items.map((i) => `• ${mrkdwn(i)}`));
     case "context":
-      return [{ type: "context", elements: [{ type: "mrkdwn", text: clip(mrkdwn(b.text), LIMITS.context) || " " }] }];
+      return [
+        {
+          type: "context",
+          elements: [{ type: "mrkdwn", text: clip(mrkdwn(b.text), LIMITS.context) || " " }],
+        },
+      ];
     case "divider":
       return [{ type: "divider" }];
     case "buttons": {
@@ -138,7 +156,9 @@ function block(b: Block): KnownBlock[] {
               type: "users_select",
               action_id: b.picker.id,
               placeholder: { type: "plain_text", text: clip(b.picker.label, 150) },
-              ...(b.picker.current && /^[UW][A-Z0-9]+$/.test(b.picker.current.id) ? { initial_user: b.picker.current.id } : {}),
+              ...(b.picker.current && /^[UW][A-Z0-9]+$/.test(b.picker.current.id)
+                ? { initial_user: b.picker.current.id }
+                : {}),
             },
           ],
         },
@@ -150,7 +170,10 @@ function block(b: Block): KnownBlock[] {
 export function blocks(view: MessageView, max: number = MAX_BLOCKS.message): KnownBlock[] {
   const out = view.blocks.flatMap(block);
   if (out.length <= max) return out;
-  return [...out.slice(0, max - 1), { type: "context", elements: [{ type: "mrkdwn", text: "More is not shown here." }] }];
+  return [
+    ...out.slice(0, max - 1),
+    { type: "context", elements: [{ type: "mrkdwn", text: "More is not shown here." }] },
+  ];
 }
 
 export const homeBlocks = (view: MessageView) => blocks(view, MAX_BLOCKS.view);
@@ -175,24 +198,44 @@ function input(field: FieldView, form: FormView): KnownBlock {
         },
       };
     case "choice": {
-      const options = field.options.map((o) => ({ text: { type: "plain_text" as const, text: clip(o.label, 75) }, value: o.value }));
+      const options = field.options.map((o) => ({
+        text: { type: "plain_text" as const, text: clip(o.label, 75) },
+        value: o.value,
+      }));
       const initial = options.find((o) => o.value === one);
       return {
         ...base,
         element: field.radio
-          ? { type: "radio_buttons", action_id: field.id, options, ...(initial ? { initial_option: initial } : {}) }
-          : { type: "static_select", action_id: field.id, options, ...(initial ? { initial_option: initial } : {}) },
+          ? {
+              type: "radio_buttons",
+              action_id: field.id,
+              options,
+              ...(initial ? { initial_option: initial } : {}),
+            }
+          : {
+              type: "static_select",
+              action_id: field.id,
+              options,
+              ...(initial ? { initial_option: initial } : {}),
+            },
       };
     }
     case "person":
       return {
         ...base,
         element: field.multi
-          ? { type: "multi_users_select", action_id: field.id, ...(Array.isArray(value) ? { initial_users: value } : {}) }
+          ? {
+              type: "multi_users_select",
+              action_id: field.id,
+              ...(Array.isArray(value) ? { initial_users: value } : {}),
+            }
           : { type: "users_select", action_id: field.id, ...(one ? { initial_user: one } : {}) },
       };
     case "date":
-      return { ...base, element: { type: "datepicker", action_id: field.id, ...(one ? { initial_date: one } : {}) } };
+      return {
+        ...base,
+        element: { type: "datepicker", action_id: field.id, ...(one ? { initial_date: one } : {}) },
+      };
   }
 }
 
@@ -205,7 +248,10 @@ export function modal(form: FormView): View {
     submit: { type: "plain_text", text: clip(form.submit, 24) },
     close: { type: "plain_text", text: "Cancel" },
     private_metadata: JSON.stringify(form.target).slice(0, 3000),
-    blocks: [...(form.intro ? sections([mrkdwn(form.intro)]) : []), ...form.fields.map((f) => input(f, form))],
+    blocks: [
+      ...(form.intro ? sections([mrkdwn(form.intro)]) : []),
+      ...form.fields.map((f) => input(f, form)),
+    ],
   };
 }
 

@@ -46,7 +46,10 @@ export function formValues(view: ViewOutput): Record<string, string | string[] |
 }
 
 /** The user ids chosen in a modal's person fields (their names are looked up before the core runs). */
-export function personFields(view: ViewOutput, values: Record<string, string | string[] | undefined>): string[] {
+export function personFields(
+  view: ViewOutput,
+  values: Record<string, string | string[] | undefined>,
+): string[] {
   const ids: string[] = [];
   for (const [blockId, actions] of Object.entries(view.state.values)) {
     const value = actions[blockId] ?? Object.values(actions)[0];

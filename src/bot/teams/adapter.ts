@@ -6,7 +6,9 @@ import {
 } from "botbuilder";
 import type { TeamsSettings } from "../../config/index.js";
 
-type AuthenticateRequestResult = Awaited<ReturnType<ConfigurationBotFrameworkAuthentication["authenticateRequest"]>>;
+type AuthenticateRequestResult = Awaited<
+  ReturnType<ConfigurationBotFrameworkAuthentication["authenticateRequest"]>
+>;
 type ClaimsIdentity = AuthenticateRequestResult["claimsIdentity"];
 type ConnectorFactory = NonNullable<AuthenticateRequestResult["connectorFactory"]>;
 type ConnectorClient = Awaited<ReturnType<ConnectorFactory["create"]>>;
@@ -38,7 +40,10 @@ class Reused<T> {
 
 interface Pipeline {
   removePolicy(options: { name: string }): unknown;
-  addPolicy(policy: { name: string; sendRequest: (request: { timeout: number }, next: (r: unknown) => Promise<unknown>) => Promise<unknown> }): void;
+  addPolicy(policy: {
+    name: string;
+    sendRequest: (request: { timeout: number }, next: (r: unknown) => Promise<unknown>) => Promise<unknown>;
+  }): void;
 }
 
 /**
@@ -73,11 +78,16 @@ class ReusingAuthentication extends ConfigurationBotFrameworkAuthentication {
   private reusing(factory: ConnectorFactory, appId: string): ConnectorFactory {
     return {
       create: (serviceUrl: string, audience?: string) =>
-        this.connectors.get(`${appId}|${serviceUrl}|${audience ?? ""}`, async () => tuned(await factory.create(serviceUrl, audience))),
+        this.connectors.get(`${appId}|${serviceUrl}|${audience ?? ""}`, async () =>
+          tuned(await factory.create(serviceUrl, audience)),
+        ),
     } as ConnectorFactory;
   }
 
-  override async authenticateRequest(activity: Activity, authHeader: string): Promise<AuthenticateRequestResult> {
+  override async authenticateRequest(
+    activity: Activity,
+    authHeader: string,
+  ): Promise<AuthenticateRequestResult> {
     const result = await super.authenticateRequest(activity, authHeader);
     const factory = result.connectorFactory;
     if (!factory) return result;
@@ -101,7 +111,9 @@ export class QopsCloudAdapter extends CloudAdapter {
       MicrosoftAppPassword: settings.appPassword,
       MicrosoftAppType: settings.appType,
       MicrosoftAppTenantId: settings.tenantId,
-      ...(settings.openIdMetadataUrl ? { ToBotFromChannelOpenIdMetadataUrl: settings.openIdMetadataUrl } : {}),
+      ...(settings.openIdMetadataUrl
+        ? { ToBotFromChannelOpenIdMetadataUrl: settings.openIdMetadataUrl }
+        : {}),
       ...(settings.tokenIssuer ? { ToBotFromChannelTokenIssuer: settings.tokenIssuer } : {}),
     };
     super(new ReusingAuthentication(options));

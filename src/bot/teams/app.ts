@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
-import type { TeamsSettings } from "../../config/index.js";
 import type { Core } from "../../commands/core.js";
+import type { TeamsSettings } from "../../config/index.js";
 import type { Clock } from "../../jobs/deps.js";
 import type { Logger } from "../../logger.js";
 import { InFlight } from "../../util/inFlight.js";
@@ -62,15 +62,17 @@ function refusal(activity: Activity, settings: TeamsSettings): [number, string] 
   if (typeof activity.type !== "string") return [400, "the body is not a Bot Framework activity (no type)"];
   // An Azure Bot also serves Web Chat and Direct Line, whose clients set `from` and
   // `channelData` themselves: outside local mode only Teams, which vouches for them, is served.
-  if (!settings.anyChannel && activity.channelId !== "msteams") return [403, "QOps serves Microsoft Teams only"];
+  if (!settings.anyChannel && activity.channelId !== "msteams")
+    return [403, "QOps serves Microsoft Teams only"];
   if (settings.appType === "SingleTenant" && tenantOf(activity) !== settings.tenantId)
     return [403, "this QOps serves one tenant only"];
   if (activity.type === "message" || activity.type === "invoke") {
-    if (typeof activity.from?.id !== "string" || !activity.from.id) return [400, "This request did not say who sent it."];
+    if (typeof activity.from?.id !== "string" || !activity.from.id)
+      return [400, "This request did not say who sent it."];
   }
   if (activity.type === "invoke" && activity.name === "adaptiveCard/action") {
     const action = activity.value?.action;
-    if (!action || action.type !== "Action.Execute" || typeof action.verb !== "string")
+    if (action?.type !== "Action.Execute" || typeof action.verb !== "string")
       return [400, "an adaptive card action without an Action.Execute verb"];
   }
   return null;
@@ -127,12 +129,22 @@ export function createTeamsApp(
       end: () => {
         if (status === 401) logger.warn("Teams request refused: not authenticated");
         if (status >= 500) logger.error({ status }, "Teams request failed");
-        send(res, status, status >= 500 ? { error: "internal error" } : status === 401 ? { error: "unauthorized" } : body);
+        send(
+          res,
+          status,
+          status >= 500 ? { error: "internal error" } : status === 401 ? { error: "unauthorized" } : body,
+        );
       },
     };
     await inFlight.run(() =>
-      adapter.process({ body: activity as Record<string, unknown>, headers: req.headers as Record<string, string>, method: req.method }, response, (context) =>
-        bot.run(context),
+      adapter.process(
+        {
+          body: activity as Record<string, unknown>,
+          headers: req.headers as Record<string, string>,
+          method: req.method,
+        },
+        response,
+        (context) => bot.run(context),
       ),
     );
   }

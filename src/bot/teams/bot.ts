@@ -130,7 +130,14 @@ export class QopsTeamsBot extends TeamsActivityHandler {
       if (isPersonal(activity as Incoming)) {
         if (userId) await this.core.remember(workspaceId, "teams", "member", userId, reference, now);
         // A personal chat can be the quality "channel" too (a one-person trial, the Emulator).
-        await this.core.remember(workspaceId, "teams", "conversation", activity.conversation.id, reference, now);
+        await this.core.remember(
+          workspaceId,
+          "teams",
+          "conversation",
+          activity.conversation.id,
+          reference,
+          now,
+        );
       } else {
         const teamId = (activity as Incoming).channelData?.team?.id;
         await this.core.remember(
@@ -188,6 +195,7 @@ export class QopsTeamsBot extends TeamsActivityHandler {
       .filter(Boolean);
     const tokens: Token[] = [];
     for (const w of words) {
+      // biome-ignore lint/suspicious/noControlCharactersInRegex: NUL marks where a mention was taken out above; typed text cannot contain it.
       const index = /^\u0000(\d+)$/.exec(w);
       if (!index) {
         tokens.push(

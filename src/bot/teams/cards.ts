@@ -127,22 +127,37 @@ export function card(body: CardElement[], actions: CardAction[] = [], refresh?: 
 
 export const attachment = (content: AdaptiveCard) => ({ contentType: CARD_CONTENT_TYPE, content });
 
-export function execute(verb: string, title: string, data: Record<string, string>, style?: "primary" | "danger"): ActionExecute {
+export function execute(
+  verb: string,
+  title: string,
+  data: Record<string, string>,
+  style?: "primary" | "danger",
+): ActionExecute {
   return {
     type: "Action.Execute",
     title,
     verb,
     data,
-    ...(style === "primary" ? { style: "positive" as const } : style === "danger" ? { style: "destructive" as const } : {}),
+    ...(style === "primary"
+      ? { style: "positive" as const }
+      : style === "danger"
+        ? { style: "destructive" as const }
+        : {}),
     fallback: { type: "Action.Submit", title, data: { ...data, verb } },
   };
 }
 
-export const text = (value: string, extra: Omit<Partial<TextBlock>, "type" | "text" | "wrap"> = {}): TextBlock => ({
+export const text = (
+  value: string,
+  extra: Omit<Partial<TextBlock>, "type" | "text" | "wrap"> = {},
+): TextBlock => ({
   type: "TextBlock",
   text: value,
   wrap: true,
   ...extra,
 });
 
-export const literal = (value: string): RichTextBlock => ({ type: "RichTextBlock", inlines: [{ type: "TextRun", text: value }] });
+export const literal = (value: string): RichTextBlock => ({
+  type: "RichTextBlock",
+  inlines: [{ type: "TextRun", text: value }],
+});

@@ -245,7 +245,7 @@ export class TeamsMessagingPort implements MessagingPort {
             let token: string | undefined;
             do {
               // The team's roster, asked of the team itself (a channel's reference carries no team).
-            const page = await TeamsInfo.getPagedTeamMembers(context, teamId, 500, token);
+              const page = await TeamsInfo.getPagedTeamMembers(context, teamId, 500, token);
               for (const m of page.members ?? []) {
                 const userId = m.aadObjectId ?? m.id;
                 found.set(userId, {

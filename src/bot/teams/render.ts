@@ -1,7 +1,16 @@
 import { randomUUID } from "node:crypto";
 import { formatDay, formatInstant } from "../../time/zone.js";
 import { type Rich, safeUrl } from "../../views/rich.js";
-import type { ActionTarget, Block, ButtonView, FieldView, FormView, MessageView, PickerView, Tone } from "../../views/types.js";
+import type {
+  ActionTarget,
+  Block,
+  ButtonView,
+  FieldView,
+  FormView,
+  MessageView,
+  PickerView,
+  Tone,
+} from "../../views/types.js";
 import {
   type AdaptiveCard,
   type CardAction,
@@ -29,7 +38,8 @@ export function escapeMarkdown(value: string): string {
 }
 
 /** In a message's text Teams also reads some HTML: entities keep `<a href>` literal. */
-const escapeHtml = (value: string) => value.replaceAll("&", "&amp;").replaceAll("<", "&lt;").replaceAll(">", "&gt;");
+const escapeHtml = (value: string) =>
+  value.replaceAll("&", "&amp;").replaceAll("<", "&lt;").replaceAll(">", "&gt;");
 
 /** Teams' card date functions show an instant in the reader's own zone. */
 const cardInstant = (iso: string) => {
@@ -49,7 +59,9 @@ export function markdown(value: Rich): string {
       if ("cmd" in part) return `\`${part.cmd.replaceAll("`", "'")}\``;
       if ("link" in part) {
         const url = safeUrl(part.link);
-        return url ? `[${escapeMarkdown(part.text)}](${url.replaceAll("(", "%28").replaceAll(")", "%29")})` : escapeMarkdown(part.text);
+        return url
+          ? `[${escapeMarkdown(part.text)}](${url.replaceAll("(", "%28").replaceAll(")", "%29")})`
+          : escapeMarkdown(part.text);
       }
       return "the quality channel";
     })
@@ -76,10 +88,15 @@ export function messageText(value: Rich, zone: string): string {
 }
 
 const isPlain = (value: Rich) => value.every((p) => typeof p === "string");
-const COLORS: Record<Tone, "Good" | "Warning" | "Attention"> = { good: "Good", warning: "Warning", attention: "Attention" };
+const COLORS: Record<Tone, "Good" | "Warning" | "Attention"> = {
+  good: "Good",
+  warning: "Warning",
+  attention: "Attention",
+};
 
 /** A paragraph: only QOps's own markup is markdown; text that is all the user's is a TextRun. */
-const paragraph = (value: Rich): CardElement => (isPlain(value) ? literal(value.join("")) : text(markdown(value)));
+const paragraph = (value: Rich): CardElement =>
+  isPlain(value) ? literal(value.join("")) : text(markdown(value));
 
 /** What a card's action sends back: the target, with every value a string. */
 const dataOf = (target: ActionTarget): Record<string, string> =>
@@ -119,14 +136,27 @@ function input(field: FieldView, form: FormView): CardElement[] {
       element = people(field.id, field.label, field.people, one, Boolean(field.multi), !optional);
       break;
     case "date":
-      element = { type: "Input.Date", id: field.id, label: field.label, ...required, ...(one ? { value: one } : {}) };
+      element = {
+        type: "Input.Date",
+        id: field.id,
+        label: field.label,
+        ...required,
+        ...(one ? { value: one } : {}),
+      };
       break;
   }
   const error = form.errors?.[field.id];
   return error ? [element, text(escapeMarkdown(error), { color: "Attention", weight: "Bolder" })] : [element];
 }
 
-function people(id: string, label: string, list: { id: string; name: string }[], value: string | undefined, multi: boolean, required: boolean): InputChoiceSet {
+function people(
+  id: string,
+  label: string,
+  list: { id: string; name: string }[],
+  value: string | undefined,
+  multi: boolean,
+  required: boolean,
+): InputChoiceSet {
   return {
     type: "Input.ChoiceSet",
     id,
@@ -142,7 +172,15 @@ function people(id: string, label: string, list: { id: string; name: string }[],
 
 /** A form as a card; its submit sends the target and a form id, so a second submit of the same card is one request. */
 export function formCard(form: FormView): AdaptiveCard {
-  const intro = form.errors && Object.keys(form.errors).length ? [text("Please correct the fields marked below; nothing was saved yet.", { color: "Attention", weight: "Bolder" })] : [];
+  const intro =
+    form.errors && Object.keys(form.errors).length
+      ? [
+          text("Please correct the fields marked below; nothing was saved yet.", {
+            color: "Attention",
+            weight: "Bolder",
+          }),
+        ]
+      : [];
   const data = { ...dataOf(form.target), formId: form.target.formId ?? randomUUID() };
   return card(
     [
@@ -191,7 +229,9 @@ function element(b: Block): CardElement[] {
     case "paragraph":
       return [paragraph(b.text)];
     case "fields":
-      return [{ type: "FactSet", facts: b.fields.map((f) => ({ title: f.label, value: markdown(f.value) })) }];
+      return [
+        { type: "FactSet", facts: b.fields.map((f) => ({ title: f.label, value: markdown(f.value) })) },
+      ];
     case "list":
       return b.items.length ? [text(b.items.map((i) => `- ${markdown(i)}`).join("\n"))] : [];
     case "context":
@@ -209,7 +249,11 @@ export function messageCard(view: MessageView): AdaptiveCard {
   const actions = view.blocks.flatMap((b): CardAction[] =>
     b.type === "buttons" ? b.buttons.map(action) : b.type === "picker" ? [pickerAction(b.picker)] : [],
   );
-  return card(body.length ? body : [text(markdown(view.text))], actions.slice(0, 6), view.refresh ? execute(REFRESH_VERB, "Refresh", dataOf(view.refresh)) : undefined);
+  return card(
+    body.length ? body : [text(markdown(view.text))],
+    actions.slice(0, 6),
+    view.refresh ? execute(REFRESH_VERB, "Refresh", dataOf(view.refresh)) : undefined,
+  );
 }
 
 /** `view` with `note` on top: what the presser is told, on the card they see. */

@@ -32,7 +32,9 @@ export const actionInput = z.object({
   containment: text(3000, "The containment").default(""),
   rootCause: text(3000, "The root cause").default(""),
   plan: text(3000, "The plan").default(""),
-  actionType: z.enum(["corrective", "preventive"], { message: "Choose corrective or preventive." }).default("corrective"),
+  actionType: z
+    .enum(["corrective", "preventive"], { message: "Choose corrective or preventive." })
+    .default("corrective"),
   ownerId: z.string({ message: "Choose an owner." }).trim().min(1, "Choose an owner."),
   dueDate: z.string({ message: "Choose a due date." }).trim().min(1, "Choose a due date."),
 });
@@ -43,8 +45,22 @@ export const NEW_ACTION_FORM = "action.new";
 export function actionFormFields(people: PersonRef[]): FieldView[] {
   return [
     { type: "text", id: "problem", label: "Problem statement", max: 3000, multiline: true },
-    { type: "text", id: "containment", label: "Containment (what was done right away)", max: 3000, multiline: true, optional: true },
-    { type: "text", id: "rootCause", label: "Root cause (five whys: why? why? why? why? why?)", max: 3000, multiline: true, optional: true },
+    {
+      type: "text",
+      id: "containment",
+      label: "Containment (what was done right away)",
+      max: 3000,
+      multiline: true,
+      optional: true,
+    },
+    {
+      type: "text",
+      id: "rootCause",
+      label: "Root cause (five whys: why? why? why? why? why?)",
+      max: 3000,
+      multiline: true,
+      optional: true,
+    },
     { type: "text", id: "plan", label: "Plan", max: 3000, multiline: true, optional: true },
     { type: "person", id: "ownerId", label: "Owner", people },
     { type: "date", id: "dueDate", label: "Due date" },
@@ -85,10 +101,16 @@ const CLOSED = ["rejected", "closed", "implemented"];
  * Whether this person may raise an action from this record (its owner or a QM), checked before
  * the form is shown and again when it is submitted.
  */
-async function sourceFor(ctx: CommandContext, sourceRef: string): Promise<{ def: RecordKindDef; record: StatefulRecord }> {
+async function sourceFor(
+  ctx: CommandContext,
+  sourceRef: string,
+): Promise<{ def: RecordKindDef; record: StatefulRecord }> {
   const def = defForRef(sourceRef);
   if (!def || !SOURCE_OF[def.id])
-    throw new QopsError("invalid_input", `Actions are raised from a complaint, an idea or a nonconformity, not from "${sourceRef.slice(0, 30)}".`);
+    throw new QopsError(
+      "invalid_input",
+      `Actions are raised from a complaint, an idea or a nonconformity, not from "${sourceRef.slice(0, 30)}".`,
+    );
   const record = await loadByRef<StatefulRecord>(ctx, def, sourceRef);
   const workspace = await requireWorkspace(ctx);
   if (!mayPerform("owner_or_qm", record, ctx.actor.id, rolesOf(workspace, ctx.actor.id)))
@@ -97,12 +119,19 @@ async function sourceFor(ctx: CommandContext, sourceRef: string): Promise<{ def:
       `Only the owner of ${record.ref}${record.owner ? ` (${record.owner.name})` : ""} or a quality manager can raise an action from it. Nothing was changed.`,
     );
   if (CLOSED.includes(record.state))
-    throw new QopsError("invalid_transition", `${record.ref} is ${record.state}; actions cannot be raised from it. Nothing was changed.`);
+    throw new QopsError(
+      "invalid_transition",
+      `${record.ref} is ${record.state}; actions cannot be raised from it. Nothing was changed.`,
+    );
   return { def, record };
 }
 
 /** The "Raise corrective action" button: the permission first, then the form, prefilled. */
-export async function raiseActionForm(ctx: CommandContext, sourceRef: string, problem: string): Promise<Answer> {
+export async function raiseActionForm(
+  ctx: CommandContext,
+  sourceRef: string,
+  problem: string,
+): Promise<Answer> {
   await sourceFor(ctx, sourceRef);
   return { kind: "form", form: await actionForm(ctx, sourceRef, { problem: problem.slice(0, 3000) }) };
 }
@@ -111,7 +140,10 @@ export async function raiseActionForm(ctx: CommandContext, sourceRef: string, pr
 export async function newActionForm(ctx: CommandContext): Promise<Answer> {
   const workspace = await requireWorkspace(ctx);
   if (!rolesOf(workspace, ctx.actor.id).includes("qm"))
-    throw new QopsError("forbidden", "Only a quality manager can open an action directly. Nothing was changed.");
+    throw new QopsError(
+      "forbidden",
+      "Only a quality manager can open an action directly. Nothing was changed.",
+    );
   return { kind: "form", form: await actionForm(ctx, null) };
 }
 
@@ -133,13 +165,18 @@ export async function submitAction(def: RecordKindDef, action: Action): Promise<
   });
   const form = fieldChecks();
   const parsed = await form.check(() => parseForm(actionInput, values, "corrective action"));
-  const dueDay = await form.check(() => requireDay(values.dueDate, "dueDate", "the due date", today(ctx, workspace)));
+  const dueDay = await form.check(() =>
+    requireDay(values.dueDate, "dueDate", "the due date", today(ctx, workspace)),
+  );
   const owner = await form.check(() => personById(ctx, values.ownerId, "ownerId", "an owner"));
   if (!parsed || !dueDay || !owner || Object.keys(form.errors).length) return invalid(form.errors);
   const fields: z.infer<typeof actionInput> = parsed;
   const source = sourceRef ? await sourceFor(ctx, sourceRef) : null;
   if (!source && !rolesOf(workspace, ctx.actor.id).includes("qm"))
-    throw new QopsError("forbidden", "Only a quality manager can open an action directly. Nothing was changed.");
+    throw new QopsError(
+      "forbidden",
+      "Only a quality manager can open an action directly. Nothing was changed.",
+    );
   await ensureMember(ctx);
   await ensureMember(ctx, owner);
   const result = await createReferenced<CorrectiveAction>(
@@ -166,13 +203,24 @@ export async function submitAction(def: RecordKindDef, action: Action): Promise<
     {
       effects: (ref, recordKey) => [
         ...(source
-          ? [{ type: "link", kind: source.def.kind, recordKey: source.record._id, field: "linkedActions", value: ref }]
+          ? [
+              {
+                type: "link",
+                kind: source.def.kind,
+                recordKey: source.record._id,
+                field: "linkedActions",
+                value: ref,
+              },
+            ]
           : []),
         ...notifyEffect(ctx, { workspaceId: ctx.workspaceId, record: ref, recordKey, seq: 1 }, [
           ...ownerNotice(ctx, ref, recordKey, owner, dueDay),
           ...formAnswerNotice(
             ctx,
-            answer(rich`✅ Opened ${ref}${source ? ` for ${source.record.ref}` : ""}, owner ${person(owner)}, due ${day(dueDay)}.`, "good"),
+            answer(
+              rich`✅ Opened ${ref}${source ? ` for ${source.record.ref}` : ""}, owner ${person(owner)}, due ${day(dueDay)}.`,
+              "good",
+            ),
           ),
         ]),
       ],
@@ -180,7 +228,8 @@ export async function submitAction(def: RecordKindDef, action: Action): Promise<
   );
   const a = result.record;
   const card = await def.card(ctx, a, viewerFor(ctx, workspace));
-  if (!result.created) return { kind: "done", view: withNotice(card, rich`This form was already sent: it is ${a.ref}.`) };
+  if (!result.created)
+    return { kind: "done", view: withNotice(card, rich`This form was already sent: it is ${a.ref}.`) };
   return {
     kind: "done",
     view: withNotice(
@@ -191,7 +240,13 @@ export async function submitAction(def: RecordKindDef, action: Action): Promise<
 }
 
 /** The owner gets the action's card, drawn when it goes out, with the buttons they may press. */
-function ownerNotice(ctx: CommandContext, ref: string, recordKey: string, owner: PersonRef, dueDay: string): Notice[] {
+function ownerNotice(
+  ctx: CommandContext,
+  ref: string,
+  recordKey: string,
+  owner: PersonRef,
+  dueDay: string,
+): Notice[] {
   if (owner.id === ctx.actor.id) return [];
   return [
     {
@@ -230,7 +285,12 @@ registerEffect("raiseAction", async (effect, event) => {
   if (!workspace) throw new Error(`no workspace ${event.workspaceId}`);
   const year = Number(dayOf(event.at, zoneOf(workspace)).slice(0, 4));
   const { stream, keyFor } = referenceStream(event.workspaceId, "CA", year);
-  const { record, created, event: first, pendingId } = await createRecord<CorrectiveAction>({
+  const {
+    record,
+    created,
+    event: first,
+    pendingId,
+  } = await createRecord<CorrectiveAction>({
     kind: "action",
     workspaceId: event.workspaceId,
     stream,
@@ -262,23 +322,28 @@ registerEffect("raiseAction", async (effect, event) => {
     effects: (n) => {
       const ref = keyFor(n).ref;
       const ctx = { workspaceId: event.workspaceId, actor: event.actor, now: event.at } as CommandContext;
-      return notifyEffect(ctx, { workspaceId: event.workspaceId, record: ref, recordKey: keyFor(n).recordKey, seq: 1 }, [
-        ...(e.owner.id === event.actor.id
-          ? []
-          : [
-              {
-                to: e.owner.id,
-                about: `owner:${e.owner.id}`,
-                view: answer(
-                  rich`🛠️ ${event.actor.name} raised ${ref} for you from ${e.sourceRef}, due ${day(e.dueDay)}: ${e.problem.slice(0, 200)}. See it with ${cmd(`qms action ${ref}`)}.`,
-                ),
-              },
-            ]),
-      ]);
+      return notifyEffect(
+        ctx,
+        { workspaceId: event.workspaceId, record: ref, recordKey: keyFor(n).recordKey, seq: 1 },
+        [
+          ...(e.owner.id === event.actor.id
+            ? []
+            : [
+                {
+                  to: e.owner.id,
+                  about: `owner:${e.owner.id}`,
+                  view: answer(
+                    rich`🛠️ ${event.actor.name} raised ${ref} for you from ${e.sourceRef}, due ${day(e.dueDay)}: ${e.problem.slice(0, 200)}. See it with ${cmd(`qms action ${ref}`)}.`,
+                  ),
+                },
+              ]),
+        ],
+      );
     },
   });
   // The new action's own follow-ups (telling its owner); if they fail, they stay pending.
-  if (created && !(await applyEffects(first, pendingId))) throw new Error(`follow-ups of ${record.ref} failed`);
+  if (created && !(await applyEffects(first, pendingId)))
+    throw new Error(`follow-ups of ${record.ref} failed`);
   const link = JSON.parse(JSON.stringify(e.link).replaceAll("{action}", record.ref ?? "")) as Effect;
   await runEffect(link, event);
 });
@@ -290,7 +355,11 @@ registerEffect("cancelActionReminders", async (effect, event) => {
   const ctx = { now: event.at } as CommandContext;
   const ids = [
     ...dueReminderIds(a, workspace, ctx),
-    ...effectivenessIds(a, workspace, (effect.effectivenessDay as string | null | undefined) ?? a.effectivenessCheckDay),
+    ...effectivenessIds(
+      a,
+      workspace,
+      (effect.effectivenessDay as string | null | undefined) ?? a.effectivenessCheckDay,
+    ),
   ];
   await cancelDeliveries(ids, String(effect.reason ?? "no longer needed"), event.at);
 });

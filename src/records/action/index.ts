@@ -1,12 +1,17 @@
-import { QopsError } from "../../errors.js";
 import type { RecordBase } from "../../db/recordBase.js";
+import { QopsError } from "../../errors.js";
 import type { ActionHandler, RecordKindDef } from "../kind.js";
 import { buttonId, pressTransition } from "../lifecycle.js";
 import { type RegisterSpec, registerAnswer, showAnswer } from "../registers.js";
 import { wordsOf } from "../tokens.js";
 import { actionFormFields, NEW_ACTION_FORM, newActionForm, submitAction } from "./commands.js";
 import { ACTION_TRANSITIONS } from "./lifecycle.js";
-import { type CorrectiveAction, CorrectiveActionModel, OPEN_ACTION_STATES, WORKING_ACTION_STATES } from "./model.js";
+import {
+  type CorrectiveAction,
+  CorrectiveActionModel,
+  OPEN_ACTION_STATES,
+  WORKING_ACTION_STATES,
+} from "./model.js";
 import { actionReminders } from "./reminders.js";
 import { actionCard, actionLine } from "./views.js";
 
@@ -16,10 +21,13 @@ const register: RegisterSpec<CorrectiveAction> = {
   empty: "No actions match.",
   load: async (ctx, filter) => {
     const query =
-      filter === "all" ? { workspaceId: ctx.workspaceId } : { workspaceId: ctx.workspaceId, state: { $in: OPEN_ACTION_STATES } };
+      filter === "all"
+        ? { workspaceId: ctx.workspaceId }
+        : { workspaceId: ctx.workspaceId, state: { $in: OPEN_ACTION_STATES } };
     let items = (await CorrectiveActionModel.find(query).lean()) as CorrectiveAction[];
     if (filter === "mine") items = items.filter((a) => a.owner.id === ctx.actor.id);
-    if (filter === "overdue") items = items.filter((a) => a.dueAt < ctx.now && WORKING_ACTION_STATES.includes(a.state));
+    if (filter === "overdue")
+      items = items.filter((a) => a.dueAt < ctx.now && WORKING_ACTION_STATES.includes(a.state));
     return items.sort((a, b) => a.dueAt.getTime() - b.dueAt.getTime());
   },
   line: actionLine,
@@ -51,7 +59,10 @@ export const actionKind: RecordKindDef = {
     if (first.toLowerCase() === "new") return newActionForm(ctx);
     if (first.toLowerCase() === "list") return registerAnswer(actionKind, register, ctx, words[1]);
     if (actionKind.refPattern.test(first)) return showAnswer(actionKind, ctx, first);
-    throw new QopsError("invalid_input", "Use qms action new, qms action CA-2026-0001 or qms actions [open|mine|overdue|all].");
+    throw new QopsError(
+      "invalid_input",
+      "Use qms action new, qms action CA-2026-0001 or qms actions [open|mine|overdue|all].",
+    );
   },
   actions: {
     ...Object.fromEntries(

@@ -32,7 +32,9 @@ export function dueReminderIds(a: CorrectiveAction, workspace: Workspace, ctx: C
 const tellOwner =
   (about: string, say: (a: CorrectiveAction, actor: string) => ReturnType<typeof rich>) =>
   (after: CorrectiveAction, _b: CorrectiveAction, ctx: CommandContext) =>
-    after.owner.id === ctx.actor.id ? [] : [{ to: after.owner.id, about, view: answer(say(after, ctx.actor.name)) }];
+    after.owner.id === ctx.actor.id
+      ? []
+      : [{ to: after.owner.id, about, view: answer(say(after, ctx.actor.name)) }];
 
 export const start: Spec = {
   id: "start",
@@ -76,7 +78,10 @@ export const effective: Spec = {
   style: "primary",
   done: "verified effective",
   action: "verify effectiveness",
-  notices: tellOwner("effective", (a, actor) => rich`✅ ${actor} verified ${a.ref} as effective. It is closed.`),
+  notices: tellOwner(
+    "effective",
+    (a, actor) => rich`✅ ${actor} verified ${a.ref} as effective. It is closed.`,
+  ),
   effects: (_after, before) => [
     {
       type: "cancelActionReminders",
@@ -98,11 +103,20 @@ export const notEffective: Spec<{ reason: string }> = {
   done: "reopened as not effective",
   action: "verify effectiveness",
   input: (a) => [reasonField(`Why was ${a.ref} not effective? It will be reopened.`)],
-  parse: (inputs) => ({ reason: requireReason(inputText(inputs, "reason"), "why the action was not effective") }),
-  apply: (_a, p) => ({ reopenReason: p.reason, doneAt: null, effectivenessCheckAt: null, effectivenessCheckDay: null }),
+  parse: (inputs) => ({
+    reason: requireReason(inputText(inputs, "reason"), "why the action was not effective"),
+  }),
+  apply: (_a, p) => ({
+    reopenReason: p.reason,
+    doneAt: null,
+    effectivenessCheckAt: null,
+    effectivenessCheckDay: null,
+  }),
   reason: (p) => p.reason,
-  notices: tellOwner("not-effective", (a, actor) =>
-    rich`🔁 ${actor} found ${a.ref} not effective and reopened it: ${a.reopenReason ?? ""}. See it with ${cmd(`qms action ${a.ref}`)}.`,
+  notices: tellOwner(
+    "not-effective",
+    (a, actor) =>
+      rich`🔁 ${actor} found ${a.ref} not effective and reopened it: ${a.reopenReason ?? ""}. See it with ${cmd(`qms action ${a.ref}`)}.`,
   ),
   effects: (_after, before) => [
     {
@@ -132,9 +146,13 @@ export const snooze: Spec<{ until: string; reason: string }> = {
     const first = addDays(today(ctx, workspace), 1);
     const until = requireDay(inputText(inputs, "until"), "until", "the day to remind again", first);
     if (until > addDays(today(ctx, workspace), 90))
-      throw new QopsError("invalid_input", "Choose a day between tomorrow and 90 days from now. Nothing was changed.", {
-        fieldErrors: { until: "Choose a day between tomorrow and 90 days from now." },
-      });
+      throw new QopsError(
+        "invalid_input",
+        "Choose a day between tomorrow and 90 days from now. Nothing was changed.",
+        {
+          fieldErrors: { until: "Choose a day between tomorrow and 90 days from now." },
+        },
+      );
     return { until, reason };
   },
   apply: (_a, p, _ctx, workspace) => ({ snoozedUntil: startOfDay(p.until, zoneOf(workspace)) }),
@@ -143,19 +161,33 @@ export const snooze: Spec<{ until: string; reason: string }> = {
     {
       to: ctx.actor.id,
       about: `snoozed:${ctx.actor.id}`,
-      view: answer(rich`😴 Reminders about ${after.ref} are paused until ${day(p.until)} (by ${ctx.actor.name}: ${p.reason}).`),
+      view: answer(
+        rich`😴 Reminders about ${after.ref} are paused until ${day(p.until)} (by ${ctx.actor.name}: ${p.reason}).`,
+      ),
     },
   ],
   effects: (after) => [{ type: "cancelActionReminders", recordKey: after._id, reason: "reminders snoozed" }],
 };
 
-export const ACTION_TRANSITIONS: readonly AnySpec<CorrectiveAction>[] = [start, complete, effective, notEffective, snooze];
+export const ACTION_TRANSITIONS: readonly AnySpec<CorrectiveAction>[] = [
+  start,
+  complete,
+  effective,
+  notEffective,
+  snooze,
+];
 
 /** Who is asked to check an action's effectiveness: every QM, on the check day. */
 export const effectivenessOccasion = (a: CorrectiveAction, checkDay = a.effectivenessCheckDay) =>
   `action:${a.ref}:effectiveness-${checkDay ?? ""}`;
 
-export function effectivenessIds(a: CorrectiveAction, workspace: Workspace, checkDay = a.effectivenessCheckDay): string[] {
+export function effectivenessIds(
+  a: CorrectiveAction,
+  workspace: Workspace,
+  checkDay = a.effectivenessCheckDay,
+): string[] {
   if (!checkDay) return [];
-  return holders(workspace, "qm").map((qm) => deliveryId(a.workspaceId, effectivenessOccasion(a, checkDay), qm.id));
+  return holders(workspace, "qm").map((qm) =>
+    deliveryId(a.workspaceId, effectivenessOccasion(a, checkDay), qm.id),
+  );
 }

@@ -1,13 +1,25 @@
 import { Schema } from "mongoose";
 import { defineRecordModel } from "../../db/kinds.js";
-import { type PersonRef, type RecordBase, recordBaseFields, recordSchemaOptions } from "../../db/recordBase.js";
+import {
+  type PersonRef,
+  type RecordBase,
+  recordBaseFields,
+  recordSchemaOptions,
+} from "../../db/recordBase.js";
 
 export const ACTION_STATES = ["open", "in_progress", "done", "verified_effective", "reopened"] as const;
 export type ActionState = (typeof ACTION_STATES)[number];
 export const OPEN_ACTION_STATES: ActionState[] = ["open", "in_progress", "done", "reopened"];
 /** Still to be worked on (done ones wait for the effectiveness check). */
 export const WORKING_ACTION_STATES: ActionState[] = ["open", "in_progress", "reopened"];
-export const ACTION_SOURCES = ["complaint", "audit_finding", "idea", "management_review", "nonconformity", "manual"] as const;
+export const ACTION_SOURCES = [
+  "complaint",
+  "audit_finding",
+  "idea",
+  "management_review",
+  "nonconformity",
+  "manual",
+] as const;
 export type ActionSource = (typeof ACTION_SOURCES)[number];
 
 export interface CorrectiveAction extends RecordBase {
@@ -66,4 +78,8 @@ const actionSchema = new Schema<CorrectiveAction>(
 actionSchema.index({ workspaceId: 1, state: 1, dueAt: 1 });
 actionSchema.index({ workspaceId: 1, "owner.id": 1 });
 
-export const CorrectiveActionModel = defineRecordModel<CorrectiveAction>("action", "CorrectiveAction", actionSchema);
+export const CorrectiveActionModel = defineRecordModel<CorrectiveAction>(
+  "action",
+  "CorrectiveAction",
+  actionSchema,
+);

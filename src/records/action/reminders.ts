@@ -1,7 +1,7 @@
 import { systemContext } from "../../commands/context.js";
 import type { NewDelivery } from "../../outbox/enqueue.js";
-import { addDays, dayOf, daysBetween, startOfDay } from "../../time/zone.js";
 import { workingDayOf } from "../../time/workingHours.js";
+import { addDays, dayOf, daysBetween, startOfDay } from "../../time/zone.js";
 import { buttons, message, paragraph } from "../../views/build.js";
 import { day, rich } from "../../views/rich.js";
 import { dueDayOf } from "../common.js";
@@ -15,7 +15,11 @@ import { type CorrectiveAction, CorrectiveActionModel, WORKING_ACTION_STATES } f
 /** Days after the due day from which the QMs hear of an action whose owner let every reminder pass. */
 export const ESCALATE_AFTER_DAYS = 8;
 
-export function ignoredActions(actions: CorrectiveAction[], workspace: Workspace, now: Date): CorrectiveAction[] {
+export function ignoredActions(
+  actions: CorrectiveAction[],
+  workspace: Workspace,
+  now: Date,
+): CorrectiveAction[] {
   const today = dayOf(now, zoneOf(workspace));
   return actions.filter(
     (a) =>
@@ -31,7 +35,11 @@ export function ignoredActions(actions: CorrectiveAction[], workspace: Workspace
  * day, drawn when it is sent) of actions whose owners let every reminder pass. Each occasion's
  * key names the action, its due day and the step, so running this every hour records each once.
  */
-export async function actionReminders(def: RecordKindDef, workspace: Workspace, now: Date): Promise<NewDelivery[]> {
+export async function actionReminders(
+  def: RecordKindDef,
+  workspace: Workspace,
+  now: Date,
+): Promise<NewDelivery[]> {
   const workspaceId = workspace.workspaceId;
   const zone = zoneOf(workspace);
   const today = dayOf(now, zone);
@@ -61,7 +69,8 @@ export async function actionReminders(def: RecordKindDef, workspace: Workspace, 
           recordKey: a._id,
         });
       const twoBefore = addDays(dueDay, -2);
-      if (today >= twoBefore && today < dueDay) remind("2-days", twoBefore, rich`${ref} is due in 2 days (${day(dueDay)}).`);
+      if (today >= twoBefore && today < dueDay)
+        remind("2-days", twoBefore, rich`${ref} is due in 2 days (${day(dueDay)}).`);
       // Each reminder only within its own window: after a snooze, no stale "due today".
       if (today === dueDay) remind("on-the-day", dueDay, rich`${ref} is due today (${day(dueDay)}).`);
       const weeks = Math.floor(daysBetween(dueDay, today) / 7);

@@ -5,12 +5,21 @@ import type { RecordBase } from "../../db/recordBase.js";
 import { QopsError } from "../../errors.js";
 import type { NewDelivery } from "../../outbox/enqueue.js";
 import { addDays, dayOf, daysBetween, formatDay, startOfDay } from "../../time/zone.js";
-import { buttons, context, fields, heading, list, message, paragraph, withNotice } from "../../views/build.js";
+import {
+  buttons,
+  context,
+  fields,
+  heading,
+  list,
+  message,
+  paragraph,
+  withNotice,
+} from "../../views/build.js";
 import { cmd, day, join, person, type Rich, rich, strong } from "../../views/rich.js";
 import type { Answer } from "../../views/types.js";
 import type { CorrectiveAction } from "../action/model.js";
-import { stateLine } from "../complaint/views.js";
 import { today } from "../common.js";
+import { stateLine } from "../complaint/views.js";
 import type { Action, ActionHandler, RecordKindDef, Viewer } from "../kind.js";
 import { type AnySpec, buttonId, buttonsFor, pressed, pressTransition, runTransition } from "../lifecycle.js";
 import { type RegisterSpec, registerAnswer, showAnswer, viewerFor } from "../registers.js";
@@ -29,7 +38,15 @@ import {
   staffPlanned,
   submitSchedule,
 } from "./commands.js";
-import { AUDIT_REMINDER_DAYS, AUDIT_TRANSITIONS, FINDING_NAMES, finding, REPORT_DUE_DAYS, report, start } from "./lifecycle.js";
+import {
+  AUDIT_REMINDER_DAYS,
+  AUDIT_TRANSITIONS,
+  FINDING_NAMES,
+  finding,
+  REPORT_DUE_DAYS,
+  report,
+  start,
+} from "./lifecycle.js";
 import { type InternalAudit, InternalAuditModel } from "./model.js";
 
 const openAudit = (a: InternalAudit) => !["reported", "closed"].includes(a.state);
@@ -49,7 +66,8 @@ function auditLines(a: InternalAudit, workspace: Workspace) {
       ? [
           list(
             a.findings.map(
-              (f) => `Finding ${f.id}: ${FINDING_NAMES[f.type]}, clause ${f.clause}: ${f.evidence}${f.actionRef ? ` → ${f.actionRef}` : ""}`,
+              (f) =>
+                `Finding ${f.id}: ${FINDING_NAMES[f.type]}, clause ${f.clause}: ${f.evidence}${f.actionRef ? ` → ${f.actionRef}` : ""}`,
             ),
           ),
         ]
@@ -81,13 +99,16 @@ const register: RegisterSpec<InternalAudit> = {
   title: "Internal audits",
   empty: "No audits match.",
   load: async (ctx, filter, workspace) => {
-    const audits = (await InternalAuditModel.find({ workspaceId: ctx.workspaceId }).lean()) as InternalAudit[];
+    const audits = (await InternalAuditModel.find({
+      workspaceId: ctx.workspaceId,
+    }).lean()) as InternalAudit[];
     const horizon = addDays(today(ctx, workspace), 30);
     return audits
       .filter((a) => {
         if (filter === "planned") return openAudit(a);
         if (filter === "due") return openAudit(a) && (auditDay(a, workspace) ?? "9999") <= horizon;
-        if (filter === "mine") return a.leadAuditor?.id === ctx.actor.id || a.auditees.some((p) => p.id === ctx.actor.id);
+        if (filter === "mine")
+          return a.leadAuditor?.id === ctx.actor.id || a.auditees.some((p) => p.id === ctx.actor.id);
         return true;
       })
       .sort((a, b) => (auditDay(a, workspace) ?? "").localeCompare(auditDay(b, workspace) ?? ""));
@@ -126,7 +147,10 @@ async function programme(ctx: CommandContext, args: Parameters<typeof head>[0]):
     const times = ws.length ? Number(ws[ws.length - 1]) : Number.NaN;
     const process = ws.slice(0, -1).join(" ").replace(/^"|"$/g, "");
     if (!process || !Number.isInteger(times))
-      throw new QopsError("invalid_input", "Use audit programme set PROCESS TIMES_PER_YEAR [@owner], e.g. audit programme set Purchasing 2 @Omar.");
+      throw new QopsError(
+        "invalid_input",
+        "Use audit programme set PROCESS TIMES_PER_YEAR [@owner], e.g. audit programme set Purchasing 2 @Omar.",
+      );
     const { record } = await setProgrammeEntry(ctx, process, times, owner);
     const text =
       times === 0
@@ -137,7 +161,11 @@ async function programme(ctx: CommandContext, args: Parameters<typeof head>[0]):
       view: message(text, [
         paragraph(text),
         heading("Audit programme"),
-        list(record.auditProgramme.map((p) => rich`${p.process}: ${p.perYear}× a year${p.owner ? [", owner ", person(p.owner)] : ""}`)),
+        list(
+          record.auditProgramme.map(
+            (p) => rich`${p.process}: ${p.perYear}× a year${p.owner ? [", owner ", person(p.owner)] : ""}`,
+          ),
+        ),
       ]),
     };
   }
@@ -149,13 +177,18 @@ async function programme(ctx: CommandContext, args: Parameters<typeof head>[0]):
       kind: "reply",
       view: message(text, [
         paragraph(text),
-        ...(created.length ? [list(created.map((a) => rich`${a.ref} · ${a.process} · planned ${day(a.day ?? "")}`))] : []),
+        ...(created.length
+          ? [list(created.map((a) => rich`${a.ref} · ${a.process} · planned ${day(a.day ?? "")}`))]
+          : []),
       ]),
     };
   }
   const year = first ? Number(first) : thisYear;
   if (!Number.isInteger(year))
-    throw new QopsError("invalid_input", "Use audit programme [YEAR], audit programme set … or audit programme generate [YEAR].");
+    throw new QopsError(
+      "invalid_input",
+      "Use audit programme [YEAR], audit programme set … or audit programme generate [YEAR].",
+    );
   const status = await programmeStatus(ctx, year);
   const planned = status.rows.reduce((n, r) => n + r.planned, 0);
   const done = status.rows.reduce((n, r) => n + r.done, 0);
@@ -172,7 +205,9 @@ async function programme(ctx: CommandContext, args: Parameters<typeof head>[0]):
               (r) =>
                 rich`${r.process}: ${r.done} of ${r.planned} done (${r.perYear}× a year${r.owner ? `, owner ${r.owner.name}` : ""})${r.late.length ? ` — late: ${r.late.map((a) => a.ref).join(", ")}` : ""}${r.next ? [` — next ${r.next.ref} on `, day(r.next.day ?? "")] : ""}`,
             )
-          : [rich`The programme is empty. Add processes with ${cmd("audit programme set PROCESS TIMES_PER_YEAR [@owner]")}.`],
+          : [
+              rich`The programme is empty. Add processes with ${cmd("audit programme set PROCESS TIMES_PER_YEAR [@owner]")}.`,
+            ],
       ),
     ]),
   };
@@ -187,7 +222,8 @@ async function onRecord(ctx: CommandContext, ref: string, rest: Parameters<typeo
   if (!verb) return showAnswer(auditKind, ctx, ref);
   const action = asAction(ctx, ref);
   if (verb === "start") return asReply(await pressTransition(auditKind, start, action));
-  if (verb === "report") return asReply(await pressTransition(auditKind, report, action, (a, c) => reportedText(a, c)));
+  if (verb === "report")
+    return asReply(await pressTransition(auditKind, report, action, (a, c) => reportedText(a, c)));
   if (verb === "close") return asReply(await closed(action));
   if (verb === "schedule") {
     const people = args.filter(isPerson).map((t) => t.person);
@@ -196,12 +232,21 @@ async function onRecord(ctx: CommandContext, ref: string, rest: Parameters<typeo
     if (result.kind !== "done") return result;
     const a = result.record;
     return asReply(
-      await pressed(auditKind, action, result, rich`✅ ${a.ref} scheduled by ${ctx.actor.name} for ${day(a.day ?? "")} with ${a.leadAuditor?.name ?? ""} as lead auditor.`),
+      await pressed(
+        auditKind,
+        action,
+        result,
+        rich`✅ ${a.ref} scheduled by ${ctx.actor.name} for ${day(a.day ?? "")} with ${a.leadAuditor?.name ?? ""} as lead auditor.`,
+      ),
     );
   }
   if (verb === "finding") {
     const [type, clause, ...evidence] = wordsOf(args);
-    const result = await runTransition(auditKind, finding, asAction(ctx, ref, { type, clause, evidence: evidence.join(" ") }));
+    const result = await runTransition(
+      auditKind,
+      finding,
+      asAction(ctx, ref, { type, clause, evidence: evidence.join(" ") }),
+    );
     if (result.kind !== "done") return result;
     const f = result.record.findings[result.record.findings.length - 1];
     const raised = f && (f.type === "major_nc" || f.type === "minor_nc");
@@ -209,7 +254,9 @@ async function onRecord(ctx: CommandContext, ref: string, rest: Parameters<typeo
     // Read again: the finding's action is linked by an effect that ran after the change.
     const fresh = (await loadRecord<InternalAudit>("audit", result.record._id)) ?? result.record;
     const actionRef = fresh.findings.find((x) => x.id === f?.id)?.actionRef;
-    const action = actionRef ? await loadRecord<CorrectiveAction>("action", `${ctx.workspaceId}/${actionRef}`) : null;
+    const action = actionRef
+      ? await loadRecord<CorrectiveAction>("action", `${ctx.workspaceId}/${actionRef}`)
+      : null;
     const followUp = !raised
       ? ""
       : action
@@ -218,7 +265,10 @@ async function onRecord(ctx: CommandContext, ref: string, rest: Parameters<typeo
     const text = rich`✅ Finding ${f?.id ?? ""} (${f ? FINDING_NAMES[f.type] : ""}, clause ${f?.clause ?? ""}) recorded in ${ref} by ${ctx.actor.name}.${followUp}`;
     return { kind: "reply", view: withNotice(await auditCard(ctx, fresh, viewerFor(ctx, workspace)), text) };
   }
-  throw new QopsError("invalid_input", `Unknown audit sub-command "${verb.slice(0, 20)}". audit help lists them.`);
+  throw new QopsError(
+    "invalid_input",
+    `Unknown audit sub-command "${verb.slice(0, 20)}". audit help lists them.`,
+  );
 }
 
 const reportedText = (a: InternalAudit, ctx: CommandContext) =>
@@ -227,7 +277,12 @@ const reportedText = (a: InternalAudit, ctx: CommandContext) =>
 async function closed(action: Action): Promise<Answer> {
   const result = await closeAudit(auditKind, action);
   if (result.kind !== "done") return result;
-  return pressed(auditKind, action, result, rich`✅ ${result.record.ref} closed by ${action.ctx.actor.name}.`);
+  return pressed(
+    auditKind,
+    action,
+    result,
+    rich`✅ ${result.record.ref} closed by ${action.ctx.actor.name}.`,
+  );
 }
 
 /**
@@ -247,7 +302,9 @@ async function auditReminders(workspace: Workspace, now: Date): Promise<NewDeliv
     const when = auditDay(a, workspace);
     if (!when || !a.leadAuditor) continue;
     const lead = a.leadAuditor;
-    for (const days of workspace.auditReminderDays?.length ? workspace.auditReminderDays : AUDIT_REMINDER_DAYS) {
+    for (const days of workspace.auditReminderDays?.length
+      ? workspace.auditReminderDays
+      : AUDIT_REMINDER_DAYS) {
       const from = addDays(when, -days);
       if (a.state !== "scheduled" || todayDay < from || todayDay > when) continue;
       for (const p of [lead, ...a.auditees]) {
@@ -263,7 +320,9 @@ async function auditReminders(workspace: Workspace, now: Date): Promise<NewDeliv
               heading(`Internal audit ${a.ref} ${days === 1 ? "tomorrow" : `in ${days} days`}`),
               paragraph(text),
               ...auditLines(a, workspace),
-              ...buttons(isLead ? buttonsFor(ctx, auditKind, [start], a, { userId: lead.id, roles: [] }) : []),
+              ...buttons(
+                isLead ? buttonsFor(ctx, auditKind, [start], a, { userId: lead.id, roles: [] }) : [],
+              ),
             ]),
           },
           recordKey: a._id,
@@ -306,8 +365,14 @@ export const auditKind: RecordKindDef = {
   registerRoles: ["qm", "top_management", "auditor"],
   help: [
     { usage: "audit", text: "schedule an internal audit (a form; QM); audit list [planned|due|mine|all]" },
-    { usage: "audit AUD-2026-0003 [start|report|close|finding TYPE CLAUSE evidence|schedule @auditor DATE]", text: "one audit; the lead auditor records findings and reports (audit help)" },
-    { usage: "audit programme [YEAR|set PROCESS N @owner|generate YEAR]", text: "how often each process is audited; planned versus done (QM)" },
+    {
+      usage: "audit AUD-2026-0003 [start|report|close|finding TYPE CLAUSE evidence|schedule @auditor DATE]",
+      text: "one audit; the lead auditor records findings and reports (audit help)",
+    },
+    {
+      usage: "audit programme [YEAR|set PROCESS N @owner|generate YEAR]",
+      text: "how often each process is audited; planned versus done (QM)",
+    },
   ],
   involves: (record: RecordBase, userId: string) => {
     const a = record as InternalAudit;
@@ -316,19 +381,29 @@ export const auditKind: RecordKindDef = {
   async typed(ctx, args) {
     const [first, rest] = head(args);
     if (!first) return scheduleFormAnswer(ctx);
-    if (first === "help") return { kind: "reply", view: message("Internal audits", [heading("Internal audits"), list(helpLines())]) };
+    if (first === "help")
+      return {
+        kind: "reply",
+        view: message("Internal audits", [heading("Internal audits"), list(helpLines())]),
+      };
     if (first === "list") return registerAnswer(auditKind, register, ctx, wordsOf(rest)[0]);
     if (first === "programme" || first === "program") return programme(ctx, rest);
     if (!auditKind.refPattern.test(first))
-      throw new QopsError("invalid_input", `"${first.slice(0, 30)}" is not an audit reference or sub-command. audit help lists them.`);
+      throw new QopsError(
+        "invalid_input",
+        `"${first.slice(0, 30)}" is not an audit reference or sub-command. audit help lists them.`,
+      );
     return onRecord(ctx, first.toUpperCase(), rest);
   },
   actions: {
     ...Object.fromEntries(
-      AUDIT_TRANSITIONS.filter((s) => s.id !== "close").map((spec: AnySpec<InternalAudit>): [string, ActionHandler] => [
-        buttonId({ id: "audit" }, spec),
-        (action) => pressTransition(auditKind, spec, action, spec.id === "report" ? reportedText : undefined),
-      ]),
+      AUDIT_TRANSITIONS.filter((s) => s.id !== "close").map(
+        (spec: AnySpec<InternalAudit>): [string, ActionHandler] => [
+          buttonId({ id: "audit" }, spec),
+          (action) =>
+            pressTransition(auditKind, spec, action, spec.id === "report" ? reportedText : undefined),
+        ],
+      ),
     ),
     "audit.close": closed,
     [SCHEDULE_FORM]: (action) => submitSchedule(auditKind, action),

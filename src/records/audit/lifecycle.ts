@@ -70,7 +70,12 @@ const leadOrNamedQm = {
 
 type Spec<P = Record<string, never>> = TransitionSpec<InternalAudit, P>;
 
-function announceNotices(after: InternalAudit, ctx: CommandContext, workspace: Workspace, what: "scheduled" | "reported"): Notice[] {
+function announceNotices(
+  after: InternalAudit,
+  ctx: CommandContext,
+  workspace: Workspace,
+  what: "scheduled" | "reported",
+): Notice[] {
   const to =
     what === "scheduled"
       ? [after.leadAuditor?.id, ...after.auditees.map((a) => a.id)]
@@ -176,17 +181,35 @@ export const finding: Spec<{ type: FindingType; clause: string; evidence: string
   parse: (inputs) => {
     const type = findingType(String(inputs.type ?? ""));
     if (!type)
-      throw new QopsError("invalid_input", "Say what kind of finding: major, minor, observation or opportunity. Nothing was recorded.");
+      throw new QopsError(
+        "invalid_input",
+        "Say what kind of finding: major, minor, observation or opportunity. Nothing was recorded.",
+      );
     const clause = String(inputs.clause ?? "").trim();
     const evidence = String(inputs.evidence ?? "").trim();
     if (!/^\d+(\.\d+)*$/.test(clause))
-      throw new QopsError("invalid_input", "Give the ISO 9001 clause the finding is against, e.g. 8.5.1. Nothing was recorded.");
+      throw new QopsError(
+        "invalid_input",
+        "Give the ISO 9001 clause the finding is against, e.g. 8.5.1. Nothing was recorded.",
+      );
     if (evidence.length < 3 || evidence.length > 2000)
-      throw new QopsError("invalid_input", "Describe the evidence (3 to 2,000 characters). Nothing was recorded.");
+      throw new QopsError(
+        "invalid_input",
+        "Describe the evidence (3 to 2,000 characters). Nothing was recorded.",
+      );
     return { type, clause, evidence };
   },
   apply: (a, p) => ({
-    findings: [...a.findings, { id: `F${a.findings.length + 1}`, type: p.type, clause: p.clause, evidence: p.evidence, actionRef: null }],
+    findings: [
+      ...a.findings,
+      {
+        id: `F${a.findings.length + 1}`,
+        type: p.type,
+        clause: p.clause,
+        evidence: p.evidence,
+        actionRef: null,
+      },
+    ],
   }),
   effects: (after, _b, ctx, p) => {
     if (p.type !== "major_nc" && p.type !== "minor_nc") return [];

@@ -37,7 +37,12 @@ export const COMPLAINT_FORM_FIELDS: FieldView[] = [
   { type: "text", id: "description", label: "Description", max: 3000, multiline: true, optional: true },
   { type: "text", id: "customer", label: "Customer", max: 200, optional: true },
   { type: "text", id: "productRef", label: "Product or order reference", max: 100, optional: true },
-  { type: "choice", id: "severity", label: "Severity", options: SEVERITIES.map((s) => ({ value: s, label: s })) },
+  {
+    type: "choice",
+    id: "severity",
+    label: "Severity",
+    options: SEVERITIES.map((s) => ({ value: s, label: s })),
+  },
   {
     type: "choice",
     id: "category",
@@ -141,7 +146,14 @@ export async function submitComplaint(def: RecordKindDef, action: Action): Promi
       effects: (ref, recordKey) => {
         const notices: Notice[] = [
           ...(quality
-            ? [{ to: quality, channel: true, about: "post", dynamic: { type: "card", kind: def.kind, recordKey } }]
+            ? [
+                {
+                  to: quality,
+                  channel: true,
+                  about: "post",
+                  dynamic: { type: "card", kind: def.kind, recordKey },
+                },
+              ]
             : []),
           ...formAnswerNotice(ctx, answer(loggedText(ref, fields.severity, due.dueDay, quality), "good")),
         ];
@@ -152,7 +164,10 @@ export async function submitComplaint(def: RecordKindDef, action: Action): Promi
   const c = result.record;
   const card = await def.card(ctx, c, viewerFor(ctx, workspace));
   if (!result.created)
-    return { kind: "done", view: withNotice(card, rich`This form was already sent: it is ${c.ref}, logged ${at(c.createdAt)}.`) };
+    return {
+      kind: "done",
+      view: withNotice(card, rich`This form was already sent: it is ${c.ref}, logged ${at(c.createdAt)}.`),
+    };
   const line = result.followedUp
     ? loggedText(c.ref ?? "", c.severity, due.dueDay, quality)
     : rich`✅ Logged ${c.ref} — ${c.severity}, due ${day(due.dueDay)}; posting it to the quality channel failed for now and is retried automatically.`;

@@ -3,10 +3,10 @@ import { readSnapshot } from "../../db/snapshots.js";
 import type { NewDelivery } from "../../outbox/enqueue.js";
 
 import { workingDayOf } from "../../time/workingHours.js";
+import { SingleFlight } from "../../util/singleFlight.js";
 import { answer } from "../../views/build.js";
 import { day, rich } from "../../views/rich.js";
 import type { ButtonView } from "../../views/types.js";
-import { SingleFlight } from "../../util/singleFlight.js";
 import { raiseActionForm } from "../action/commands.js";
 import { dueDayOf } from "../common.js";
 import type { ActionHandler, RecordKindDef, Viewer } from "../kind.js";
@@ -42,7 +42,8 @@ const register: RegisterSpec<Complaint> = {
   empty: "No complaints match.",
   load: async (ctx, filter) => {
     let items = [...(await readComplaints(ctx.workspaceId, filter !== "all"))];
-    if (filter === "mine") items = items.filter((c) => c.reporter.id === ctx.actor.id || c.owner?.id === ctx.actor.id);
+    if (filter === "mine")
+      items = items.filter((c) => c.reporter.id === ctx.actor.id || c.owner?.id === ctx.actor.id);
     if (filter === "overdue") items = items.filter((c) => c.dueAt < ctx.now);
     return items.sort((a, b) => new Date(a.dueAt).getTime() - new Date(b.dueAt).getTime());
   },
@@ -54,7 +55,9 @@ const RAISE_ACTION = "complaint.raise_action";
 function raiseActionButton(c: Complaint, viewer: Viewer): ButtonView[] {
   if (!["accepted", "investigating", "resolved"].includes(c.state)) return [];
   if (viewer !== "channel" && !mayPerform("owner_or_qm", c, viewer.userId, viewer.roles)) return [];
-  return [{ id: RAISE_ACTION, label: "Raise corrective action", target: { ws: c.workspaceId, ref: c.ref ?? "" } }];
+  return [
+    { id: RAISE_ACTION, label: "Raise corrective action", target: { ws: c.workspaceId, ref: c.ref ?? "" } },
+  ];
 }
 
 /**
@@ -108,7 +111,11 @@ export const complaintKind: RecordKindDef = {
     { usage: "complaint [text]", text: "log a customer complaint (a form; the text prefills it)" },
     { usage: "complaint list [open|mine|overdue|all]", text: "the complaints register" },
     { usage: "complaint CMP-2026-0007", text: "one complaint with its history" },
-    { usage: "Message menu → Log as complaint", text: "log a complaint from any message, keeping its link", messageShortcut: true },
+    {
+      usage: "Message menu → Log as complaint",
+      text: "log a complaint from any message, keeping its link",
+      messageShortcut: true,
+    },
   ],
   involves: (record: RecordBase, userId: string) => {
     const c = record as Complaint;
@@ -134,7 +141,8 @@ export const complaintKind: RecordKindDef = {
     },
     [NEW_COMPLAINT_FORM]: (action) => submitComplaint(complaintKind, action),
   },
-  card: (ctx, record, viewer) => complaintCard(complaintKind, ctx, record as Complaint, viewer, raiseActionButton),
+  card: (ctx, record, viewer) =>
+    complaintCard(complaintKind, ctx, record as Complaint, viewer, raiseActionButton),
   reminders: complaintReminders,
   forms: { [NEW_COMPLAINT_FORM]: COMPLAINT_FORM_FIELDS },
 };

@@ -27,8 +27,10 @@ export const accept: Spec = {
   done: "accepted",
   action: "accept complaints",
   notices: (after, before, ctx, _p, workspace) =>
-    tellReporter("accepted", (c, actor) =>
-      rich`Your complaint ${c.ref} was accepted by ${actor}; it is due ${day(dueDayOf(c, workspace))}.`,
+    tellReporter(
+      "accepted",
+      (c, actor) =>
+        rich`Your complaint ${c.ref} was accepted by ${actor}; it is due ${day(dueDayOf(c, workspace))}.`,
     )(after, before, ctx),
 };
 
@@ -46,8 +48,9 @@ export const reject: Spec<{ reason: string }> = {
   parse: (inputs) => ({ reason: requireReason(inputText(inputs, "reason"), "for rejecting the complaint") }),
   apply: (_c, p) => ({ rejectionReason: p.reason }),
   reason: (p) => p.reason,
-  notices: tellReporter("rejected", (c, actor) =>
-    rich`Your complaint ${c.ref} was rejected by ${actor}: ${c.rejectionReason ?? ""}`,
+  notices: tellReporter(
+    "rejected",
+    (c, actor) => rich`Your complaint ${c.ref} was rejected by ${actor}: ${c.rejectionReason ?? ""}`,
   ),
 };
 
@@ -98,14 +101,19 @@ export const close: Spec<{ customerNotified: boolean }> = {
   parse: (inputs) => {
     const told = inputText(inputs, "customerNotified");
     if (told !== "yes" && told !== "no")
-      throw new QopsError("invalid_input", "Say whether the customer was told (yes or no). Nothing was changed.", {
-        fieldErrors: { customerNotified: "Say whether the customer was told." },
-      });
+      throw new QopsError(
+        "invalid_input",
+        "Say whether the customer was told (yes or no). Nothing was changed.",
+        {
+          fieldErrors: { customerNotified: "Say whether the customer was told." },
+        },
+      );
     return { customerNotified: told === "yes" };
   },
   apply: (_c, p) => ({ customerNotified: p.customerNotified }),
-  notices: tellReporter("closed", (c, actor) =>
-    rich`Your complaint ${c.ref} (${c.severity}) was closed by ${actor}. ${c.title}`,
+  notices: tellReporter(
+    "closed",
+    (c, actor) => rich`Your complaint ${c.ref} (${c.severity}) was closed by ${actor}. ${c.title}`,
   ),
 };
 
@@ -122,7 +130,10 @@ export const assign: Spec<{ owner: PersonRef }> = {
   parse: async (inputs, _c, ctx) => ({ owner: await ownerInput(ctx, inputs) }),
   check: (c, p) => {
     if (c.owner?.id === p.owner.id)
-      throw new QopsError("invalid_transition", `${p.owner.name} already owns ${c.ref}. Nothing was changed.`);
+      throw new QopsError(
+        "invalid_transition",
+        `${p.owner.name} already owns ${c.ref}. Nothing was changed.`,
+      );
   },
   apply: (_c, p) => ({ owner: p.owner }),
   notices: (after, _b, ctx, p, workspace) =>
@@ -145,4 +156,11 @@ export async function ownerInput(ctx: Parameters<typeof personById>[0], inputs: 
   return personById(ctx, id, "ownerId", "a person to own it");
 }
 
-export const COMPLAINT_TRANSITIONS: readonly AnySpec<Complaint>[] = [accept, reject, investigate, resolve, close, assign];
+export const COMPLAINT_TRANSITIONS: readonly AnySpec<Complaint>[] = [
+  accept,
+  reject,
+  investigate,
+  resolve,
+  close,
+  assign,
+];

@@ -1,13 +1,32 @@
 import { Schema } from "mongoose";
 import { defineRecordModel } from "../../db/kinds.js";
-import { type PersonRef, type RecordBase, recordBaseFields, recordSchemaOptions } from "../../db/recordBase.js";
+import {
+  type PersonRef,
+  type RecordBase,
+  recordBaseFields,
+  recordSchemaOptions,
+} from "../../db/recordBase.js";
 
-export const COMPLAINT_STATES = ["new", "accepted", "rejected", "investigating", "resolved", "closed"] as const;
+export const COMPLAINT_STATES = [
+  "new",
+  "accepted",
+  "rejected",
+  "investigating",
+  "resolved",
+  "closed",
+] as const;
 export type ComplaintState = (typeof COMPLAINT_STATES)[number];
 export const OPEN_COMPLAINT_STATES: ComplaintState[] = ["new", "accepted", "investigating", "resolved"];
 export const SEVERITIES = ["low", "medium", "high", "critical"] as const;
 export type Severity = (typeof SEVERITIES)[number];
-export const COMPLAINT_CATEGORIES = ["product", "delivery", "service", "documentation", "billing", "other"] as const;
+export const COMPLAINT_CATEGORIES = [
+  "product",
+  "delivery",
+  "service",
+  "documentation",
+  "billing",
+  "other",
+] as const;
 
 export interface SourceMessage {
   permalink: string | null;

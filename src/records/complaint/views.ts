@@ -50,12 +50,16 @@ export async function complaintCard(
   const url = c.source?.permalink ? safeUrl(c.source.permalink) : null;
   if (url)
     blocks.push(
-      context(rich`From ${link(url, "a message")}${c.source?.authorId ? [" by ", person({ id: c.source.authorId, name: c.source.authorId })] : ""}`),
+      context(
+        rich`From ${link(url, "a message")}${c.source?.authorId ? [" by ", person({ id: c.source.authorId, name: c.source.authorId })] : ""}`,
+      ),
     );
   blocks.push(context(stateLine(c)));
   if (c.state === "rejected" && c.rejectionReason) blocks.push(paragraph(`Reason: ${c.rejectionReason}`));
   if (c.state === "closed") blocks.push(context(`Customer notified: ${c.customerNotified ? "yes" : "no"}`));
-  blocks.push(...buttons([...buttonsFor(ctx, def, COMPLAINT_TRANSITIONS, c, viewer), ...raiseAction(c, viewer)]));
+  blocks.push(
+    ...buttons([...buttonsFor(ctx, def, COMPLAINT_TRANSITIONS, c, viewer), ...raiseAction(c, viewer)]),
+  );
   const canAssign = viewer === "channel" || viewer.roles.includes("qm");
   if (OPEN_COMPLAINT_STATES.includes(c.state) && canAssign)
     blocks.push(
@@ -67,7 +71,10 @@ export async function complaintCard(
         people: await peopleFor(ctx),
       }),
     );
-  return { ...message(rich`${ref} (${c.severity}) ${words(c.state)}: ${c.title}`, blocks), refresh: { ws: c.workspaceId, ref } };
+  return {
+    ...message(rich`${ref} (${c.severity}) ${words(c.state)}: ${c.title}`, blocks),
+    refresh: { ws: c.workspaceId, ref },
+  };
 }
 
 /** One complaint in the register. */

@@ -2,17 +2,25 @@ import { createHash } from "node:crypto";
 import { z } from "zod";
 import type { CommandContext } from "../../commands/context.js";
 import { words } from "../../commands/context.js";
-import type { PersonRef, RecordBase } from "../../db/recordBase.js";
+import type { PersonRef } from "../../db/recordBase.js";
 import { QopsError } from "../../errors.js";
 import type { NewDelivery } from "../../outbox/enqueue.js";
 import { addMonths, dayOf, startOfDay } from "../../time/zone.js";
 import { buttons, context, fields, heading, list, message, withNotice } from "../../views/build.js";
 import { cmd, day, link, person, type Rich, rich, safeUrl, strong } from "../../views/rich.js";
 import type { Answer } from "../../views/types.js";
-import { stateLine } from "../complaint/views.js";
 import { parseForm, today } from "../common.js";
+import { stateLine } from "../complaint/views.js";
 import type { Action, ActionHandler, RecordKindDef, Viewer } from "../kind.js";
-import { type AnySpec, buttonId, buttonsFor, createReferenced, pressTransition, runTransition, type TransitionSpec } from "../lifecycle.js";
+import {
+  type AnySpec,
+  buttonId,
+  buttonsFor,
+  createReferenced,
+  pressTransition,
+  runTransition,
+  type TransitionSpec,
+} from "../lifecycle.js";
 import { ensureMember } from "../member/commands.js";
 import { showAnswer, viewerFor } from "../registers.js";
 import { head, isPerson, wordsOf } from "../tokens.js";
@@ -21,10 +29,21 @@ import type { Workspace } from "../workspace/model.js";
 import { type ControlledDocument, ControlledDocumentModel } from "./model.js";
 
 const documentInput = z.object({
-  title: z.string().trim().min(3, "Give the document a title (3 to 150 characters).").max(150, "At most 150 characters."),
+  title: z
+    .string()
+    .trim()
+    .min(3, "Give the document a title (3 to 150 characters).")
+    .max(150, "At most 150 characters."),
   documentType: z.enum(["manual", "procedure"], { message: "Say whether it is the manual or a procedure." }),
-  version: z.coerce.number({ message: "The version is a number, e.g. 3." }).int("The version is a whole number.").min(1, "The version starts at 1."),
-  link: z.string().trim().max(500).refine((v) => /^https?:\/\/\S+$/.test(v), "The link must start with http:// or https://."),
+  version: z.coerce
+    .number({ message: "The version is a number, e.g. 3." })
+    .int("The version is a whole number.")
+    .min(1, "The version starts at 1."),
+  link: z
+    .string()
+    .trim()
+    .max(500)
+    .refine((v) => /^https?:\/\/\S+$/.test(v), "The link must start with http:// or https://."),
   reviewIntervalMonths: z.coerce
     .number({ message: "The review interval is a number of months." })
     .int()
@@ -33,7 +52,9 @@ const documentInput = z.object({
 });
 
 const hash = (d: { title: string; version: number; link: string | null }) =>
-  createHash("sha256").update(JSON.stringify([d.title, d.version, d.link])).digest("hex");
+  createHash("sha256")
+    .update(JSON.stringify([d.title, d.version, d.link]))
+    .digest("hex");
 
 function nextReview(ctx: CommandContext, workspace: Workspace, months: number) {
   const reviewDay = addMonths(today(ctx, workspace), months);
@@ -55,7 +76,10 @@ const reviewed: Spec = {
   done: "reviewed with no change",
   action: "record this document's review",
   reason: () => "reviewed, no change",
-  apply: (d, _p, ctx, workspace) => ({ lastReviewedAt: ctx.now, ...nextReview(ctx, workspace, d.reviewIntervalMonths ?? 12) }),
+  apply: (d, _p, ctx, workspace) => ({
+    lastReviewedAt: ctx.now,
+    ...nextReview(ctx, workspace, d.reviewIntervalMonths ?? 12),
+  }),
 };
 
 /** The owner proposes a new version (its link); a QM approves it. */
@@ -71,7 +95,11 @@ const version: Spec<{ link: string }> = {
   shows: () => false,
   parse: (inputs) => {
     const url = String(inputs.link ?? "").trim();
-    if (!/^https?:\/\/\S+$/.test(url)) throw new QopsError("invalid_input", "Give the new version's link (http:// or https://). Nothing was changed.");
+    if (!/^https?:\/\/\S+$/.test(url))
+      throw new QopsError(
+        "invalid_input",
+        "Give the new version's link (http:// or https://). Nothing was changed.",
+      );
     return { link: url };
   },
   apply: (d, p) => ({
@@ -136,17 +164,28 @@ const docsUsage = (): Rich[] => [
   rich`${cmd("qms docs DOC-2026-0001 version LINK")} — a new version (owner); ${cmd("qms docs DOC-2026-0001 approve")} (QM)`,
 ];
 
-async function addDocument(ctx: CommandContext, rest: ReturnType<typeof head>[1], type: string): Promise<Answer> {
+async function addDocument(
+  ctx: CommandContext,
+  rest: ReturnType<typeof head>[1],
+  type: string,
+): Promise<Answer> {
   const workspace = await requireRole(ctx, "qm", "register controlled documents");
   const ws = wordsOf(rest);
   const owner: PersonRef | undefined = rest.filter(isPerson)[0]?.person;
   const [versionText, months, link_, ...title] = ws;
   const fieldsIn = parseForm(
     documentInput,
-    { documentType: type, version: versionText, reviewIntervalMonths: months, link: link_, title: title.join(" ") },
+    {
+      documentType: type,
+      version: versionText,
+      reviewIntervalMonths: months,
+      link: link_,
+      title: title.join(" "),
+    },
     "document",
   );
-  if (!owner) throw new QopsError("invalid_input", "Name the document's owner (mention them). Nothing was saved.");
+  if (!owner)
+    throw new QopsError("invalid_input", "Name the document's owner (mention them). Nothing was saved.");
   await ensureMember(ctx);
   const { record, created } = await createReferenced<ControlledDocument>(ctx, documentKind, {
     ...fieldsIn,
@@ -200,7 +239,13 @@ async function documentReminders(workspace: Workspace, now: Date): Promise<NewDe
           view: message(text, [
             heading(`Review due: ${d.ref} ${d.title}`),
             { type: "paragraph", text },
-            ...buttons([{ id: buttonId(documentKind, reviewed), label: "Reviewed, no change", target: { ws: d.workspaceId, ref: d.ref ?? "" } }]),
+            ...buttons([
+              {
+                id: buttonId(documentKind, reviewed),
+                label: "Reviewed, no change",
+                target: { ws: d.workspaceId, ref: d.ref ?? "" },
+              },
+            ]),
           ]),
         },
         recordKey: d._id,
@@ -231,9 +276,18 @@ export const documentKind: RecordKindDef = {
   accepts: (record) => (record as ControlledDocument).documentType !== "policy",
   command: { name: "docs", under: "qms" },
   help: [
-    { usage: "qms docs [help]", text: "the register of the quality manual and procedures, with their reviews" },
-    { usage: "qms docs add manual|procedure VERSION REVIEW_MONTHS @owner LINK TITLE", text: "register a document (QM)" },
-    { usage: "qms docs DOC-2026-0001 [reviewed|version LINK|approve]", text: "one document; its owner records a review or a new version; a QM approves it" },
+    {
+      usage: "qms docs [help]",
+      text: "the register of the quality manual and procedures, with their reviews",
+    },
+    {
+      usage: "qms docs add manual|procedure VERSION REVIEW_MONTHS @owner LINK TITLE",
+      text: "register a document (QM)",
+    },
+    {
+      usage: "qms docs DOC-2026-0001 [reviewed|version LINK|approve]",
+      text: "one document; its owner records a review or a new version; a QM approves it",
+    },
   ],
   involves: () => true,
   async typed(ctx, args) {
@@ -241,36 +295,58 @@ export const documentKind: RecordKindDef = {
     const ws = wordsOf(rest);
     if (!first) {
       const workspace = await requireWorkspace(ctx);
-      const docs = ((await ControlledDocumentModel.find({
-        workspaceId: ctx.workspaceId,
-        documentType: { $in: ["manual", "procedure"] },
-      }).lean()) as ControlledDocument[]).sort((a, b) => (a.ref ?? "").localeCompare(b.ref ?? ""));
+      const docs = (
+        (await ControlledDocumentModel.find({
+          workspaceId: ctx.workspaceId,
+          documentType: { $in: ["manual", "procedure"] },
+        }).lean()) as ControlledDocument[]
+      ).sort((a, b) => (a.ref ?? "").localeCompare(b.ref ?? ""));
       const title = `${docs.length} controlled documents`;
       return {
         kind: "reply",
         view: message(title, [
           heading("Controlled documents"),
-          docs.length ? list(docs.map((d) => docLine(d, ctx, workspace))) : list(["None registered yet.", ...docsUsage()]),
+          docs.length
+            ? list(docs.map((d) => docLine(d, ctx, workspace)))
+            : list(["None registered yet.", ...docsUsage()]),
         ]),
       };
     }
-    if (first === "help") return { kind: "reply", view: message("Controlled documents", [heading("Controlled documents"), list(docsUsage())]) };
+    if (first === "help")
+      return {
+        kind: "reply",
+        view: message("Controlled documents", [heading("Controlled documents"), list(docsUsage())]),
+      };
     if (first === "add") {
       const [type, ...after] = rest;
       return addDocument(ctx, after, type && "word" in type ? type.word.toLowerCase() : "");
     }
     const ref = first.toUpperCase();
     if (!documentKind.refPattern.test(ref))
-      throw new QopsError("invalid_input", `"${first.slice(0, 30)}" is not a document reference. qms docs help lists the commands.`);
+      throw new QopsError(
+        "invalid_input",
+        `"${first.slice(0, 30)}" is not a document reference. qms docs help lists the commands.`,
+      );
     const verb = (ws[0] ?? "").toLowerCase();
     if (!verb) return showAnswer(documentKind, ctx, ref);
     const spec = { reviewed, version, approve }[verb as "reviewed" | "version" | "approve"];
-    if (!spec) throw new QopsError("invalid_input", `Unknown docs sub-command "${verb.slice(0, 20)}". ${"qms docs help"} lists them.`);
-    const result = await runTransition(documentKind, spec as AnySpec<ControlledDocument>, asAction(ctx, ref, { link: ws[1] }));
+    if (!spec)
+      throw new QopsError(
+        "invalid_input",
+        `Unknown docs sub-command "${verb.slice(0, 20)}". ${"qms docs help"} lists them.`,
+      );
+    const result = await runTransition(
+      documentKind,
+      spec as AnySpec<ControlledDocument>,
+      asAction(ctx, ref, { link: ws[1] }),
+    );
     if (result.kind !== "done") return result;
     const d = result.record;
     const workspace = await requireWorkspace(ctx);
-    return { kind: "reply", view: withNotice(await docCard(ctx, d, viewerFor(ctx, workspace)), doneText(verb, d, ctx, workspace)) };
+    return {
+      kind: "reply",
+      view: withNotice(await docCard(ctx, d, viewerFor(ctx, workspace)), doneText(verb, d, ctx, workspace)),
+    };
   },
   actions: Object.fromEntries(
     DOCUMENT_TRANSITIONS.map((spec): [string, ActionHandler] => [
@@ -284,4 +360,3 @@ export const documentKind: RecordKindDef = {
   card: (ctx, record, viewer) => docCard(ctx, record as ControlledDocument, viewer),
   reminders: documentReminders,
 };
-

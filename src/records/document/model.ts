@@ -1,6 +1,11 @@
 import { Schema } from "mongoose";
 import { defineRecordModel } from "../../db/kinds.js";
-import { type PersonRef, type RecordBase, recordBaseFields, recordSchemaOptions } from "../../db/recordBase.js";
+import {
+  type PersonRef,
+  type RecordBase,
+  recordBaseFields,
+  recordSchemaOptions,
+} from "../../db/recordBase.js";
 
 export const DOCUMENT_STATES = ["draft", "approved", "published", "superseded"] as const;
 export type DocumentState = (typeof DOCUMENT_STATES)[number];

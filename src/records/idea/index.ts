@@ -1,17 +1,34 @@
 import { z } from "zod";
+import type { CommandContext } from "../../commands/context.js";
+import { words } from "../../commands/context.js";
 import type { RecordBase } from "../../db/recordBase.js";
 import { QopsError } from "../../errors.js";
 import { deliveryId } from "../../outbox/enqueue.js";
-import { answer, buttons, context, fields, heading, message, paragraph, picker, withNotice } from "../../views/build.js";
-import { channel, cmd, person, type Rich, rich, strong } from "../../views/rich.js";
+import {
+  answer,
+  buttons,
+  context,
+  fields,
+  heading,
+  message,
+  paragraph,
+  picker,
+  withNotice,
+} from "../../views/build.js";
+import { channel, person, type Rich, rich, strong } from "../../views/rich.js";
 import type { Answer, ButtonView, FieldView, FormView } from "../../views/types.js";
-import type { CommandContext } from "../../commands/context.js";
-import { words } from "../../commands/context.js";
 import { raiseActionForm } from "../action/commands.js";
-import { stateLine } from "../complaint/views.js";
 import { parseForm, peopleFor, pick } from "../common.js";
+import { stateLine } from "../complaint/views.js";
 import type { Action, ActionHandler, RecordKindDef, Viewer } from "../kind.js";
-import { buttonId, buttonsFor, createReferenced, loadByRef, mayPerform, pressTransition } from "../lifecycle.js";
+import {
+  buttonId,
+  buttonsFor,
+  createReferenced,
+  loadByRef,
+  mayPerform,
+  pressTransition,
+} from "../lifecycle.js";
 import { ensureMember } from "../member/commands.js";
 import { formAnswerNotice, type Notice, notifyEffect } from "../notify.js";
 import { type RegisterSpec, recordCommand, viewerFor } from "../registers.js";
@@ -21,9 +38,17 @@ import { IDEA_TRANSITIONS } from "./lifecycle.js";
 import { type ImprovementIdea, ImprovementIdeaModel, OPEN_IDEA_STATES } from "./model.js";
 
 export const ideaInput = z.object({
-  title: z.string().trim().min(3, "Give the idea a short title (3 to 150 characters).").max(150, "The title can be at most 150 characters."),
+  title: z
+    .string()
+    .trim()
+    .min(3, "Give the idea a short title (3 to 150 characters).")
+    .max(150, "The title can be at most 150 characters."),
   description: z.string().trim().max(3000, "The description can be at most 3,000 characters.").default(""),
-  expectedBenefit: z.string().trim().max(1000, "The expected benefit can be at most 1,000 characters.").default(""),
+  expectedBenefit: z
+    .string()
+    .trim()
+    .max(1000, "The expected benefit can be at most 1,000 characters.")
+    .default(""),
 });
 
 const FORM = "idea.new";
@@ -31,10 +56,21 @@ const RAISE_ACTION = "idea.raise_action";
 const FIELDS: FieldView[] = [
   { type: "text", id: "title", label: "Title", max: 150 },
   { type: "text", id: "description", label: "Description", max: 3000, multiline: true, optional: true },
-  { type: "text", id: "expectedBenefit", label: "Expected benefit", max: 1000, multiline: true, optional: true },
+  {
+    type: "text",
+    id: "expectedBenefit",
+    label: "Expected benefit",
+    max: 1000,
+    multiline: true,
+    optional: true,
+  },
 ];
 
-function ideaForm(ctx: CommandContext, values: Record<string, string> = {}, errors?: Record<string, string>): FormView {
+function ideaForm(
+  ctx: CommandContext,
+  values: Record<string, string> = {},
+  errors?: Record<string, string>,
+): FormView {
   return {
     id: FORM,
     title: "Suggest an improvement",
@@ -81,7 +117,16 @@ async function submitIdea(action: Action): Promise<Answer> {
     {
       effects: (ref, recordKey) => {
         const notices: Notice[] = [
-          ...(quality ? [{ to: quality, channel: true, about: "post", dynamic: { type: "card", kind: "idea", recordKey } }] : []),
+          ...(quality
+            ? [
+                {
+                  to: quality,
+                  channel: true,
+                  about: "post",
+                  dynamic: { type: "card", kind: "idea", recordKey },
+                },
+              ]
+            : []),
           ...formAnswerNotice(ctx, answer(said(ref), "good")),
         ];
         return notifyEffect(ctx, { workspaceId: ctx.workspaceId, record: ref, recordKey, seq: 1 }, notices);
@@ -91,7 +136,12 @@ async function submitIdea(action: Action): Promise<Answer> {
   const card = await ideaKind.card(ctx, result.record, viewerFor(ctx, workspace));
   return {
     kind: "done",
-    view: withNotice(card, result.created ? said(result.record.ref ?? "") : rich`This form was already sent: it is ${result.record.ref}.`),
+    view: withNotice(
+      card,
+      result.created
+        ? said(result.record.ref ?? "")
+        : rich`This form was already sent: it is ${result.record.ref}.`,
+    ),
   };
 }
 
@@ -127,10 +177,14 @@ async function ideaCard(ctx: CommandContext, i: ImprovementIdea, viewer: Viewer)
         people: await peopleFor(ctx),
       }),
     );
-  return { ...message(rich`${ref}: ${i.title} (${i.votes.length} votes)`, blocks), refresh: { ws: i.workspaceId, ref } };
+  return {
+    ...message(rich`${ref}: ${i.title} (${i.votes.length} votes)`, blocks),
+    refresh: { ws: i.workspaceId, ref },
+  };
 }
 
-const ideaLine = (i: ImprovementIdea): Rich => rich`💡 ${strong(i.ref)} · ${words(i.state)} · 👍 ${i.votes.length} · ${i.title}`;
+const ideaLine = (i: ImprovementIdea): Rich =>
+  rich`💡 ${strong(i.ref)} · ${words(i.state)} · 👍 ${i.votes.length} · ${i.title}`;
 
 const register: RegisterSpec<ImprovementIdea> = {
   filters: ["open", "top", "mine", "all"],
@@ -138,9 +192,12 @@ const register: RegisterSpec<ImprovementIdea> = {
   empty: "No ideas match.",
   load: async (ctx, filter) => {
     const query =
-      filter === "all" ? { workspaceId: ctx.workspaceId } : { workspaceId: ctx.workspaceId, state: { $in: OPEN_IDEA_STATES } };
+      filter === "all"
+        ? { workspaceId: ctx.workspaceId }
+        : { workspaceId: ctx.workspaceId, state: { $in: OPEN_IDEA_STATES } };
     let items = (await ImprovementIdeaModel.find(query).lean()) as ImprovementIdea[];
-    if (filter === "mine") items = items.filter((i) => i.submitter.id === ctx.actor.id || i.owner?.id === ctx.actor.id);
+    if (filter === "mine")
+      items = items.filter((i) => i.submitter.id === ctx.actor.id || i.owner?.id === ctx.actor.id);
     return items.sort((a, b) =>
       filter === "top" ? b.votes.length - a.votes.length : b.createdAt.getTime() - a.createdAt.getTime(),
     );

@@ -11,7 +11,9 @@ type Spec<P = Record<string, never>> = TransitionSpec<ImprovementIdea, P>;
 const tellSubmitter =
   (about: string, say: (i: ImprovementIdea, actor: string) => ReturnType<typeof rich>) =>
   (after: ImprovementIdea, _b: ImprovementIdea, ctx: { actor: { id: string; name: string } }) =>
-    after.submitter.id === ctx.actor.id ? [] : [{ to: after.submitter.id, about, view: answer(say(after, ctx.actor.name)) }];
+    after.submitter.id === ctx.actor.id
+      ? []
+      : [{ to: after.submitter.id, about, view: answer(say(after, ctx.actor.name)) }];
 
 /** One vote per person; voting again takes the vote back. */
 export const vote: Spec = {
@@ -26,7 +28,9 @@ export const vote: Spec = {
   done: "voted on",
   action: "vote on it",
   apply: (i, _p, ctx) => ({
-    votes: i.votes.includes(ctx.actor.id) ? i.votes.filter((v) => v !== ctx.actor.id) : [...i.votes, ctx.actor.id],
+    votes: i.votes.includes(ctx.actor.id)
+      ? i.votes.filter((v) => v !== ctx.actor.id)
+      : [...i.votes, ctx.actor.id],
   }),
 };
 
@@ -57,8 +61,9 @@ export const reject: Spec<{ reason: string }> = {
   parse: (inputs) => ({ reason: requireReason(inputText(inputs, "reason"), "for rejecting the idea") }),
   apply: (_i, p) => ({ rejectionReason: p.reason }),
   reason: (p) => p.reason,
-  notices: tellSubmitter("rejected", (i, actor) =>
-    rich`Your idea ${i.ref} was not taken up; ${actor} said: ${i.rejectionReason ?? ""}`,
+  notices: tellSubmitter(
+    "rejected",
+    (i, actor) => rich`Your idea ${i.ref} was not taken up; ${actor} said: ${i.rejectionReason ?? ""}`,
   ),
 };
 
@@ -98,7 +103,10 @@ export const assign: Spec<{ owner: PersonRef }> = {
   }),
   check: (i, p) => {
     if (i.owner?.id === p.owner.id)
-      throw new QopsError("invalid_transition", `${p.owner.name} already owns ${i.ref}. Nothing was changed.`);
+      throw new QopsError(
+        "invalid_transition",
+        `${p.owner.name} already owns ${i.ref}. Nothing was changed.`,
+      );
   },
   apply: (_i, p) => ({ owner: p.owner }),
   notices: (after, _b, ctx, p) =>
@@ -108,9 +116,18 @@ export const assign: Spec<{ owner: PersonRef }> = {
           {
             to: p.owner.id,
             about: `owner:${p.owner.id}`,
-            view: answer(rich`📌 ${ctx.actor.name} made you the owner of idea ${after.ref}. See it with ${cmd(`idea ${after.ref}`)}.`),
+            view: answer(
+              rich`📌 ${ctx.actor.name} made you the owner of idea ${after.ref}. See it with ${cmd(`idea ${after.ref}`)}.`,
+            ),
           },
         ],
 };
 
-export const IDEA_TRANSITIONS: readonly AnySpec<ImprovementIdea>[] = [vote, approve, reject, start, implement, assign];
+export const IDEA_TRANSITIONS: readonly AnySpec<ImprovementIdea>[] = [
+  vote,
+  approve,
+  reject,
+  start,
+  implement,
+  assign,
+];

@@ -1,6 +1,11 @@
 import { Schema } from "mongoose";
 import { defineRecordModel } from "../../db/kinds.js";
-import { type PersonRef, type RecordBase, recordBaseFields, recordSchemaOptions } from "../../db/recordBase.js";
+import {
+  type PersonRef,
+  type RecordBase,
+  recordBaseFields,
+  recordSchemaOptions,
+} from "../../db/recordBase.js";
 
 export const IDEA_STATES = ["submitted", "approved", "rejected", "in_progress", "implemented"] as const;
 export type IdeaState = (typeof IDEA_STATES)[number];

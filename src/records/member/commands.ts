@@ -11,7 +11,9 @@ export async function ensureMember(
   person: PersonRef = ctx.actor,
   extra: { tz?: string | null; isGuest?: boolean } = {},
 ): Promise<Member> {
-  const existing = (await MemberModel.findById(memberKey(ctx.workspaceId, person.id)).lean()) as Member | null;
+  const existing = (await MemberModel.findById(
+    memberKey(ctx.workspaceId, person.id),
+  ).lean()) as Member | null;
   if (existing) return existing;
   return createMember(ctx.workspaceId, person, ctx.actor, ctx.now, extra);
 }
@@ -58,7 +60,9 @@ export async function updateProfile(
     type: profile.active ? (member.active ? "profile_updated" : "rejoined") : "left",
     actor,
     at: now,
-    decide: () => ({ fields: { name: profile.name || member.name, tz, isGuest: profile.isGuest, active: profile.active } }),
+    decide: () => ({
+      fields: { name: profile.name || member.name, tz, isGuest: profile.isGuest, active: profile.active },
+    }),
   });
   return record;
 }

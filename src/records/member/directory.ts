@@ -25,7 +25,11 @@ export interface SyncResult {
  * count as members only when the workspace includes them. Throws when the platform cannot be
  * asked (the caller decides whether that stops it).
  */
-export async function syncMembers(workspaceId: string, now: Date, includeGuests: boolean): Promise<SyncResult> {
+export async function syncMembers(
+  workspaceId: string,
+  now: Date,
+  includeGuests: boolean,
+): Promise<SyncResult> {
   if (!directory) return { fresh: [], members: (await loadMembers(workspaceId)).filter((m) => m.active) };
   const platform = await directory(workspaceId);
   const known = new Map((await loadMembers(workspaceId)).map((m) => [m.userId, m]));
@@ -52,13 +56,23 @@ export async function syncMembers(workspaceId: string, now: Date, includeGuests:
       !existing.active ||
       existing.isGuest !== pm.isGuest;
     const member = changed
-      ? await updateProfile(existing, { name: pm.name, tz: pm.tz, isGuest: pm.isGuest, active: true }, actor, now)
+      ? await updateProfile(
+          existing,
+          { name: pm.name, tz: pm.tz, isGuest: pm.isGuest, active: true },
+          actor,
+          now,
+        )
       : existing;
     if (!existing.active) fresh.push(member);
     current.push(member);
   }
   for (const member of known.values())
     if (member.active && !seen.has(member.userId) && member.userId !== SYSTEM.id)
-      await updateProfile(member, { name: member.name, tz: member.tz, isGuest: member.isGuest, active: false }, actor, now);
+      await updateProfile(
+        member,
+        { name: member.name, tz: member.tz, isGuest: member.isGuest, active: false },
+        actor,
+        now,
+      );
   return { fresh, members: current };
 }

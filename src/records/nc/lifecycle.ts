@@ -5,7 +5,7 @@ import { cmd, day, rich } from "../../views/rich.js";
 import { inputText, personById } from "../common.js";
 import type { AnySpec, TransitionSpec } from "../lifecycle.js";
 import { rolesOf } from "../workspace/access.js";
-import { type Disposition, DISPOSITIONS, type NonconformingOutput, OPEN_NC_STATES } from "./model.js";
+import { DISPOSITIONS, type Disposition, type NonconformingOutput, OPEN_NC_STATES } from "./model.js";
 
 type Spec<P = Record<string, never>> = TransitionSpec<NonconformingOutput, P>;
 
@@ -47,7 +47,13 @@ export const disposition: Spec<Dispositioned> = {
       options: DISPOSITIONS.map((d) => ({ value: d, label: DISPOSITION_NAMES[d] })),
     },
     { type: "text", id: "note", label: "What was done, and where it is now", max: 2000, multiline: true },
-    { type: "person", id: "concessionBy", label: "Concession authorised by (for use as is)", optional: true, people: [] },
+    {
+      type: "person",
+      id: "concessionBy",
+      label: "Concession authorised by (for use as is)",
+      optional: true,
+      people: [],
+    },
     {
       type: "choice",
       id: "customerInformed",
@@ -66,7 +72,8 @@ export const disposition: Spec<Dispositioned> = {
     const note = (inputText(inputs, "note") ?? "").trim();
     if (note.length < 3 || note.length > 2000) errors.note = "Say what was done (3 to 2,000 characters).";
     const informed = inputText(inputs, "customerInformed");
-    if (informed !== "yes" && informed !== "no") errors.customerInformed = "Say whether the customer was informed.";
+    if (informed !== "yes" && informed !== "no")
+      errors.customerInformed = "Say whether the customer was informed.";
     let concessionBy: PersonRef | null = null;
     if (chosen === "use_as_is_under_concession") {
       const id = inputText(inputs, "concessionBy");
@@ -79,7 +86,11 @@ export const disposition: Spec<Dispositioned> = {
       }
     }
     if (Object.keys(errors).length)
-      throw new QopsError("invalid_input", `The disposition was not saved: ${Object.values(errors).join(" ")}`, { fieldErrors: errors });
+      throw new QopsError(
+        "invalid_input",
+        `The disposition was not saved: ${Object.values(errors).join(" ")}`,
+        { fieldErrors: errors },
+      );
     return { disposition: chosen as Disposition, note, concessionBy, customerInformed: informed === "yes" };
   },
   apply: (_n, p) => ({
@@ -101,13 +112,25 @@ export const verify: Spec<{ note: string }> = {
   style: "primary",
   done: "verified",
   action: "verify dispositions",
-  input: () => [{ type: "text", id: "note", label: "How conformity was verified after the disposition", max: 2000, multiline: true }],
+  input: () => [
+    {
+      type: "text",
+      id: "note",
+      label: "How conformity was verified after the disposition",
+      max: 2000,
+      multiline: true,
+    },
+  ],
   parse: (inputs) => {
     const note = (inputText(inputs, "note") ?? "").trim();
     if (note.length < 3)
-      throw new QopsError("invalid_input", "Say how it was verified (at least 3 characters). Nothing was changed.", {
-        fieldErrors: { note: "Say how it was verified." },
-      });
+      throw new QopsError(
+        "invalid_input",
+        "Say how it was verified (at least 3 characters). Nothing was changed.",
+        {
+          fieldErrors: { note: "Say how it was verified." },
+        },
+      );
     return { note };
   },
   apply: (_n, p) => ({ verificationNote: p.note }),
@@ -134,9 +157,15 @@ export const assign: Spec<{ owner: PersonRef }> = {
   done: "assigned",
   action: "assign owners",
   shows: () => false,
-  parse: async (inputs, _n, ctx) => ({ owner: await personById(ctx, inputText(inputs, "ownerId"), "ownerId", "a person to own it") }),
+  parse: async (inputs, _n, ctx) => ({
+    owner: await personById(ctx, inputText(inputs, "ownerId"), "ownerId", "a person to own it"),
+  }),
   check: (n, p) => {
-    if (n.owner?.id === p.owner.id) throw new QopsError("invalid_transition", `${p.owner.name} already owns ${n.ref}. Nothing was changed.`);
+    if (n.owner?.id === p.owner.id)
+      throw new QopsError(
+        "invalid_transition",
+        `${p.owner.name} already owns ${n.ref}. Nothing was changed.`,
+      );
   },
   apply: (_n, p) => ({ owner: p.owner }),
   notices: (after, _b, ctx, p) =>

@@ -1,6 +1,11 @@
 import { Schema } from "mongoose";
 import { defineRecordModel } from "../../db/kinds.js";
-import { type PersonRef, type RecordBase, recordBaseFields, recordSchemaOptions } from "../../db/recordBase.js";
+import {
+  type PersonRef,
+  type RecordBase,
+  recordBaseFields,
+  recordSchemaOptions,
+} from "../../db/recordBase.js";
 
 /** A nonconforming output (ISO 9001 8.7): what was found, and what was done with it. */
 export const NC_STATES = ["reported", "dispositioned", "verified", "closed"] as const;

@@ -2,7 +2,12 @@ import { Schema } from "mongoose";
 import { z } from "zod";
 import type { CommandContext } from "../../commands/context.js";
 import { defineRecordModel } from "../../db/kinds.js";
-import { type PersonRef, type RecordBase, recordBaseFields, recordSchemaOptions } from "../../db/recordBase.js";
+import {
+  type PersonRef,
+  type RecordBase,
+  recordBaseFields,
+  recordSchemaOptions,
+} from "../../db/recordBase.js";
 import { QopsError } from "../../errors.js";
 import type { NewDelivery } from "../../outbox/enqueue.js";
 import { dayOf } from "../../time/zone.js";
@@ -11,7 +16,14 @@ import { at, cmd, person, type Rich, rich, strong } from "../../views/rich.js";
 import type { Answer } from "../../views/types.js";
 import { parseForm } from "../common.js";
 import type { Action, RecordKindDef, Viewer } from "../kind.js";
-import { buttonId, buttonsFor, createReferenced, pressed, runTransition, type TransitionSpec } from "../lifecycle.js";
+import {
+  buttonId,
+  buttonsFor,
+  createReferenced,
+  pressed,
+  runTransition,
+  type TransitionSpec,
+} from "../lifecycle.js";
 import { ensureMember } from "../member/commands.js";
 import { showAnswer, viewerFor } from "../registers.js";
 import { head, isPerson, wordsOf } from "../tokens.js";
@@ -52,7 +64,15 @@ const objectiveSchema = new Schema<QualityObjective>(
     owner: { ...person_, required: true },
     frequency: { type: String, enum: ["monthly", "quarterly"], required: true },
     readings: {
-      type: [{ period: String, value: Number, recordedAt: Date, recordedBy: { ...person_, default: undefined }, _id: false }],
+      type: [
+        {
+          period: String,
+          value: Number,
+          recordedAt: Date,
+          recordedBy: { ...person_, default: undefined },
+          _id: false,
+        },
+      ],
       default: [],
     },
   },
@@ -60,13 +80,25 @@ const objectiveSchema = new Schema<QualityObjective>(
 );
 objectiveSchema.index({ workspaceId: 1, state: 1 });
 
-export const QualityObjectiveModel = defineRecordModel<QualityObjective>("objective", "QualityObjective", objectiveSchema);
+export const QualityObjectiveModel = defineRecordModel<QualityObjective>(
+  "objective",
+  "QualityObjective",
+  objectiveSchema,
+);
 
 const objectiveInput = z.object({
-  name: z.string().trim().min(3, "Name the objective (3 to 150 characters).").max(150, "At most 150 characters."),
-  target: z.coerce.number({ message: "The target must be a number." }).refine(Number.isFinite, "The target must be a number."),
+  name: z
+    .string()
+    .trim()
+    .min(3, "Name the objective (3 to 150 characters).")
+    .max(150, "At most 150 characters."),
+  target: z.coerce
+    .number({ message: "The target must be a number." })
+    .refine(Number.isFinite, "The target must be a number."),
   unit: z.string().trim().max(30, "At most 30 characters.").default(""),
-  direction: z.enum(["at_least", "at_most"], { message: "Say whether the value should be at_least or at_most the target." }),
+  direction: z.enum(["at_least", "at_most"], {
+    message: "Say whether the value should be at_least or at_most the target.",
+  }),
   frequency: z.enum(["monthly", "quarterly"], { message: "Choose monthly or quarterly." }),
 });
 
@@ -81,7 +113,8 @@ export function previousPeriod(frequency: "monthly" | "quarterly", day: string):
   const [year, month] = day.split("-").map(Number) as [number, number];
   const back = frequency === "monthly" ? 1 : 3;
   const m = month - back;
-  const d = m >= 1 ? `${year}-${String(m).padStart(2, "0")}-15` : `${year - 1}-${String(m + 12).padStart(2, "0")}-15`;
+  const d =
+    m >= 1 ? `${year}-${String(m).padStart(2, "0")}-15` : `${year - 1}-${String(m + 12).padStart(2, "0")}-15`;
   return periodOf(frequency, d);
 }
 
@@ -92,7 +125,9 @@ export interface ObjectiveStanding {
   trend: number | null;
 }
 
-export function objectiveStanding(o: Pick<QualityObjective, "readings" | "target" | "direction">): ObjectiveStanding {
+export function objectiveStanding(
+  o: Pick<QualityObjective, "readings" | "target" | "direction">,
+): ObjectiveStanding {
   const sorted = [...o.readings].sort((a, b) => a.period.localeCompare(b.period));
   const last = sorted[sorted.length - 1];
   const before = sorted[sorted.length - 2];
@@ -128,7 +163,13 @@ const record: TransitionSpec<QualityObjective & { owner: PersonRef }, { value: n
   action: "record this objective's value",
   input: () => [
     { type: "text", id: "value", label: "Value", max: 30 },
-    { type: "text", id: "period", label: "Period (default: the last one), e.g. 2026-11 or 2026-Q4", max: 10, optional: true },
+    {
+      type: "text",
+      id: "period",
+      label: "Period (default: the last one), e.g. 2026-11 or 2026-Q4",
+      max: 10,
+      optional: true,
+    },
   ],
   parse: (inputs, o, ctx, workspace) => {
     const valueText = String(inputs.value ?? "").trim();
@@ -137,7 +178,8 @@ const record: TransitionSpec<QualityObjective & { owner: PersonRef }, { value: n
       throw new QopsError("invalid_input", "Give the value as a number, e.g. 97.5. Nothing was recorded.", {
         fieldErrors: { value: "Give a number, e.g. 97.5." },
       });
-    const period = String(inputs.period ?? "").trim() || previousPeriod(o.frequency, dayOf(ctx.now, zoneOf(workspace)));
+    const period =
+      String(inputs.period ?? "").trim() || previousPeriod(o.frequency, dayOf(ctx.now, zoneOf(workspace)));
     const pattern = o.frequency === "monthly" ? /^\d{4}-(0[1-9]|1[0-2])$/ : /^\d{4}-Q[1-4]$/;
     if (!pattern.test(period))
       throw new QopsError(
@@ -157,7 +199,12 @@ const record: TransitionSpec<QualityObjective & { owner: PersonRef }, { value: n
   reason: (p) => `value for ${p.period}`,
 };
 
-function answerText(before: QualityObjective, after: QualityObjective, p: { period: string }, ctx: CommandContext): Rich {
+function answerText(
+  before: QualityObjective,
+  after: QualityObjective,
+  p: { period: string },
+  ctx: CommandContext,
+): Rich {
   const s = objectiveStanding(after);
   const old = before.readings.find((r) => r.period === p.period);
   const reading = after.readings.find((r) => r.period === p.period);
@@ -170,7 +217,14 @@ async function objectiveCard(ctx: CommandContext, o: QualityObjective, viewer: V
       heading(rich`${o.ref} · ${o.name}`),
       { type: "paragraph" as const, text: objectiveLine(o) },
       ...(o.readings.length
-        ? [list(o.readings.map((r) => rich`${r.period}: ${withUnit(r.value, o.unit)}${r.recordedBy ? ` (${r.recordedBy.name})` : ""}`))]
+        ? [
+            list(
+              o.readings.map(
+                (r) =>
+                  rich`${r.period}: ${withUnit(r.value, o.unit)}${r.recordedBy ? ` (${r.recordedBy.name})` : ""}`,
+              ),
+            ),
+          ]
         : [context("No values yet.")]),
       ...buttons(buttonsFor(ctx, objectiveKind, [record], o, viewer)),
     ]),
@@ -184,7 +238,11 @@ const objectivesUsage = (): Rich[] => [
   rich`${cmd("qms objectives OBJ-2026-0001 record VALUE [PERIOD]")} — the owner records a value (PERIOD like 2026-11 or 2026-Q4; default the last period)`,
 ];
 
-async function addObjective(ctx: CommandContext, rest: ReturnType<typeof head>[1], direction: string): Promise<Answer> {
+async function addObjective(
+  ctx: CommandContext,
+  rest: ReturnType<typeof head>[1],
+  direction: string,
+): Promise<Answer> {
   await requireRole(ctx, "qm", "set quality objectives");
   const [target, unit, frequency, ...name] = wordsOf(rest);
   const owner = rest.filter(isPerson)[0]?.person;
@@ -193,7 +251,8 @@ async function addObjective(ctx: CommandContext, rest: ReturnType<typeof head>[1
     { direction, target, unit: unit === "-" ? "" : unit, frequency, name: name.join(" ") },
     "objective",
   );
-  if (!owner) throw new QopsError("invalid_input", "Name the objective's owner (mention them). Nothing was saved.");
+  if (!owner)
+    throw new QopsError("invalid_input", "Name the objective's owner (mention them). Nothing was saved.");
   await ensureMember(ctx);
   const { record: o, created } = await createReferenced<QualityObjective>(ctx, objectiveKind, {
     ...fields,
@@ -215,12 +274,19 @@ async function addObjective(ctx: CommandContext, rest: ReturnType<typeof head>[1
 
 async function objectiveRequests(workspace: Workspace, now: Date): Promise<NewDelivery[]> {
   const today = dayOf(now, zoneOf(workspace));
-  const objectives = (await QualityObjectiveModel.find({ workspaceId: workspace.workspaceId, state: "active" }).lean()) as QualityObjective[];
+  const objectives = (await QualityObjectiveModel.find({
+    workspaceId: workspace.workspaceId,
+    state: "active",
+  }).lean()) as QualityObjective[];
   const items: NewDelivery[] = [];
   for (const o of objectives) {
     const period = previousPeriod(o.frequency, today);
     // Ask from the start of the period after it, once, and only for periods since it was set.
-    if (o.readings.some((r) => r.period === period) || periodOf(o.frequency, dayOf(o.createdAt, zoneOf(workspace))) > period) continue;
+    if (
+      o.readings.some((r) => r.period === period) ||
+      periodOf(o.frequency, dayOf(o.createdAt, zoneOf(workspace))) > period
+    )
+      continue;
     const text = rich`Please record ${o.name} for ${period} (target ${o.direction === "at_least" ? "at least" : "at most"} ${withUnit(o.target, o.unit)}).`;
     const ctx = { workspaceId: workspace.workspaceId } as CommandContext;
     items.push({
@@ -260,17 +326,26 @@ export const objectiveKind: RecordKindDef = {
   refPattern: /^OBJ-\d{4}-\d{4,}$/i,
   command: { name: "objectives", under: "qms" },
   help: [
-    { usage: "qms objectives [help]", text: "quality objectives: latest value against target, and the trend" },
-    { usage: "qms objectives add at_least|at_most TARGET UNIT monthly|quarterly @owner NAME", text: "set one (QM)" },
+    {
+      usage: "qms objectives [help]",
+      text: "quality objectives: latest value against target, and the trend",
+    },
+    {
+      usage: "qms objectives add at_least|at_most TARGET UNIT monthly|quarterly @owner NAME",
+      text: "set one (QM)",
+    },
     { usage: "qms objectives OBJ-2026-0001 record VALUE [PERIOD]", text: "its owner records a value" },
   ],
   involves: () => true,
   async typed(ctx, args) {
     const [first, rest] = head(args);
     if (!first) {
-      const objectives = ((await QualityObjectiveModel.find({ workspaceId: ctx.workspaceId, state: "active" }).lean()) as QualityObjective[]).sort(
-        (a, b) => (a.ref ?? "").localeCompare(b.ref ?? ""),
-      );
+      const objectives = (
+        (await QualityObjectiveModel.find({
+          workspaceId: ctx.workspaceId,
+          state: "active",
+        }).lean()) as QualityObjective[]
+      ).sort((a, b) => (a.ref ?? "").localeCompare(b.ref ?? ""));
       return {
         kind: "reply",
         view: message(`${objectives.length} quality objectives`, [
@@ -279,14 +354,21 @@ export const objectiveKind: RecordKindDef = {
         ]),
       };
     }
-    if (first === "help") return { kind: "reply", view: message("Quality objectives", [heading("Quality objectives"), list(objectivesUsage())]) };
+    if (first === "help")
+      return {
+        kind: "reply",
+        view: message("Quality objectives", [heading("Quality objectives"), list(objectivesUsage())]),
+      };
     if (first === "add") {
       const [direction, ...after] = rest;
       return addObjective(ctx, after, direction && "word" in direction ? direction.word.toLowerCase() : "");
     }
     const ref = first.toUpperCase();
     if (!objectiveKind.refPattern.test(ref))
-      throw new QopsError("invalid_input", `"${first.slice(0, 30)}" is not an objective reference. qms objectives help lists the commands.`);
+      throw new QopsError(
+        "invalid_input",
+        `"${first.slice(0, 30)}" is not an objective reference. qms objectives help lists the commands.`,
+      );
     const ws = wordsOf(rest);
     if ((ws[0] ?? "").toLowerCase() !== "record") return showAnswer(objectiveKind, ctx, ref);
     const action: Action = {

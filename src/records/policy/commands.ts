@@ -19,10 +19,18 @@ import { ensureMember } from "../member/commands.js";
 import { syncMembers } from "../member/directory.js";
 import { type Member, MemberModel } from "../member/model.js";
 import { formAnswerNotice, type Notice, notifyEffect } from "../notify.js";
-import { forbidden, holders, readWorkspace, requireRole, requireWorkspace, rolesOf, zoneOf } from "../workspace/access.js";
+import {
+  forbidden,
+  holders,
+  readWorkspace,
+  requireRole,
+  requireWorkspace,
+  rolesOf,
+  zoneOf,
+} from "../workspace/access.js";
 import { type Workspace, workspaceKey } from "../workspace/model.js";
 import { type Acknowledgement, AcknowledgementModel, ackKey } from "./model.js";
-import { POLICY_BUTTONS, policyView } from "./views.js";
+import { policyView } from "./views.js";
 
 /** Reminders every N working days after the request reached the person, M times; then the QMs hear. */
 export const POLICY_REMINDER_EVERY_DAYS = 3;
@@ -37,7 +45,11 @@ export const requestIds = (workspaceId: string, ref: string, userId: string) =>
 
 export const policyInput = z
   .object({
-    text: z.string().trim().max(3000, "The policy text can be at most 3,000 characters; link a longer document.").default(""),
+    text: z
+      .string()
+      .trim()
+      .max(3000, "The policy text can be at most 3,000 characters; link a longer document.")
+      .default(""),
     link: z
       .string()
       .trim()
@@ -53,12 +65,30 @@ export const policyInput = z
 
 const DRAFT_FORM = "policy.draft";
 export const DRAFT_FIELDS: FieldView[] = [
-  { type: "text", id: "text", label: "Policy text (or give a link and a summary)", max: 3000, multiline: true, optional: true },
-  { type: "text", id: "link", label: "Link to the full policy", max: 500, optional: true, placeholder: "https://…" },
+  {
+    type: "text",
+    id: "text",
+    label: "Policy text (or give a link and a summary)",
+    max: 3000,
+    multiline: true,
+    optional: true,
+  },
+  {
+    type: "text",
+    id: "link",
+    label: "Link to the full policy",
+    max: 500,
+    optional: true,
+    placeholder: "https://…",
+  },
   { type: "text", id: "summary", label: "Summary", max: 1000, multiline: true, optional: true },
 ];
 
-function draftForm(ctx: CommandContext, values: Record<string, string> = {}, errors?: Record<string, string>): FormView {
+function draftForm(
+  ctx: CommandContext,
+  values: Record<string, string> = {},
+  errors?: Record<string, string>,
+): FormView {
   return {
     id: DRAFT_FORM,
     title: "Draft quality policy",
@@ -90,7 +120,7 @@ export async function draftFormAnswer(ctx: CommandContext): Promise<Answer> {
 }
 
 /** A QM drafts a new version (POL-v1, POL-v2, …); top management is asked to approve it. */
-export async function submitDraft(def: RecordKindDef, action: Action): Promise<Answer> {
+export async function submitDraft(_def: RecordKindDef, action: Action): Promise<Answer> {
   const { ctx } = action;
   if (action.target.ws !== ctx.workspaceId)
     throw new QopsError("forbidden", "This form belongs to another workspace. Nothing was saved.");
@@ -138,7 +168,17 @@ export async function submitDraft(def: RecordKindDef, action: Action): Promise<A
     }),
     effects: (n) => {
       const ref = `POL-v${n}`;
-      const draft = { workspaceId: ctx.workspaceId, ref, state: "draft", text: fields.text, summary: fields.summary, link: fields.link || null, owner: ctx.actor, approvedBy: null, publishedAt: null } as unknown as ControlledDocument;
+      const draft = {
+        workspaceId: ctx.workspaceId,
+        ref,
+        state: "draft",
+        text: fields.text,
+        summary: fields.summary,
+        link: fields.link || null,
+        owner: ctx.actor,
+        approvedBy: null,
+        publishedAt: null,
+      } as unknown as ControlledDocument;
       const notices: Notice[] = [
         ...approvers
           .filter((a) => a.id !== ctx.actor.id)
@@ -152,19 +192,31 @@ export async function submitDraft(def: RecordKindDef, action: Action): Promise<A
           })),
         ...formAnswerNotice(ctx, answer(said(ref), "good")),
       ];
-      return notifyEffect(ctx, { workspaceId: ctx.workspaceId, record: ref, recordKey: `${ctx.workspaceId}/${ref}`, seq: 1 }, notices);
+      return notifyEffect(
+        ctx,
+        { workspaceId: ctx.workspaceId, record: ref, recordKey: `${ctx.workspaceId}/${ref}`, seq: 1 },
+        notices,
+      );
     },
   });
   if (created) await applyEffects(event, pendingId);
   const view = policyView(ctx, record, { userId: ctx.actor.id, roles: rolesOf(workspace, ctx.actor.id) });
   return {
     kind: "done",
-    view: withNotice(view, created ? said(record.ref ?? "") : rich`This form was already sent: it is ${record.ref}.`),
+    view: withNotice(
+      view,
+      created ? said(record.ref ?? "") : rich`This form was already sent: it is ${record.ref}.`,
+    ),
   };
 }
 
 /** Top management approves a drafted version (ISO 9001 5.1: leadership owns the policy); the QMs are told. */
-export async function approvePolicy(def: RecordKindDef, ctx: CommandContext, ref: string, ws?: string): Promise<MessageView> {
+export async function approvePolicy(
+  def: RecordKindDef,
+  ctx: CommandContext,
+  ref: string,
+  ws?: string,
+): Promise<MessageView> {
   const workspace = await requireWorkspace(ctx);
   const policy = await loadByRef<ControlledDocument>(ctx, def, ref, ws);
   if (!rolesOf(workspace, ctx.actor.id).includes("top_management"))
@@ -181,10 +233,20 @@ export async function approvePolicy(def: RecordKindDef, ctx: CommandContext, ref
       if (current.state !== "draft") throw stateRefusal(current, spec);
       const after = { ...current, state: "approved", approvedBy: ctx.actor } as ControlledDocument;
       return {
-        fields: { state: "approved", approvedBy: ctx.actor, stateChangedBy: ctx.actor, stateChangedAt: ctx.now },
+        fields: {
+          state: "approved",
+          approvedBy: ctx.actor,
+          stateChangedBy: ctx.actor,
+          stateChangedAt: ctx.now,
+        },
         effects: notifyEffect(
           ctx,
-          { workspaceId: ctx.workspaceId, record: current.ref ?? "", recordKey: current._id, seq: last.seq + 1 },
+          {
+            workspaceId: ctx.workspaceId,
+            record: current.ref ?? "",
+            recordKey: current._id,
+            seq: last.seq + 1,
+          },
           holders(workspace, "qm")
             .filter((q) => q.id !== ctx.actor.id)
             .map((q) => ({
@@ -214,7 +276,12 @@ export async function approvePolicy(def: RecordKindDef, ctx: CommandContext, ref
  * the versions' own records, the previous version's supersession and every member's request are
  * effects of that write.
  */
-export async function publishPolicy(def: RecordKindDef, ctx: CommandContext, ref: string, ws?: string): Promise<MessageView> {
+export async function publishPolicy(
+  def: RecordKindDef,
+  ctx: CommandContext,
+  ref: string,
+  ws?: string,
+): Promise<MessageView> {
   const policy = await loadByRef<ControlledDocument>(ctx, def, ref, ws);
   const spec = { done: "published", to: "published", from: ["approved"], action: "publish the policy" };
   if (policy.state !== "approved") throw stateRefusal(policy, spec);
@@ -227,9 +294,13 @@ export async function publishPolicy(def: RecordKindDef, ctx: CommandContext, ref
     reason: `${policy.ref} published`,
     idempotencyKey: requestKey(ctx, `publish:${policy.ref}`),
     decide: (workspace, last) => {
-      if (!rolesOf(workspace, ctx.actor.id).includes("qm")) throw forbidden(workspace, ["qm"], "publish the quality policy");
+      if (!rolesOf(workspace, ctx.actor.id).includes("qm"))
+        throw forbidden(workspace, ["qm"], "publish the quality policy");
       if (workspace.currentPolicy === policy.ref)
-        throw new QopsError("invalid_transition", `${policy.ref} is already the published policy. Nothing was changed.`);
+        throw new QopsError(
+          "invalid_transition",
+          `${policy.ref} is already the published policy. Nothing was changed.`,
+        );
       const previous = workspace.currentPolicy ?? null;
       const quality = workspace.qualityChannelId;
       const announce = rich`📣 ${ctx.actor.name} published the quality policy ${policy.ref}. Everyone will get a message asking them to read and acknowledge it.`;
@@ -239,14 +310,22 @@ export async function publishPolicy(def: RecordKindDef, ctx: CommandContext, ref
           { type: "policyPublish", ref: policy.ref, previous },
           ...notifyEffect(
             ctx,
-            { workspaceId: ctx.workspaceId, record: policy.ref ?? "", recordKey: policy._id, seq: last.seq + 1 },
+            {
+              workspaceId: ctx.workspaceId,
+              record: policy.ref ?? "",
+              recordKey: policy._id,
+              seq: last.seq + 1,
+            },
             quality
               ? [
                   {
                     to: quality,
                     channel: true,
                     about: "announced",
-                    view: withNotice(policyView(ctx, { ...policy, state: "published", publishedAt: ctx.now }, "channel", {}), announce),
+                    view: withNotice(
+                      policyView(ctx, { ...policy, state: "published", publishedAt: ctx.now }, "channel", {}),
+                      announce,
+                    ),
                   },
                 ]
               : [],
@@ -268,17 +347,27 @@ export async function publishPolicy(def: RecordKindDef, ctx: CommandContext, ref
 
 /** The members asked to acknowledge: active, and guests only when the workspace includes them. */
 async function askable(workspace: Workspace): Promise<Member[]> {
-  const members = (await MemberModel.find({ workspaceId: workspace.workspaceId, active: true }).lean()) as Member[];
+  const members = (await MemberModel.find({
+    workspaceId: workspace.workspaceId,
+    active: true,
+  }).lean()) as Member[];
   return members.filter((m) => workspace.includeGuests || !m.isGuest);
 }
 
 /** The request and its reminders for each member who has not acknowledged, recorded before anything is sent. */
-export async function askMembers(policy: ControlledDocument, members: Pick<Member, "userId">[], now: Date): Promise<number> {
+export async function askMembers(
+  policy: ControlledDocument,
+  members: Pick<Member, "userId">[],
+  now: Date,
+): Promise<number> {
   const ref = policy.ref ?? "";
   const acked = new Set(
-    ((await AcknowledgementModel.find({ workspaceId: policy.workspaceId, policyRef: ref }, { member: 1 }).lean()) as Acknowledgement[]).map(
-      (a) => a.member.id,
-    ),
+    (
+      (await AcknowledgementModel.find(
+        { workspaceId: policy.workspaceId, policyRef: ref },
+        { member: 1 },
+      ).lean()) as Acknowledgement[]
+    ).map((a) => a.member.id),
   );
   const items: NewDelivery[] = [];
   for (const member of members) {
@@ -293,17 +382,19 @@ export async function askMembers(policy: ControlledDocument, members: Pick<Membe
       recordKey: policy._id,
     });
     // Each reminder counts from when the one before it reached the person, in their working days.
-    reminders.forEach((_id, k) =>
+    for (let k = 0; k < reminders.length; k++)
       items.push({
         workspaceId: policy.workspaceId,
         occasion: policyOccasion(ref, `reminder-${k + 1}`),
         recipientId: member.userId,
         notBefore: now,
-        after: { delivery: k === 0 ? (request ?? "") : (reminders[k - 1] ?? ""), workingDays: POLICY_REMINDER_EVERY_DAYS },
+        after: {
+          delivery: k === 0 ? (request ?? "") : (reminders[k - 1] ?? ""),
+          workingDays: POLICY_REMINDER_EVERY_DAYS,
+        },
         content: { dynamic: { type: "policyRequest", ref, reminder: k + 1 } },
         recordKey: policy._id,
-      }),
-    );
+      });
   }
   return enqueueDeliveries(items, now);
 }
@@ -331,7 +422,9 @@ registerEffect("policyPublish", async (effect, event) => {
       idempotencyKey: `publish:${ref}`,
       decide: (doc) => {
         if (doc.state !== "approved") throw new QopsError("invalid_transition", `${ref} is ${doc.state}`);
-        return { fields: { state: "published", publishedAt: at, stateChangedBy: event.actor, stateChangedAt: at } };
+        return {
+          fields: { state: "published", publishedAt: at, stateChangedBy: event.actor, stateChangedAt: at },
+        };
       },
     });
   } catch (error) {
@@ -350,7 +443,8 @@ registerEffect("policyPublish", async (effect, event) => {
         reason: `replaced by ${ref}`,
         idempotencyKey: `supersede:${previous}`,
         decide: (doc) => {
-          if (doc.state !== "published") throw new QopsError("invalid_transition", `${previous} is ${doc.state}`);
+          if (doc.state !== "published")
+            throw new QopsError("invalid_transition", `${previous} is ${doc.state}`);
           return { fields: { state: "superseded", stateChangedBy: event.actor, stateChangedAt: at } };
         },
       });
@@ -371,7 +465,12 @@ registerEffect("policyPublish", async (effect, event) => {
  * version's content hash; the person's pending request and reminders are cancelled in the
  * same step. A superseded version cannot be acknowledged any more.
  */
-export async function acknowledge(def: RecordKindDef, ctx: CommandContext, ref: string | undefined, ws?: string) {
+export async function acknowledge(
+  def: RecordKindDef,
+  ctx: CommandContext,
+  ref: string | undefined,
+  ws?: string,
+) {
   const workspace = await requireWorkspace(ctx);
   const policy = await loadByRef<ControlledDocument>(ctx, def, ref, ws);
   if (policy.state !== "published") {
@@ -394,9 +493,18 @@ export async function acknowledge(def: RecordKindDef, ctx: CommandContext, ref: 
     idempotencyKey: `ack:${policy.ref}:${ctx.actor.id}`,
     keyIsIdentity: true,
     type: "acknowledged",
-    fields: { policyRef: policy.ref, contentHash: policy.contentHash, member: ctx.actor, acknowledgedAt: ctx.now },
+    fields: {
+      policyRef: policy.ref,
+      contentHash: policy.contentHash,
+      member: ctx.actor,
+      acknowledgedAt: ctx.now,
+    },
     effects: () => [
-      { type: "cancel", ids: requestIds(ctx.workspaceId, policy.ref ?? "", ctx.actor.id), reason: `acknowledged ${policy.ref}` },
+      {
+        type: "cancel",
+        ids: requestIds(ctx.workspaceId, policy.ref ?? "", ctx.actor.id),
+        reason: `acknowledged ${policy.ref}`,
+      },
     ],
   });
   if (created) await applyEffects(event, pendingId);
@@ -413,21 +521,33 @@ export interface PolicyStatus {
 }
 
 /** Who has and has not acknowledged the current (or a named) version. */
-export async function policyStatus(def: RecordKindDef, ctx: CommandContext, ref?: string): Promise<PolicyStatus> {
+export async function policyStatus(
+  def: RecordKindDef,
+  ctx: CommandContext,
+  ref?: string,
+): Promise<PolicyStatus> {
   const workspace = await requireWorkspace(ctx);
   const policy = ref ? await loadByRef<ControlledDocument>(ctx, def, ref) : await currentPolicy(workspace);
   if (!policy)
-    throw new QopsError("not_found", "No quality policy has been published yet. A quality manager drafts one with the policy draft command.");
+    throw new QopsError(
+      "not_found",
+      "No quality policy has been published yet. A quality manager drafts one with the policy draft command.",
+    );
   return statusOf(workspace, policy);
 }
 
 export async function statusOf(workspace: Workspace, policy: ControlledDocument): Promise<PolicyStatus> {
   const [members, acks] = await Promise.all([
     askable(workspace),
-    AcknowledgementModel.find({ workspaceId: workspace.workspaceId, policyRef: policy.ref }).lean() as Promise<Acknowledgement[]>,
+    AcknowledgementModel.find({
+      workspaceId: workspace.workspaceId,
+      policyRef: policy.ref,
+    }).lean() as Promise<Acknowledgement[]>,
   ]);
   const acked = new Set(acks.map((a) => a.member.id));
-  const missing = members.filter((m) => !acked.has(m.userId)).map((m) => ({ userId: m.userId, name: m.name }));
+  const missing = members
+    .filter((m) => !acked.has(m.userId))
+    .map((m) => ({ userId: m.userId, name: m.name }));
   const counted = members.filter((m) => acked.has(m.userId)).length;
   return {
     policy,
@@ -447,7 +567,13 @@ export async function statusOf(workspace: Workspace, policy: ControlledDocument)
 export function policyStatusCsv(status: PolicyStatus): string {
   const rows: string[][] = [["policy", "member_id", "name", "acknowledged_at", "content_hash"]];
   for (const a of status.acknowledgements)
-    rows.push([status.policy.ref ?? "", a.member.id, a.member.name, a.acknowledgedAt.toISOString(), a.contentHash]);
+    rows.push([
+      status.policy.ref ?? "",
+      a.member.id,
+      a.member.name,
+      a.acknowledgedAt.toISOString(),
+      a.contentHash,
+    ]);
   for (const m of status.missing) rows.push([status.policy.ref ?? "", m.userId, m.name, "", ""]);
   return stringify(rows, { escape_formulas: true, record_delimiter: "unix" });
 }
@@ -459,18 +585,32 @@ export function policyStatusCsv(status: PolicyStatus): string {
 export async function escalationList(
   workspace: Workspace,
   now: Date,
-): Promise<{ policy: ControlledDocument; ignored: Member[]; unreachable: { member: Member; reason: string }[] } | null> {
+): Promise<{
+  policy: ControlledDocument;
+  ignored: Member[];
+  unreachable: { member: Member; reason: string }[];
+} | null> {
   const policy = await currentPolicy(workspace);
   if (!policy?.ref) return null;
   const members = await askable(workspace);
   const acked = new Set(
-    ((await AcknowledgementModel.find({ workspaceId: workspace.workspaceId, policyRef: policy.ref }, { member: 1 }).lean()) as Acknowledgement[]).map(
-      (a) => a.member.id,
-    ),
+    (
+      (await AcknowledgementModel.find(
+        { workspaceId: workspace.workspaceId, policyRef: policy.ref },
+        { member: 1 },
+      ).lean()) as Acknowledgement[]
+    ).map((a) => a.member.id),
   );
   const waiting = members.filter((m) => !acked.has(m.userId));
   const failed = new Map(
-    ((await UndeliverableModel.find({ workspaceId: workspace.workspaceId }).lean()) as { _id: string; recipientId: string; occasion: string; reason: string }[])
+    (
+      (await UndeliverableModel.find({ workspaceId: workspace.workspaceId }).lean()) as {
+        _id: string;
+        recipientId: string;
+        occasion: string;
+        reason: string;
+      }[]
+    )
       .filter((u) => u.occasion.startsWith(policyOccasion(policy.ref ?? "", "")))
       .map((u) => [u.recipientId, u.reason]),
   );
@@ -483,9 +623,14 @@ export async function escalationList(
       continue;
     }
     const last = await DeliveryModel.findById(
-      deliveryId(workspace.workspaceId, policyOccasion(policy.ref, `reminder-${POLICY_REMINDER_TIMES}`), m.userId),
+      deliveryId(
+        workspace.workspaceId,
+        policyOccasion(policy.ref, `reminder-${POLICY_REMINDER_TIMES}`),
+        m.userId,
+      ),
     ).lean();
-    if (last?.state === "sent" && last.sentAt && now.getTime() - last.sentAt.getTime() >= 86_400_000) ignored.push(m);
+    if (last?.state === "sent" && last.sentAt && now.getTime() - last.sentAt.getTime() >= 86_400_000)
+      ignored.push(m);
   }
   return { policy, ignored, unreachable };
 }
@@ -507,14 +652,21 @@ export async function policyEscalations(workspace: Workspace, now: Date): Promis
   }));
 }
 
-export function escalationView(list: NonNullable<Awaited<ReturnType<typeof escalationList>>>): MessageView | null {
+export function escalationView(
+  list: NonNullable<Awaited<ReturnType<typeof escalationList>>>,
+): MessageView | null {
   const { policy, ignored, unreachable } = list;
   if (!ignored.length && !unreachable.length) return null;
   const names = (ms: Member[]) =>
-    ms.slice(0, 100).map((m) => m.name || m.userId).join(", ") + (ms.length > 100 ? ` and ${ms.length - 100} more` : "");
+    ms
+      .slice(0, 100)
+      .map((m) => m.name || m.userId)
+      .join(", ") + (ms.length > 100 ? ` and ${ms.length - 100} more` : "");
   const blocks = [];
   if (ignored.length)
-    blocks.push(rich`${ignored.length} people have not acknowledged ${policy.ref} after ${POLICY_REMINDER_TIMES} reminders: ${names(ignored)}.`);
+    blocks.push(
+      rich`${ignored.length} people have not acknowledged ${policy.ref} after ${POLICY_REMINDER_TIMES} reminders: ${names(ignored)}.`,
+    );
   if (unreachable.length)
     blocks.push(
       rich`${unreachable.length} could not be reached at all: ${unreachable
@@ -532,4 +684,3 @@ export function escalationView(list: NonNullable<Awaited<ReturnType<typeof escal
     ],
   };
 }
-

@@ -1,6 +1,11 @@
 import { Schema } from "mongoose";
 import { defineRecordModel } from "../../db/kinds.js";
-import { type PersonRef, type RecordBase, recordBaseFields, recordSchemaOptions } from "../../db/recordBase.js";
+import {
+  type PersonRef,
+  type RecordBase,
+  recordBaseFields,
+  recordSchemaOptions,
+} from "../../db/recordBase.js";
 
 /** One person's acknowledgement of one policy version; its key makes a second one impossible. */
 export interface Acknowledgement extends RecordBase {

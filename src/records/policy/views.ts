@@ -35,9 +35,15 @@ export function policyView(
   const roles = viewer === "channel" ? null : viewer.roles;
   const offered: ButtonView[] = [];
   if (policy.state === "published") {
-    if (options.acknowledgedAt) blocks.push(context(rich`✅ You acknowledged ${ref} on ${at(options.acknowledgedAt)}.`));
+    if (options.acknowledgedAt)
+      blocks.push(context(rich`✅ You acknowledged ${ref} on ${at(options.acknowledgedAt)}.`));
     else if (options.acknowledgedAt === null)
-      offered.push({ id: POLICY_BUTTONS.acknowledge, label: "I have read and understood", target, style: "primary" });
+      offered.push({
+        id: POLICY_BUTTONS.acknowledge,
+        label: "I have read and understood",
+        target,
+        style: "primary",
+      });
   }
   if (policy.state === "draft" && (!roles || roles.includes("top_management")))
     offered.push({ id: POLICY_BUTTONS.approve, label: `Approve ${ref}`, target, style: "primary" });

@@ -5,20 +5,45 @@ import type { PersonRef, RecordBase } from "../../db/recordBase.js";
 import { QopsError } from "../../errors.js";
 import type { NewDelivery } from "../../outbox/enqueue.js";
 import { addDays, addMonths, dayOf, formatDay, parseDay, startOfDay } from "../../time/zone.js";
-import { buttons, context, fields, heading, list, message, paragraph, withNotice } from "../../views/build.js";
+import {
+  buttons,
+  context,
+  fields,
+  heading,
+  list,
+  message,
+  paragraph,
+  withNotice,
+} from "../../views/build.js";
 import { cmd, day, join, person, type Rich, rich, strong } from "../../views/rich.js";
 import type { Answer } from "../../views/types.js";
 import type { RaiseActionEffect } from "../action/commands.js";
-import { stateLine } from "../complaint/views.js";
 import { today } from "../common.js";
+import { stateLine } from "../complaint/views.js";
 import { registerEffect } from "../effects.js";
 import type { Action, RecordKindDef, Viewer } from "../kind.js";
-import { buttonId, buttonsFor, createReferenced, pressed, pressTransition, referenceStream, runTransition, type TransitionSpec } from "../lifecycle.js";
+import {
+  buttonId,
+  buttonsFor,
+  createReferenced,
+  pressed,
+  pressTransition,
+  referenceStream,
+  runTransition,
+  type TransitionSpec,
+} from "../lifecycle.js";
 import { ensureMember } from "../member/commands.js";
 import { notifyEffect } from "../notify.js";
 import { showAnswer, viewerFor } from "../registers.js";
 import { head, isPerson, peopleOf, wordsOf } from "../tokens.js";
-import { holders, readWorkspace, requireRole, requireWorkspace, rolesOf, zoneOf } from "../workspace/access.js";
+import {
+  holders,
+  readWorkspace,
+  requireRole,
+  requireWorkspace,
+  rolesOf,
+  zoneOf,
+} from "../workspace/access.js";
 import type { Workspace } from "../workspace/model.js";
 import { type ManagementReview, ManagementReviewModel } from "./model.js";
 import { MANUAL_INPUTS, packLines, reviewPack } from "./pack.js";
@@ -30,7 +55,8 @@ export const REVIEW_PREP_DAYS = 14;
 type R = ManagementReview & { owner: PersonRef | null };
 type Spec<P> = TransitionSpec<R, P>;
 
-const reviewDay = (r: ManagementReview, workspace: Workspace) => r.day ?? dayOf(r.scheduledFor, zoneOf(workspace));
+const reviewDay = (r: ManagementReview, workspace: Workspace) =>
+  r.day ?? dayOf(r.scheduledFor, zoneOf(workspace));
 
 const hold: Spec<{ minutes: string }> = {
   id: "minutes",
@@ -45,7 +71,10 @@ const hold: Spec<{ minutes: string }> = {
   parse: (inputs) => {
     const text = String(inputs.minutes ?? "").trim();
     if (text.length < 3 || text.length > 3000)
-      throw new QopsError("invalid_input", "Write the minutes (3 to 3,000 characters). Nothing was recorded.");
+      throw new QopsError(
+        "invalid_input",
+        "Write the minutes (3 to 3,000 characters). Nothing was recorded.",
+      );
     return { minutes: text };
   },
   // The review is held on its day, not before: minutes come from that day on.
@@ -72,9 +101,13 @@ const input: Spec<{ key: string; text: string }> = {
   parse: (inputs) => {
     const key = String(inputs.key ?? "").toLowerCase();
     if (!MANUAL_INPUTS[key])
-      throw new QopsError("invalid_input", `Unknown review input "${key.slice(0, 30)}". Use one of: ${Object.keys(MANUAL_INPUTS).join(", ")}.`);
+      throw new QopsError(
+        "invalid_input",
+        `Unknown review input "${key.slice(0, 30)}". Use one of: ${Object.keys(MANUAL_INPUTS).join(", ")}.`,
+      );
     const text = String(inputs.text ?? "").trim();
-    if (text.length < 2 || text.length > 3000) throw new QopsError("invalid_input", "Write the input (2 to 3,000 characters). Nothing was changed.");
+    if (text.length < 2 || text.length > 3000)
+      throw new QopsError("invalid_input", "Write the input (2 to 3,000 characters). Nothing was changed.");
     return { key, text };
   },
   apply: (r, p) => ({ manualInputs: { ...(r.manualInputs ?? {}), [p.key]: p.text } }),
@@ -136,7 +169,13 @@ registerEffect("linkDecision", async (effect, event) => {
       decide: (r) => {
         const index = Number(effect.index);
         if (r.decisions[index]?.actionRef) throw new QopsError("invalid_transition", "already linked");
-        return { fields: { decisions: r.decisions.map((d, i) => (i === index ? { ...d, actionRef: String(effect.action) } : d)) } };
+        return {
+          fields: {
+            decisions: r.decisions.map((d, i) =>
+              i === index ? { ...d, actionRef: String(effect.action) } : d,
+            ),
+          },
+        };
       },
     });
   } catch (error) {
@@ -150,7 +189,11 @@ registerEffect("nextReview", async (effect, event) => {
   const workspace = await readWorkspace(event.workspaceId);
   if (!review || !workspace) return;
   const nextDay = addMonths(reviewDay(review, workspace), 12);
-  const { stream, keyFor } = referenceStream(event.workspaceId, "MR", Number(dayOf(event.at, zoneOf(workspace)).slice(0, 4)));
+  const { stream, keyFor } = referenceStream(
+    event.workspaceId,
+    "MR",
+    Number(dayOf(event.at, zoneOf(workspace)).slice(0, 4)),
+  );
   await createRecord<ManagementReview>({
     kind: "review",
     workspaceId: event.workspaceId,
@@ -160,7 +203,15 @@ registerEffect("nextReview", async (effect, event) => {
     at: event.at,
     idempotencyKey: `next-review:${review.ref}`,
     keyIsIdentity: true,
-    fields: reviewFields(review.owner ?? event.actor, nextDay, review.attendees, review.scheduledFor, workspace, event.actor, event.at),
+    fields: reviewFields(
+      review.owner ?? event.actor,
+      nextDay,
+      review.attendees,
+      review.scheduledFor,
+      workspace,
+      event.actor,
+      event.at,
+    ),
   });
 });
 
@@ -193,16 +244,24 @@ function reviewFields(
 async function schedule(ctx: CommandContext, args: Parameters<typeof head>[0]): Promise<Answer> {
   const workspace = await requireRole(ctx, "qm", "schedule management reviews");
   const typedDay = wordsOf(args).find((w) => /^\d{4}-\d{2}-\d{2}$/.test(w));
-  const reviews = ((await ManagementReviewModel.find({ workspaceId: ctx.workspaceId }).lean()) as ManagementReview[]).sort(
-    (a, b) => a.scheduledFor.getTime() - b.scheduledFor.getTime(),
-  );
+  const reviews = (
+    (await ManagementReviewModel.find({ workspaceId: ctx.workspaceId }).lean()) as ManagementReview[]
+  ).sort((a, b) => a.scheduledFor.getTime() - b.scheduledFor.getTime());
   const last = reviews.at(-1);
   let when = typedDay ? parseDay(typedDay) : last ? addMonths(reviewDay(last, workspace), 12) : null;
-  if (!when) throw new QopsError("invalid_input", "Give the date of the first review: review schedule YYYY-MM-DD.");
+  if (!when)
+    throw new QopsError("invalid_input", "Give the date of the first review: review schedule YYYY-MM-DD.");
   if (when < today(ctx, workspace))
-    throw new QopsError("invalid_input", "Give the review date as YYYY-MM-DD, today or later. Nothing was scheduled.");
+    throw new QopsError(
+      "invalid_input",
+      "Give the review date as YYYY-MM-DD, today or later. Nothing was scheduled.",
+    );
   const strays = wordsOf(args).filter((w) => !/^\d{4}-\d{2}-\d{2}$/.test(w));
-  if (strays.length) throw new QopsError("invalid_input", `"${strays[0]?.slice(0, 30)}" is not a person; mention attendees with @.`);
+  if (strays.length)
+    throw new QopsError(
+      "invalid_input",
+      `"${strays[0]?.slice(0, 30)}" is not a person; mention attendees with @.`,
+    );
   const top = holders(workspace, "top_management");
   const chosen = peopleOf(args).length ? peopleOf(args) : top;
   if (!top.length)
@@ -222,7 +281,15 @@ async function schedule(ctx: CommandContext, args: Parameters<typeof head>[0]): 
   const result = await createReferenced<ManagementReview>(
     ctx,
     reviewKind,
-    reviewFields(ctx.actor, fixedDay, chosen, previous?.scheduledFor ?? startOfDay(addMonths(fixedDay, -12), zoneOf(workspace)), workspace, ctx.actor, ctx.now),
+    reviewFields(
+      ctx.actor,
+      fixedDay,
+      chosen,
+      previous?.scheduledFor ?? startOfDay(addMonths(fixedDay, -12), zoneOf(workspace)),
+      workspace,
+      ctx.actor,
+      ctx.now,
+    ),
     {
       effects: (ref, recordKey) =>
         notifyEffect(
@@ -233,7 +300,10 @@ async function schedule(ctx: CommandContext, args: Parameters<typeof head>[0]): 
             .map((p) => ({
               to: p.id,
               about: `scheduled:${p.id}`,
-              view: { text: rich`${ctx.actor.name} scheduled management review ${ref} on ${day(fixedDay)}.`, blocks: [] },
+              view: {
+                text: rich`${ctx.actor.name} scheduled management review ${ref} on ${day(fixedDay)}.`,
+                blocks: [],
+              },
             })),
         ),
     },
@@ -253,11 +323,19 @@ async function reviewCard(ctx: CommandContext, r: ManagementReview, viewer: View
       fields([
         ["Date", [day(reviewDay(r, workspace))]],
         ["Attendees", join(r.attendees.map(person))],
-        ...(r.minutesApprovedBy ? ([["Minutes approved by", [person(r.minutesApprovedBy)]]] as [string, Rich][]) : []),
+        ...(r.minutesApprovedBy
+          ? ([["Minutes approved by", [person(r.minutesApprovedBy)]]] as [string, Rich][])
+          : []),
       ]),
       ...(r.minutes ? [paragraph(`Minutes: ${r.minutes}`)] : []),
       ...(r.decisions.length
-        ? [list(r.decisions.map((d, i) => `Decision ${i + 1}: ${d.text}${d.actionRef ? ` → ${d.actionRef}` : ""}`))]
+        ? [
+            list(
+              r.decisions.map(
+                (d, i) => `Decision ${i + 1}: ${d.text}${d.actionRef ? ` → ${d.actionRef}` : ""}`,
+              ),
+            ),
+          ]
         : []),
       context(stateLine(r as R)),
       ...buttons(buttonsFor(ctx, reviewKind, REVIEW_TRANSITIONS, r as R, viewer)),
@@ -285,7 +363,8 @@ const asAction = (ctx: CommandContext, ref: string, inputs: Action["inputs"] = {
   typed: true,
 });
 
-const asReply = (a: Answer): Answer => (a.kind === "update" || a.kind === "done" ? { kind: "reply", view: a.view } : a);
+const asReply = (a: Answer): Answer =>
+  a.kind === "update" || a.kind === "done" ? { kind: "reply", view: a.view } : a;
 
 async function onRecord(ctx: CommandContext, ref: string, rest: Parameters<typeof head>[0]): Promise<Answer> {
   const [verb, args] = head(rest);
@@ -294,24 +373,39 @@ async function onRecord(ctx: CommandContext, ref: string, rest: Parameters<typeo
   if (verb === "pack") {
     const workspace = await requireWorkspace(ctx);
     const review = await loadRecord<ManagementReview>("review", `${ctx.workspaceId}/${ref}`);
-    if (!review) throw new QopsError("not_found", `There is no management review "${ref}" in this workspace.`);
+    if (!review)
+      throw new QopsError("not_found", `There is no management review "${ref}" in this workspace.`);
     const pack = await reviewPack(ctx, review);
-    const lines = packLines(pack, { start: dayOf(pack.periodStart, zoneOf(workspace)), end: reviewDay(review, workspace) });
+    const lines = packLines(pack, {
+      start: dayOf(pack.periodStart, zoneOf(workspace)),
+      end: reviewDay(review, workspace),
+    });
     const title = rich`Review pack for ${ref} (${day(reviewDay(review, workspace))})`;
-    return { kind: "reply", view: message(title, [heading(`Review pack ${ref}`), paragraph(title), list(lines)]) };
+    return {
+      kind: "reply",
+      view: message(title, [heading(`Review pack ${ref}`), paragraph(title), list(lines)]),
+    };
   }
   if (verb === "input") {
     const [key = "", ...rest_] = wordsOf(args);
     return asReply(
-      await pressTransition(reviewKind, input, asAction(ctx, ref, { key, text: rest_.join(" ") }), (r, c) =>
-        rich`✅ ${MANUAL_INPUTS[key.toLowerCase()] ?? key} filled in for ${r.ref} by ${c.actor.name}.`,
+      await pressTransition(
+        reviewKind,
+        input,
+        asAction(ctx, ref, { key, text: rest_.join(" ") }),
+        (r, c) =>
+          rich`✅ ${MANUAL_INPUTS[key.toLowerCase()] ?? key} filled in for ${r.ref} by ${c.actor.name}.`,
       ),
     );
   }
   if (verb === "minutes")
     return asReply(
-      await pressTransition(reviewKind, hold, asAction(ctx, ref, { minutes: text }), (r, c) =>
-        rich`✅ Minutes of ${r.ref} recorded by ${c.actor.name}; it is held. Add decisions with ${cmd(`review ${r.ref} decide …`)}, then top management approves.`,
+      await pressTransition(
+        reviewKind,
+        hold,
+        asAction(ctx, ref, { minutes: text }),
+        (r, c) =>
+          rich`✅ Minutes of ${r.ref} recorded by ${c.actor.name}; it is held. Add decisions with ${cmd(`review ${r.ref} decide …`)}, then top management approves.`,
       ),
     );
   if (verb === "decide") {
@@ -319,11 +413,21 @@ async function onRecord(ctx: CommandContext, ref: string, rest: Parameters<typeo
     const [due = "", ...decision] = wordsOf(args);
     const dueDay = parseDay(due);
     const workspace = await requireWorkspace(ctx);
-    if (!owner || !dueDay) throw new QopsError("invalid_input", `Use review ${ref} decide @owner YYYY-MM-DD DECISION.`);
-    if (dueDay < today(ctx, workspace)) throw new QopsError("invalid_input", "The decision's due date is in the past. Nothing was recorded.");
+    if (!owner || !dueDay)
+      throw new QopsError("invalid_input", `Use review ${ref} decide @owner YYYY-MM-DD DECISION.`);
+    if (dueDay < today(ctx, workspace))
+      throw new QopsError("invalid_input", "The decision's due date is in the past. Nothing was recorded.");
     const textOfDecision = decision.join(" ").trim();
-    if (textOfDecision.length < 3) throw new QopsError("invalid_input", "Write the decision (at least 3 characters). Nothing was recorded.");
-    const result = await runTransition(reviewKind, { ...decide, parse: () => ({ text: textOfDecision, owner, dueDay }) }, asAction(ctx, ref));
+    if (textOfDecision.length < 3)
+      throw new QopsError(
+        "invalid_input",
+        "Write the decision (at least 3 characters). Nothing was recorded.",
+      );
+    const result = await runTransition(
+      reviewKind,
+      { ...decide, parse: () => ({ text: textOfDecision, owner, dueDay }) },
+      asAction(ctx, ref),
+    );
     if (result.kind !== "done") return result;
     const fresh = (await loadRecord<ManagementReview>("review", result.record._id)) ?? result.record;
     const actionRef = fresh.decisions[fresh.decisions.length - 1]?.actionRef;
@@ -331,7 +435,10 @@ async function onRecord(ctx: CommandContext, ref: string, rest: Parameters<typeo
     return { kind: "reply", view: withNotice(await reviewCard(ctx, fresh, viewerFor(ctx, workspace)), line) };
   }
   if (verb === "approve") return asReply(await approveMinutes(asAction(ctx, ref)));
-  throw new QopsError("invalid_input", `Unknown review sub-command "${verb.slice(0, 20)}". review help lists them.`);
+  throw new QopsError(
+    "invalid_input",
+    `Unknown review sub-command "${verb.slice(0, 20)}". review help lists them.`,
+  );
 }
 
 async function approveMinutes(action: Action): Promise<Answer> {
@@ -352,7 +459,10 @@ async function reviewReminders(workspace: Workspace, now: Date): Promise<NewDeli
   const zone = zoneOf(workspace);
   const todayDay = dayOf(now, zone);
   const qms = holders(workspace, "qm");
-  const reviews = (await ManagementReviewModel.find({ workspaceId: workspace.workspaceId, state: "scheduled" }).lean()) as ManagementReview[];
+  const reviews = (await ManagementReviewModel.find({
+    workspaceId: workspace.workspaceId,
+    state: "scheduled",
+  }).lean()) as ManagementReview[];
   const items: NewDelivery[] = [];
   for (const r of reviews) {
     const when = reviewDay(r, workspace);
@@ -361,17 +471,35 @@ async function reviewReminders(workspace: Workspace, now: Date): Promise<NewDeli
     if (todayDay >= prep && todayDay < when)
       for (const qm of qms) {
         const text = rich`${r.ref} is on ${day(when)}. Check the pack (${cmd(`review ${r.ref} pack`)}) and fill in what QOps cannot know (${cmd(`review ${r.ref} input KEY text`)}).`;
-        items.push({ ...base, occasion: `review:${r.ref}:${when}:prepare`, recipientId: qm.id, notBefore: startOfDay(prep, zone), content: { view: message(text, [heading(`Prepare management review ${r.ref}`), paragraph(text)]) } });
+        items.push({
+          ...base,
+          occasion: `review:${r.ref}:${when}:prepare`,
+          recipientId: qm.id,
+          notBefore: startOfDay(prep, zone),
+          content: { view: message(text, [heading(`Prepare management review ${r.ref}`), paragraph(text)]) },
+        });
       }
     const eve = addDays(when, -1);
     if (todayDay >= eve && todayDay <= when)
       for (const a of r.attendees)
-        items.push({ ...base, occasion: `review:${r.ref}:${when}:eve`, recipientId: a.id, notBefore: startOfDay(eve, zone), content: { dynamic: { type: "reviewEve", recordKey: r._id } } });
+        items.push({
+          ...base,
+          occasion: `review:${r.ref}:${when}:eve`,
+          recipientId: a.id,
+          notBefore: startOfDay(eve, zone),
+          content: { dynamic: { type: "reviewEve", recordKey: r._id } },
+        });
     const minutesDue = addDays(when, MINUTES_DUE_DAYS);
     if (todayDay >= minutesDue)
       for (const qm of qms) {
         const text = rich`The minutes of ${r.ref} (held ${day(when)}) were due ${day(minutesDue)}: ${cmd(`review ${r.ref} minutes …`)}.`;
-        items.push({ ...base, occasion: `review:${r.ref}:minutes-overdue-${minutesDue}`, recipientId: qm.id, notBefore: startOfDay(minutesDue, zone), content: { view: message(text, [heading(`Minutes of ${r.ref} overdue`), paragraph(text)]) } });
+        items.push({
+          ...base,
+          occasion: `review:${r.ref}:minutes-overdue-${minutesDue}`,
+          recipientId: qm.id,
+          notBefore: startOfDay(minutesDue, zone),
+          content: { view: message(text, [heading(`Minutes of ${r.ref} overdue`), paragraph(text)]) },
+        });
       }
   }
   return items;
@@ -380,7 +508,7 @@ async function reviewReminders(workspace: Workspace, now: Date): Promise<NewDeli
 /** The eve reminder, drawn when it is sent: the pack as it is then. */
 export async function reviewEveView(recordKey: string, now: Date) {
   const review = await loadRecord<ManagementReview>("review", recordKey);
-  if (!review || review.state !== "scheduled") return null;
+  if (review?.state !== "scheduled") return null;
   const workspace = await readWorkspace(review.workspaceId);
   if (!workspace) return null;
   const ctx = systemContext(review.workspaceId, now);
@@ -406,8 +534,14 @@ export const reviewKind: RecordKindDef = {
   ownHelp: true,
   registerRoles: ["qm", "top_management", "auditor"],
   help: [
-    { usage: "review schedule [YYYY-MM-DD] [@attendee …]", text: "a management review with top management (QM); review list; review MR-2026-0001 pack" },
-    { usage: "review MR-2026-0001 minutes|decide|approve …", text: "minutes, decisions that become actions, top management's approval (review help)" },
+    {
+      usage: "review schedule [YYYY-MM-DD] [@attendee …]",
+      text: "a management review with top management (QM); review list; review MR-2026-0001 pack",
+    },
+    {
+      usage: "review MR-2026-0001 minutes|decide|approve …",
+      text: "minutes, decisions that become actions, top management's approval (review help)",
+    },
   ],
   involves: (record: RecordBase, userId: string) => {
     const r = record as ManagementReview;
@@ -415,28 +549,43 @@ export const reviewKind: RecordKindDef = {
   },
   async typed(ctx, args) {
     const [first, rest] = head(args);
-    if (!first || first === "help") return { kind: "reply", view: message("Management reviews", [heading("Management reviews"), list(helpLines())]) };
+    if (!first || first === "help")
+      return {
+        kind: "reply",
+        view: message("Management reviews", [heading("Management reviews"), list(helpLines())]),
+      };
     if (first === "list") {
       const workspace = await requireWorkspace(ctx);
       const all = wordsOf(rest)[0]?.toLowerCase() === "all";
-      const reviews = ((await ManagementReviewModel.find({ workspaceId: ctx.workspaceId }).lean()) as ManagementReview[])
+      const reviews = (
+        (await ManagementReviewModel.find({ workspaceId: ctx.workspaceId }).lean()) as ManagementReview[]
+      )
         .filter((r) => all || r.state !== "minutes_approved")
         .sort((a, b) => a.scheduledFor.getTime() - b.scheduledFor.getTime());
       return {
         kind: "reply",
         view: message(`${reviews.length} management reviews`, [
           heading("Management reviews"),
-          list(reviews.length ? reviews.map((r) => rich`${strong(r.ref)} · ${day(reviewDay(r, workspace))} · ${words(r.state)} · ${join(r.attendees.map(person))}`) : ["None scheduled."]),
+          list(
+            reviews.length
+              ? reviews.map(
+                  (r) =>
+                    rich`${strong(r.ref)} · ${day(reviewDay(r, workspace))} · ${words(r.state)} · ${join(r.attendees.map(person))}`,
+                )
+              : ["None scheduled."],
+          ),
         ]),
       };
     }
     if (first === "schedule") return schedule(ctx, rest);
     if (!reviewKind.refPattern.test(first))
-      throw new QopsError("invalid_input", `"${first.slice(0, 30)}" is not a review reference or sub-command. review help lists them.`);
+      throw new QopsError(
+        "invalid_input",
+        `"${first.slice(0, 30)}" is not a review reference or sub-command. review help lists them.`,
+      );
     return onRecord(ctx, first.toUpperCase(), rest);
   },
   actions: { [buttonId({ id: "review" }, approve)]: approveMinutes },
   card: (ctx, record, viewer) => reviewCard(ctx, record as ManagementReview, viewer),
   reminders: reviewReminders,
 };
-

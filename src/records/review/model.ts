@@ -1,6 +1,11 @@
 import { Schema } from "mongoose";
 import { defineRecordModel } from "../../db/kinds.js";
-import { type PersonRef, type RecordBase, recordBaseFields, recordSchemaOptions } from "../../db/recordBase.js";
+import {
+  type PersonRef,
+  type RecordBase,
+  recordBaseFields,
+  recordSchemaOptions,
+} from "../../db/recordBase.js";
 
 export const REVIEW_STATES = ["scheduled", "held", "minutes_approved"] as const;
 export type ReviewState = (typeof REVIEW_STATES)[number];
@@ -46,4 +51,8 @@ const reviewSchema = new Schema<ManagementReview>(
 );
 reviewSchema.index({ workspaceId: 1, scheduledFor: 1 });
 
-export const ManagementReviewModel = defineRecordModel<ManagementReview>("review", "ManagementReview", reviewSchema);
+export const ManagementReviewModel = defineRecordModel<ManagementReview>(
+  "review",
+  "ManagementReview",
+  reviewSchema,
+);

@@ -9,7 +9,12 @@ import type { Complaint } from "../complaint/model.js";
 import { ComplaintModel } from "../complaint/model.js";
 import type { ImprovementIdea } from "../idea/model.js";
 import { ImprovementIdeaModel } from "../idea/model.js";
-import { objectiveStanding, type QualityObjective, QualityObjectiveModel, withUnit } from "../objective/index.js";
+import {
+  objectiveStanding,
+  type QualityObjective,
+  QualityObjectiveModel,
+  withUnit,
+} from "../objective/index.js";
 import { currentPolicy, statusOf } from "../policy/commands.js";
 import { allDefs } from "../refs.js";
 import { requireWorkspace } from "../workspace/access.js";
@@ -41,8 +46,21 @@ export interface ReviewPack {
   periodStart: Date;
   periodEnd: Date;
   previousActions: { text: string; actionRef: string | null; state: string }[];
-  complaints: { bySeverity: Record<string, number>; total: number; previousTotal: number; trend: number; overdueNow: number };
-  actions: { raised: number; open: number; overdue: number; verifiedEffective: number; effectiveShare: number | null; nonconformities: number };
+  complaints: {
+    bySeverity: Record<string, number>;
+    total: number;
+    previousTotal: number;
+    trend: number;
+    overdueNow: number;
+  };
+  actions: {
+    raised: number;
+    open: number;
+    overdue: number;
+    verifiedEffective: number;
+    effectiveShare: number | null;
+    nonconformities: number;
+  };
   audits: { planned: number; done: number; findings: Record<string, number> };
   objectives: { name: string; latest: number | null; target: number; unit: string; met: boolean | null }[];
   ideas: { submitted: number; approved: number; implemented: number };
@@ -70,7 +88,14 @@ export async function reviewPack(ctx: CommandContext, review: ManagementReview):
     ImprovementIdeaModel.find(ws).lean(),
     QualityObjectiveModel.find({ ...ws, state: "active" }).lean(),
     ManagementReviewModel.find(ws).lean(),
-  ])) as [Complaint[], CorrectiveAction[], InternalAudit[], ImprovementIdea[], QualityObjective[], ManagementReview[]];
+  ])) as [
+    Complaint[],
+    CorrectiveAction[],
+    InternalAudit[],
+    ImprovementIdea[],
+    QualityObjective[],
+    ManagementReview[],
+  ];
   const current = complaints.filter((c) => inPeriod(c.createdAt, periodStart, periodEnd));
   const bySeverity: Record<string, number> = { critical: 0, high: 0, medium: 0, low: 0 };
   for (const c of current) bySeverity[c.severity] = (bySeverity[c.severity] ?? 0) + 1;
@@ -89,7 +114,8 @@ export async function reviewPack(ctx: CommandContext, review: ManagementReview):
   const policy = policyDoc ? await statusOf(workspace, policyDoc) : null;
   const contributions: PackContribution[] = [];
   for (const def of allDefs())
-    if (def.reviewInput) contributions.push(await def.reviewInput(ctx, { start: periodStart, end: periodEnd }));
+    if (def.reviewInput)
+      contributions.push(await def.reviewInput(ctx, { start: periodStart, end: periodEnd }));
   return {
     review,
     periodStart,
@@ -104,12 +130,15 @@ export async function reviewPack(ctx: CommandContext, review: ManagementReview):
       total: current.length,
       previousTotal,
       trend: current.length - previousTotal,
-      overdueNow: complaints.filter((c) => !["closed", "rejected"].includes(c.state) && c.dueAt < ctx.now).length,
+      overdueNow: complaints.filter((c) => !["closed", "rejected"].includes(c.state) && c.dueAt < ctx.now)
+        .length,
     },
     actions: {
       raised: raised.length,
       open: raised.filter((a) => a.state !== "verified_effective").length,
-      overdue: raised.filter((a) => ["open", "in_progress", "reopened"].includes(a.state) && a.dueAt < ctx.now).length,
+      overdue: raised.filter(
+        (a) => ["open", "in_progress", "reopened"].includes(a.state) && a.dueAt < ctx.now,
+      ).length,
       verifiedEffective: verified,
       effectiveShare: raised.length ? verified / raised.length : null,
       nonconformities: (findings.major_nc ?? 0) + (findings.minor_nc ?? 0),
@@ -125,14 +154,24 @@ export async function reviewPack(ctx: CommandContext, review: ManagementReview):
     }),
     ideas: {
       submitted: periodIdeas.length,
-      approved: periodIdeas.filter((i) => ["approved", "in_progress", "implemented"].includes(i.state)).length,
+      approved: periodIdeas.filter((i) => ["approved", "in_progress", "implemented"].includes(i.state))
+        .length,
       implemented: periodIdeas.filter((i) => i.state === "implemented").length,
     },
     policy: policy
-      ? { ref: policy.policy.ref ?? "", rate: policy.rate, acknowledged: policy.acknowledged, members: policy.members }
+      ? {
+          ref: policy.policy.ref ?? "",
+          rate: policy.rate,
+          acknowledged: policy.acknowledged,
+          members: policy.members,
+        }
       : null,
     contributions,
-    toFillIn: Object.entries(MANUAL_INPUTS).map(([key, title]) => ({ key, title, text: review.manualInputs?.[key] ?? null })),
+    toFillIn: Object.entries(MANUAL_INPUTS).map(([key, title]) => ({
+      key,
+      title,
+      text: review.manualInputs?.[key] ?? null,
+    })),
   };
 }
 
@@ -152,6 +191,10 @@ export function packLines(p: ReviewPack, periodDays: { start: string; end: strin
     rich`c6) Audit results: ${p.audits.done} of ${p.audits.planned} planned audits done; findings: major ${p.audits.findings.major_nc ?? 0}, minor ${p.audits.findings.minor_nc ?? 0}, observations ${p.audits.findings.observation ?? 0}, opportunities ${p.audits.findings.opportunity ?? 0}`,
     rich`f) Improvement ideas: ${p.ideas.submitted} submitted, ${p.ideas.approved} approved, ${p.ideas.implemented} implemented`,
     rich`5.2) Quality policy: ${p.policy ? `${p.policy.ref} acknowledged by ${p.policy.acknowledged} of ${p.policy.members} members (${pct(p.policy.rate)})` : "not published"}`,
-    ...p.toFillIn.map((i) => (i.text ? rich`${i.title}: ${i.text}` : rich`${i.title}: to be filled in (${cmd(`review ${p.review.ref} input ${i.key} …`)})`)),
+    ...p.toFillIn.map((i) =>
+      i.text
+        ? rich`${i.title}: ${i.text}`
+        : rich`${i.title}: to be filled in (${cmd(`review ${p.review.ref} input ${i.key} …`)})`,
+    ),
   ];
 }

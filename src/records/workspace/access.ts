@@ -1,9 +1,9 @@
+import type { CommandContext } from "../../commands/context.js";
 import { loadRecord, transition } from "../../db/history.js";
 import { QopsError } from "../../errors.js";
 import { isZone } from "../../time/zone.js";
-import { cmd, rich } from "../../views/rich.js";
 import { SingleFlight } from "../../util/singleFlight.js";
-import type { CommandContext } from "../../commands/context.js";
+import { cmd, rich } from "../../views/rich.js";
 import { type Member, MemberModel } from "../member/model.js";
 import { type Role, type Workspace, workspaceKey } from "./model.js";
 
@@ -46,7 +46,9 @@ export function requireWorkspace(ctx: CommandContext): Promise<Workspace> {
 }
 
 export async function readWorkspace(workspaceId: string): Promise<Workspace | null> {
-  const workspace = await reads.run(workspaceId, () => loadRecord<Workspace>("workspace", workspaceKey(workspaceId)));
+  const workspace = await reads.run(workspaceId, () =>
+    loadRecord<Workspace>("workspace", workspaceKey(workspaceId)),
+  );
   if (workspace && !workspace.roles) return migrateRoles(workspace);
   return workspace;
 }
@@ -93,7 +95,11 @@ export function holders(workspace: Workspace, role: Role): { id: string; name: s
 }
 
 /** Throws a clear refusal, naming who can, unless the person asking holds one of `roles`. */
-export async function requireRole(ctx: CommandContext, role: Role | Role[], toDoWhat: string): Promise<Workspace> {
+export async function requireRole(
+  ctx: CommandContext,
+  role: Role | Role[],
+  toDoWhat: string,
+): Promise<Workspace> {
   const workspace = await requireWorkspace(ctx);
   const wanted = Array.isArray(role) ? role : [role];
   const mine = rolesOf(workspace, ctx.actor.id);

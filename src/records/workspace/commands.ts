@@ -118,7 +118,8 @@ export async function changeRole(
     at: ctx.now,
     idempotencyKey: requestKey(ctx, `role:${target.id}:${role}`),
     decide: (workspace, last) => {
-      if (!rolesOf(workspace, ctx.actor.id).includes("qm")) throw forbidden(workspace, ["qm"], "change roles");
+      if (!rolesOf(workspace, ctx.actor.id).includes("qm"))
+        throw forbidden(workspace, ["qm"], "change roles");
       const has = rolesOf(workspace, target.id);
       if (has.includes(role) === grant)
         throw new QopsError(
@@ -160,33 +161,47 @@ export async function changeRole(
 }
 
 export function listRoles(workspace: Workspace): { role: Role; members: PersonRef[] }[] {
-  return (["qm", "top_management", "auditor"] as const).map((role) => ({ role, members: holders(workspace, role) }));
+  return (["qm", "top_management", "auditor"] as const).map((role) => ({
+    role,
+    members: holders(workspace, role),
+  }));
 }
 
 export const setQualityChannel = (ctx: CommandContext, channelId: string) =>
   changeWorkspace(ctx, "quality_channel_set", "set the quality channel", (w) => {
     if (w.qualityChannelId === channelId)
-      throw new QopsError("invalid_transition", "That channel is already the quality channel. Nothing was changed.");
+      throw new QopsError(
+        "invalid_transition",
+        "That channel is already the quality channel. Nothing was changed.",
+      );
     return { qualityChannelId: channelId };
   });
 
 export function setSeveritySla(ctx: CommandContext, severity: keyof SeveritySla, days: number) {
   if (!Number.isInteger(days) || days < 1 || days > 365)
-    throw new QopsError("invalid_input", "The number of days must be a whole number from 1 to 365. Nothing was changed.");
+    throw new QopsError(
+      "invalid_input",
+      "The number of days must be a whole number from 1 to 365. Nothing was changed.",
+    );
   return changeWorkspace(ctx, "sla_changed", "change complaint due dates", (w) => ({
     slaDays: { ...w.slaDays, [severity]: days },
   }));
 }
 
 export const setGuestMembership = (ctx: CommandContext, include: boolean) =>
-  changeWorkspace(ctx, include ? "guests_included" : "guests_excluded", "decide whether guests are members", (w) => {
-    if (Boolean(w.includeGuests) === include)
-      throw new QopsError(
-        "invalid_transition",
-        `Guests are already ${include ? "included" : "excluded"}. Nothing was changed.`,
-      );
-    return { includeGuests: include };
-  });
+  changeWorkspace(
+    ctx,
+    include ? "guests_included" : "guests_excluded",
+    "decide whether guests are members",
+    (w) => {
+      if (Boolean(w.includeGuests) === include)
+        throw new QopsError(
+          "invalid_transition",
+          `Guests are already ${include ? "included" : "excluded"}. Nothing was changed.`,
+        );
+      return { includeGuests: include };
+    },
+  );
 
 const DAY_NAMES = ["sun", "mon", "tue", "wed", "thu", "fri", "sat"];
 
@@ -228,7 +243,9 @@ export function setWorkspaceTimezone(ctx: CommandContext, timezone: string) {
       "invalid_input",
       `"${timezone.trim().slice(0, 40)}" is not a time zone; use a name like Europe/Berlin or America/Chicago. Nothing was changed.`,
     );
-  return changeWorkspace(ctx, "timezone_changed", "set the workspace's time zone", () => ({ timezone: zone }));
+  return changeWorkspace(ctx, "timezone_changed", "set the workspace's time zone", () => ({
+    timezone: zone,
+  }));
 }
 
 /** How many days before an audit its people are reminded, e.g. "14 1" or "30,7,1". */
@@ -243,16 +260,23 @@ export function setAuditReminderDays(ctx: CommandContext, wordsTyped: string[]) 
     ),
   ].sort((a, b) => b - a);
   if (!days.length || days.length > 5 || days.some((d) => !Number.isInteger(d) || d < 1 || d > 90))
-    throw new QopsError("invalid_input", "Give one to five numbers of days between 1 and 90, e.g. 14 1. Nothing was changed.");
-  return changeWorkspace(ctx, "audit_reminders_changed", "change audit reminders", () => ({ auditReminderDays: days }));
+    throw new QopsError(
+      "invalid_input",
+      "Give one to five numbers of days between 1 and 90, e.g. 14 1. Nothing was changed.",
+    );
+  return changeWorkspace(ctx, "audit_reminders_changed", "change audit reminders", () => ({
+    auditReminderDays: days,
+  }));
 }
 
 /** Says who set QOps up and whether the person holds the QM role now (the truth for `setup` run again). */
 export function setupOutcomeText(result: SetupResult, ctx: CommandContext) {
   const { workspace, outcome } = result;
-  if (outcome === "created") return rich`✅ QOps is set up, and you (${ctx.actor.name}) are its first quality manager.`;
+  if (outcome === "created")
+    return rich`✅ QOps is set up, and you (${ctx.actor.name}) are its first quality manager.`;
   const by = workspace.setupBy.id === ctx.actor.id ? "you" : workspace.setupBy.name;
-  if (outcome === "already_qm") return rich`✅ QOps was already set up (by ${by}); you are one of its quality managers.`;
+  if (outcome === "already_qm")
+    return rich`✅ QOps was already set up (by ${by}); you are one of its quality managers.`;
   const qms = holders(workspace, "qm");
   return rich`QOps is already set up here (by ${by}), and you do not hold the quality manager role${workspace.setupBy.id === ctx.actor.id ? " any more" : ""}. Setup does not give it back: ask a quality manager${qms.length ? [" (", ...qms.flatMap((q, i) => (i ? [", ", person(q)] : [person(q)])), ")"] : ""} to grant it with ${cmd("qms roles grant @person qm")}.`;
 }
