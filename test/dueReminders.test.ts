@@ -78,7 +78,8 @@ async function runUntil(endIso: string, onTick?: () => Promise<void>) {
 
 const texts = (userId: string) => fake.dmsTo(userId).map((m) => String(m.text));
 
-describe("reminders about actions and complaints", () => {
+// Each test walks a simulated clock through weeks of hourly job runs: slow by nature, not stuck.
+describe("reminders about actions and complaints", { timeout: 120_000 }, () => {
   it("an action's owner hears 2 days before, on the day and weekly while overdue, and nothing once it is done", async () => {
     const action = await createAction("Labels peel off", "2026-12-03");
     await press(owner, "action.start", action.ref ?? "");

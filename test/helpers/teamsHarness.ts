@@ -4,6 +4,7 @@ import { afterAll, beforeAll, inject } from "vitest";
 import { type RunningApp, startApp } from "../../src/app.js";
 import { loadConfig } from "../../src/config/index.js";
 import type { Clock } from "../../src/jobs/deps.js";
+import { runningClock } from "./clock.js";
 import { FakeConnector } from "./fakeConnector.js";
 import { capturingLogger } from "./logs.js";
 
@@ -50,7 +51,8 @@ export function useTeamsApp(options: { clock?: Clock; env?: Record<string, strin
       config,
       logger: capturingLogger(harness.logs),
       dbName: `qops_teams_${randomBytes(4).toString("hex")}`,
-      ...(options.clock ? { clock: options.clock } : {}),
+      // Never today's date or hour: a running clock from a fixed Monday morning, unless given.
+      clock: options.clock ?? runningClock(),
     });
     harness.url = `http://127.0.0.1:${harness.app.port}/api/messages`;
   });

@@ -1,13 +1,7 @@
 import { webApi } from "@slack/bolt";
 import type { Logger } from "../../logger.js";
-import {
-  DeliveryFailure,
-  type MessagingPort,
-  type PlatformMember,
-  type Posted,
-  type Recipient,
-  type SendResult,
-} from "../../outbox/port.js";
+import type { MessagingPort, PlatformMember, Posted, Recipient, SendResult } from "../../outbox/port.js";
+import { DeliveryFailure } from "../../outbox/port.js";
 import type { MessageView } from "../../views/types.js";
 import { blocks, messageText } from "./render.js";
 

@@ -7,6 +7,7 @@ import {
   verifySlackRequest,
 } from "@slack/bolt";
 import type { Logger } from "../../logger.js";
+import { readBody } from "../../util/body.js";
 
 const MAX_BODY_BYTES = 1024 * 1024;
 /** Slack's rule: a request signed more than five minutes before or after now is refused. */
@@ -38,7 +39,7 @@ export class QopsSlackReceiver implements Receiver {
   async stop(): Promise<void> {}
 
   readonly requestListener = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
-    const raw = await readBody(req);
+    const raw = await readBody(req, MAX_BODY_BYTES);
     if (raw === null) return answer(res, 413);
     const timestamp = Number(req.headers["x-slack-request-timestamp"]);
     const signature = String(req.headers["x-slack-signature"] ?? "");
@@ -122,22 +123,6 @@ function shapeProblem(body: Body): string | null {
     return null;
   }
   return "not a Slack payload";
-}
-
-function readBody(req: IncomingMessage): Promise<string | null> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    let over = false;
-    req.on("data", (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > MAX_BODY_BYTES) over = true;
-      else chunks.push(chunk);
-    });
-    // Read to the end (not destroyed), so the 413 reaches the client instead of a reset.
-    req.on("end", () => resolve(over ? null : Buffer.concat(chunks).toString("utf8")));
-    req.on("error", reject);
-  });
 }
 
 function answer(res: ServerResponse, status: number, error?: string): void {

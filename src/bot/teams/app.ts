@@ -3,6 +3,7 @@ import type { Core } from "../../commands/core.js";
 import type { TeamsSettings } from "../../config/index.js";
 import type { Clock } from "../../jobs/deps.js";
 import type { Logger } from "../../logger.js";
+import { readBody } from "../../util/body.js";
 import { InFlight } from "../../util/inFlight.js";
 import { QopsCloudAdapter } from "./adapter.js";
 import { QopsTeamsBot, tenantOf } from "./bot.js";
@@ -20,22 +21,6 @@ export interface TeamsApp {
 export function createTeamsPort(settings: TeamsSettings, logger: Logger) {
   const adapter = new QopsCloudAdapter(settings);
   return { adapter, port: new TeamsMessagingPort(adapter, settings.appId, logger) };
-}
-
-function readBody(req: IncomingMessage): Promise<string | null> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    let over = false;
-    req.on("data", (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > MAX_BODY_BYTES) over = true;
-      else chunks.push(chunk);
-    });
-    // Read to the end rather than dropping the connection, so the 413 reaches the client.
-    req.on("end", () => resolve(over ? null : Buffer.concat(chunks).toString("utf8")));
-    req.on("error", reject);
-  });
 }
 
 function send(res: ServerResponse, status: number, body?: unknown): void {
@@ -96,7 +81,7 @@ export function createTeamsApp(
   };
 
   async function requestListener(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const raw = await readBody(req);
+    const raw = await readBody(req, MAX_BODY_BYTES);
     if (raw === null) return send(res, 413, { error: "request body too large" });
     let activity: Activity;
     try {

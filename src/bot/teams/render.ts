@@ -106,43 +106,37 @@ function input(field: FieldView, form: FormView): CardElement[] {
   const value = form.values?.[field.id];
   const one = Array.isArray(value) ? value.join(",") : value;
   const optional = "optional" in field && field.optional;
-  const required = optional ? {} : { isRequired: true, errorMessage: `${field.label} is required.` };
+  // What every input has: its id and label, whether it must be filled in, what it holds now.
+  const common = {
+    id: field.id,
+    label: field.label,
+    ...(optional ? {} : { isRequired: true, errorMessage: `${field.label} is required.` }),
+    ...(one ? { value: one } : {}),
+  };
   let element: Input;
   switch (field.type) {
     case "text":
       element = {
         type: "Input.Text",
-        id: field.id,
-        label: field.label,
+        ...common,
         isMultiline: field.multiline ?? false,
         maxLength: field.max,
-        ...required,
         ...(field.placeholder ? { placeholder: field.placeholder } : {}),
-        ...(one ? { value: one } : {}),
       };
       break;
     case "choice":
       element = {
         type: "Input.ChoiceSet",
-        id: field.id,
-        label: field.label,
+        ...common,
         style: field.radio ? "expanded" : "compact",
         choices: field.options.map((o) => ({ title: o.label, value: o.value })),
-        ...required,
-        ...(one ? { value: one } : {}),
       };
       break;
     case "person":
       element = people(field.id, field.label, field.people, one, Boolean(field.multi), !optional);
       break;
     case "date":
-      element = {
-        type: "Input.Date",
-        id: field.id,
-        label: field.label,
-        ...required,
-        ...(one ? { value: one } : {}),
-      };
+      element = { type: "Input.Date", ...common };
       break;
   }
   const error = form.errors?.[field.id];
