@@ -13,7 +13,8 @@ import { type Complaint, ComplaintModel, OPEN_COMPLAINT_STATES } from "../record
 import { complaintLine } from "../records/complaint/views.js";
 import type { ControlledDocument } from "../records/document/model.js";
 import { type Member, MemberModel, memberKey } from "../records/member/model.js";
-import { escalationList, escalationView, requestView } from "../records/policy/commands.js";
+import { requestView } from "../records/policy/requests.js";
+import { escalationList, escalationView } from "../records/policy/status.js";
 import { defForRecord, defForRef } from "../records/refs.js";
 import { reviewEveView } from "../records/review/index.js";
 import { readWorkspace, rolesOf, zoneOf } from "../records/workspace/access.js";

@@ -12,7 +12,8 @@ import {
   QualityObjectiveModel,
   withUnit,
 } from "../records/objective/index.js";
-import { currentPolicy, statusOf } from "../records/policy/commands.js";
+import { currentPolicy } from "../records/policy/commands.js";
+import { statusOf } from "../records/policy/status.js";
 import { type ManagementReview, ManagementReviewModel } from "../records/review/model.js";
 import { zoneOf } from "../records/workspace/access.js";
 import type { Workspace } from "../records/workspace/model.js";

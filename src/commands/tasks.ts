@@ -11,7 +11,9 @@ import {
 } from "../outbox/models.js";
 import { applyEffects } from "../records/effects.js";
 import { syncMembers } from "../records/member/directory.js";
-import { askMembers, currentPolicy, policyEscalations } from "../records/policy/commands.js";
+import { currentPolicy } from "../records/policy/commands.js";
+import { askMembers } from "../records/policy/requests.js";
+import { policyEscalations } from "../records/policy/status.js";
 import { RECORD_KINDS } from "../records/registry.js";
 import { readWorkspace } from "../records/workspace/access.js";
 import { type Workspace, WorkspaceModel } from "../records/workspace/model.js";

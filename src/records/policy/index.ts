@@ -9,18 +9,16 @@ import { showAnswer, viewerFor } from "../registers.js";
 import { wordsOf } from "../tokens.js";
 import { requireRole, requireWorkspace } from "../workspace/access.js";
 import {
-  acknowledge,
   approvePolicy,
   currentPolicy,
   DRAFT_FIELDS,
   draftFormAnswer,
-  policyStatus,
-  policyStatusCsv,
   publishPolicy,
-  statusOf,
   submitDraft,
 } from "./commands.js";
 import { type Acknowledgement, AcknowledgementModel, ackKey } from "./model.js";
+import { acknowledge } from "./requests.js";
+import { policyStatus, policyStatusCsv, statusOf } from "./status.js";
 import { POLICY_BUTTONS, policyView } from "./views.js";
 
 const pct = (rate: number) => `${Math.round(rate * 100)}%`;

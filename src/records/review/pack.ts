@@ -15,7 +15,8 @@ import {
   QualityObjectiveModel,
   withUnit,
 } from "../objective/index.js";
-import { currentPolicy, statusOf } from "../policy/commands.js";
+import { currentPolicy } from "../policy/commands.js";
+import { statusOf } from "../policy/status.js";
 import { allDefs } from "../refs.js";
 import { requireWorkspace } from "../workspace/access.js";
 import { type ManagementReview, ManagementReviewModel } from "./model.js";
