@@ -1,0 +1,147 @@
+import { engineCaps } from "./engineCaps.js";
+import { afterValues, castRecord, eventId, materialize } from "./history.js";
+import {
+  type HistoryAnchor,
+  HistoryAnchorModel,
+  type HistoryEvent,
+  HistoryEventModel,
+} from "./historyModels.js";
+import { recordModel } from "./kinds.js";
+import type { RecordBase } from "./recordBase.js";
+import { markChanged } from "./snapshots.js";
+
+// ------------------------------------------------------------------ reading
+
+export type Loaded = { record: RecordBase; last: HistoryEvent };
+
+/**
+ * The events newer than a document (and the one it is at), read the plain way on MongoDB: one
+ * indexed query. On the embedded FerretDB every query but `_id` reads the whole collection, so
+ * the events are read by `_id`, one at a time (see `eventsById`).
+ */
+export async function eventsFrom(recordKey: string, seq: number): Promise<HistoryEvent[]> {
+  if (engineCaps().scansQueries) return eventsById(recordKey, seq);
+  return (await HistoryEventModel.find({ recordKey, seq: { $gte: seq } })
+    .sort({ seq: 1 })
+    .lean()) as HistoryEvent[];
+}
+
+export async function eventsById(
+  recordKey: string,
+  seq: number,
+  known?: HistoryEvent[],
+): Promise<HistoryEvent[]> {
+  const out: HistoryEvent[] = known ? [...known] : [];
+  if (!known) {
+    const [at, next] = await eventPair(recordKey, seq);
+    if (at) out.push(at);
+    if (next) out.push(next);
+    if (!next) return out;
+  }
+  for (let s = (out[out.length - 1]?.seq ?? seq) + 1; ; s++) {
+    const next = (await HistoryEventModel.findById(eventId(recordKey, s)).lean()) as HistoryEvent | null;
+    if (!next) break;
+    out.push(next);
+  }
+  return out;
+}
+
+export function eventPair(
+  recordKey: string,
+  seq: number,
+): Promise<[HistoryEvent | null, HistoryEvent | null]> {
+  return Promise.all([
+    HistoryEventModel.findById(eventId(recordKey, seq)).lean() as Promise<HistoryEvent | null>,
+    HistoryEventModel.findById(eventId(recordKey, seq + 1)).lean() as Promise<HistoryEvent | null>,
+  ]);
+}
+
+/**
+ * The sequence number each record had when this process last read it (embedded engine only):
+ * the next read fetches the events at that number alongside the document (one round trip
+ * instead of two), and uses them only if the document is still at that number.
+ */
+export const seenSeq = new Map<string, number>();
+export const MAX_SEEN = 10_000;
+
+export async function loadWithLast(kind: string, recordKey: string): Promise<Loaded | null> {
+  const scans = engineCaps().scansQueries;
+  const guess = scans ? seenSeq.get(recordKey) : undefined;
+  const guessed = guess === undefined ? null : eventPair(recordKey, guess);
+  guessed?.catch(() => undefined);
+  const doc = (await recordModel(kind).findById(recordKey).lean()) as RecordBase | null;
+  if (!doc) {
+    // A crash between the anchor and the document: the first event says what to build.
+    const first = await HistoryEventModel.findById(eventId(recordKey, 1)).lean();
+    const anchor = first
+      ? await HistoryAnchorModel.findOne({
+          workspaceId: first.workspaceId,
+          idempotencyKey: first.idempotencyKey,
+        }).lean()
+      : null;
+    if (!anchor) return null;
+    await materialize(anchor as HistoryAnchor);
+    return loadWithLast(kind, recordKey);
+  }
+  let events: HistoryEvent[];
+  if (guessed && doc.seq === guess) {
+    const [at, next] = await guessed;
+    events = !at ? [] : next ? await eventsById(recordKey, doc.seq, [at, next]) : [at];
+  } else {
+    events = await eventsFrom(recordKey, doc.seq);
+  }
+  const last = events.find((e) => e.seq === doc.seq);
+  if (!last) return null;
+  const newer = events.filter((e) => e.seq > doc.seq);
+  const record = newer.length ? await catchUp(kind, doc, newer) : castRecord(kind, doc as never);
+  const lastEvent = newer[newer.length - 1] ?? last;
+  if (scans) {
+    seenSeq.delete(recordKey);
+    seenSeq.set(recordKey, lastEvent.seq);
+    if (seenSeq.size > MAX_SEEN) seenSeq.delete(seenSeq.keys().next().value ?? "");
+  }
+  return { record, last: lastEvent };
+}
+
+/** Folds events newer than the document into it and stores the result (never going back). */
+export async function catchUp(kind: string, doc: RecordBase, newer: HistoryEvent[]): Promise<RecordBase> {
+  let state: Record<string, unknown> = { ...doc };
+  for (const event of newer)
+    state = { ...state, ...afterValues(event.changes), seq: event.seq, updatedAt: event.at };
+  const record = castRecord(kind, state);
+  await storeState(kind, record, doc.seq);
+  return record;
+}
+
+/**
+ * Stores a record's whole state at its seq, written over the document that was at `fromSeq`.
+ * On MongoDB the filter makes it conditional, so a document never goes back nor skips an event:
+ * if another writer moved it meanwhile, this write does nothing. The embedded FerretDB applies a
+ * conditional update as a read and a write (and reads every document for a filter on anything
+ * but `_id`), so there the whole state is written by `_id` and the next event is looked for
+ * afterwards: whichever write lands last, the writer of the older state finds the newer event
+ * and writes again.
+ */
+export async function storeState(kind: string, record: RecordBase, fromSeq: number): Promise<void> {
+  const { _id, ...state } = record as RecordBase & Record<string, unknown>;
+  const model = recordModel(kind);
+  if (engineCaps().scansQueries) {
+    await model.updateOne({ _id }, { $set: state });
+    const next = await HistoryEventModel.findById(eventId(_id, record.seq + 1)).lean();
+    if (next) await loadRecord(kind, _id);
+  } else {
+    await model.updateOne({ _id, seq: fromSeq }, { $set: state });
+  }
+  await markChanged(kind, _id);
+}
+
+/** The current state of a record: its document brought up to its last event. */
+export async function loadRecord<T extends RecordBase>(kind: string, recordKey: string): Promise<T | null> {
+  const loaded = await loadWithLast(kind, recordKey);
+  return loaded ? (loaded.record as T) : null;
+}
+
+/** Every event of a record, oldest first. */
+export async function recordHistory(recordKey: string): Promise<HistoryEvent[]> {
+  return eventsFrom(recordKey, 1);
+}
