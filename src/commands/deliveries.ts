@@ -16,7 +16,7 @@ import { type Member, MemberModel, memberKey } from "../records/member/model.js"
 import { requestView } from "../records/policy/requests.js";
 import { escalationList, escalationView } from "../records/policy/status.js";
 import { defForRecord, defForRef } from "../records/refs.js";
-import { reviewEveView } from "../records/review/index.js";
+import { reviewEveView } from "../records/review/reminders.js";
 import { readWorkspace, rolesOf, zoneOf } from "../records/workspace/access.js";
 import { DEFAULT_WORKING_HOURS } from "../time/workingHours.js";
 import { isZone } from "../time/zone.js";

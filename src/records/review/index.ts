@@ -1,10 +1,9 @@
 import type { CommandContext } from "../../commands/context.js";
-import { systemContext, words } from "../../commands/context.js";
-import { createRecord, loadRecord, transition } from "../../db/history.js";
+import { words } from "../../commands/context.js";
+import { loadRecord } from "../../db/history.js";
 import type { PersonRef, RecordBase } from "../../db/recordBase.js";
 import { QopsError } from "../../errors.js";
-import type { NewDelivery } from "../../outbox/enqueue.js";
-import { addDays, addMonths, dayOf, formatDay, parseDay, startOfDay } from "../../time/zone.js";
+import { addMonths, dayOf, parseDay, startOfDay } from "../../time/zone.js";
 import {
   buttons,
   context,
@@ -17,10 +16,8 @@ import {
 } from "../../views/build.js";
 import { cmd, day, join, person, type Rich, rich, strong } from "../../views/rich.js";
 import type { Answer } from "../../views/types.js";
-import type { RaiseActionEffect } from "../action/commands.js";
 import { today } from "../common.js";
 import { stateLine } from "../complaint/views.js";
-import { registerEffect } from "../effects.js";
 import type { Action, RecordKindDef, Viewer } from "../kind.js";
 import {
   buttonId,
@@ -28,194 +25,24 @@ import {
   createReferenced,
   pressed,
   pressTransition,
-  referenceStream,
   runTransition,
-  type TransitionSpec,
 } from "../lifecycle.js";
 import { ensureMember } from "../member/commands.js";
 import { notifyEffect } from "../notify.js";
 import { showAnswer, viewerFor } from "../registers.js";
 import { head, isPerson, peopleOf, wordsOf } from "../tokens.js";
-import {
-  holders,
-  readWorkspace,
-  requireRole,
-  requireWorkspace,
-  rolesOf,
-  zoneOf,
-} from "../workspace/access.js";
+import { holders, requireRole, requireWorkspace, rolesOf, zoneOf } from "../workspace/access.js";
 import type { Workspace } from "../workspace/model.js";
+import { approve, decide, hold, input, type R, REVIEW_TRANSITIONS, reviewDay } from "./lifecycle.js";
 import { type ManagementReview, ManagementReviewModel } from "./model.js";
 import { MANUAL_INPUTS, packLines, reviewPack } from "./pack.js";
+import { reviewReminders } from "./reminders.js";
 
 /** Days after the meeting by which the minutes are due; days before it the QMs prepare the pack. */
 export const MINUTES_DUE_DAYS = 7;
 export const REVIEW_PREP_DAYS = 14;
 
-type R = ManagementReview & { owner: PersonRef | null };
-type Spec<P> = TransitionSpec<R, P>;
-
-const reviewDay = (r: ManagementReview, workspace: Workspace) =>
-  r.day ?? dayOf(r.scheduledFor, zoneOf(workspace));
-
-const hold: Spec<{ minutes: string }> = {
-  id: "minutes",
-  event: "held",
-  from: ["scheduled"],
-  to: "held",
-  who: "qm",
-  label: "Record minutes",
-  done: "held",
-  action: "record the minutes",
-  shows: () => false,
-  parse: (inputs) => {
-    const text = String(inputs.minutes ?? "").trim();
-    if (text.length < 3 || text.length > 3000)
-      throw new QopsError(
-        "invalid_input",
-        "Write the minutes (3 to 3,000 characters). Nothing was recorded.",
-      );
-    return { minutes: text };
-  },
-  // The review is held on its day, not before: minutes come from that day on.
-  check: (r, _p, ctx, workspace) => {
-    const when = reviewDay(r, workspace);
-    if (today(ctx, workspace) < when)
-      throw new QopsError(
-        "invalid_transition",
-        `${r.ref} is on ${formatDay(when)}; its minutes can be recorded from that day on (or reschedule it: review schedule). Nothing was recorded.`,
-      );
-  },
-  apply: (_r, p, ctx) => ({ minutes: p.minutes, heldAt: ctx.now }),
-};
-
-const input: Spec<{ key: string; text: string }> = {
-  id: "input",
-  event: "input_filled",
-  from: ["scheduled"],
-  who: "qm",
-  label: "Fill in input",
-  done: "given an input",
-  action: "fill in review inputs",
-  shows: () => false,
-  parse: (inputs) => {
-    const key = String(inputs.key ?? "").toLowerCase();
-    if (!MANUAL_INPUTS[key])
-      throw new QopsError(
-        "invalid_input",
-        `Unknown review input "${key.slice(0, 30)}". Use one of: ${Object.keys(MANUAL_INPUTS).join(", ")}.`,
-      );
-    const text = String(inputs.text ?? "").trim();
-    if (text.length < 2 || text.length > 3000)
-      throw new QopsError("invalid_input", "Write the input (2 to 3,000 characters). Nothing was changed.");
-    return { key, text };
-  },
-  apply: (r, p) => ({ manualInputs: { ...(r.manualInputs ?? {}), [p.key]: p.text } }),
-};
-
-/** A decision of the review becomes an action with owner and due day (raised and linked as effects). */
-const decide: Spec<{ text: string; owner: PersonRef; dueDay: string }> = {
-  id: "decide",
-  event: "decision_recorded",
-  from: ["held"],
-  who: "qm",
-  label: "Record decision",
-  done: "given a decision",
-  action: "record review decisions",
-  shows: () => false,
-  apply: (r, p) => ({ decisions: [...r.decisions, { text: p.text, actionRef: null }] }),
-  effects: (after, _b, _ctx, p) => {
-    const n = after.decisions.length;
-    const raise: RaiseActionEffect = {
-      type: "raiseAction",
-      key: `decision:${after.ref}#${n}`,
-      source: "management_review",
-      sourceRef: after.ref ?? "",
-      problem: `Management review ${after.ref} decision: ${p.text}`,
-      owner: p.owner,
-      dueDay: p.dueDay,
-      actionType: "preventive",
-      link: { type: "linkDecision", review: after._id, index: n - 1, action: "{action}" },
-    };
-    return [raise];
-  },
-};
-
-const approve: Spec<Record<string, never>> = {
-  id: "approve_minutes",
-  event: "minutes_approved",
-  from: ["held"],
-  to: "minutes_approved",
-  who: { roles: ["top_management"] },
-  label: "Approve minutes",
-  style: "primary",
-  done: "approved",
-  action: "approve management review minutes",
-  apply: (_r, _p, ctx) => ({ minutesApprovedBy: ctx.actor }),
-  effects: (after) => [{ type: "nextReview", review: after._id }],
-};
-
-const REVIEW_TRANSITIONS = [hold, input, decide, approve] as const;
-
-registerEffect("linkDecision", async (effect, event) => {
-  try {
-    await transition<ManagementReview>({
-      kind: "review",
-      recordKey: String(effect.review),
-      type: "action_linked",
-      actor: event.actor,
-      at: event.at,
-      idempotencyKey: `link:decision:${String(effect.action)}`,
-      decide: (r) => {
-        const index = Number(effect.index);
-        if (r.decisions[index]?.actionRef) throw new QopsError("invalid_transition", "already linked");
-        return {
-          fields: {
-            decisions: r.decisions.map((d, i) =>
-              i === index ? { ...d, actionRef: String(effect.action) } : d,
-            ),
-          },
-        };
-      },
-    });
-  } catch (error) {
-    if (!(error instanceof QopsError && error.code === "invalid_transition")) throw error;
-  }
-});
-
-/** After approved minutes, the next review is scheduled 12 months on with the same attendees (once). */
-registerEffect("nextReview", async (effect, event) => {
-  const review = await loadRecord<ManagementReview>("review", String(effect.review));
-  const workspace = await readWorkspace(event.workspaceId);
-  if (!review || !workspace) return;
-  const nextDay = addMonths(reviewDay(review, workspace), 12);
-  const { stream, keyFor } = referenceStream(
-    event.workspaceId,
-    "MR",
-    Number(dayOf(event.at, zoneOf(workspace)).slice(0, 4)),
-  );
-  await createRecord<ManagementReview>({
-    kind: "review",
-    workspaceId: event.workspaceId,
-    stream,
-    keyFor,
-    actor: event.actor,
-    at: event.at,
-    idempotencyKey: `next-review:${review.ref}`,
-    keyIsIdentity: true,
-    fields: reviewFields(
-      review.owner ?? event.actor,
-      nextDay,
-      review.attendees,
-      review.scheduledFor,
-      workspace,
-      event.actor,
-      event.at,
-    ),
-  });
-});
-
-function reviewFields(
+export function reviewFields(
   owner: PersonRef,
   when: string,
   attendees: PersonRef[],
@@ -241,7 +68,7 @@ function reviewFields(
   };
 }
 
-async function schedule(ctx: CommandContext, args: Parameters<typeof head>[0]): Promise<Answer> {
+export async function schedule(ctx: CommandContext, args: Parameters<typeof head>[0]): Promise<Answer> {
   const workspace = await requireRole(ctx, "qm", "schedule management reviews");
   const typedDay = wordsOf(args).find((w) => /^\d{4}-\d{2}-\d{2}$/.test(w));
   const reviews = (
@@ -452,74 +279,6 @@ async function approveMinutes(action: Action): Promise<Answer> {
     result,
     rich`✅ Minutes of ${result.record.ref} approved by ${action.ctx.actor.name}. The next review is scheduled for ${day(nextDay)}.`,
   );
-}
-
-/** QMs 14 days before (prepare the pack), attendees the day before (the pack, drawn then), QMs when minutes are late. */
-async function reviewReminders(workspace: Workspace, now: Date): Promise<NewDelivery[]> {
-  const zone = zoneOf(workspace);
-  const todayDay = dayOf(now, zone);
-  const qms = holders(workspace, "qm");
-  const reviews = (await ManagementReviewModel.find({
-    workspaceId: workspace.workspaceId,
-    state: "scheduled",
-  }).lean()) as ManagementReview[];
-  const items: NewDelivery[] = [];
-  for (const r of reviews) {
-    const when = reviewDay(r, workspace);
-    const prep = addDays(when, -REVIEW_PREP_DAYS);
-    const base = { workspaceId: workspace.workspaceId, recordKey: r._id };
-    if (todayDay >= prep && todayDay < when)
-      for (const qm of qms) {
-        const text = rich`${r.ref} is on ${day(when)}. Check the pack (${cmd(`review ${r.ref} pack`)}) and fill in what QOps cannot know (${cmd(`review ${r.ref} input KEY text`)}).`;
-        items.push({
-          ...base,
-          occasion: `review:${r.ref}:${when}:prepare`,
-          recipientId: qm.id,
-          notBefore: startOfDay(prep, zone),
-          content: { view: message(text, [heading(`Prepare management review ${r.ref}`), paragraph(text)]) },
-        });
-      }
-    const eve = addDays(when, -1);
-    if (todayDay >= eve && todayDay <= when)
-      for (const a of r.attendees)
-        items.push({
-          ...base,
-          occasion: `review:${r.ref}:${when}:eve`,
-          recipientId: a.id,
-          notBefore: startOfDay(eve, zone),
-          content: { dynamic: { type: "reviewEve", recordKey: r._id } },
-        });
-    const minutesDue = addDays(when, MINUTES_DUE_DAYS);
-    if (todayDay >= minutesDue)
-      for (const qm of qms) {
-        const text = rich`The minutes of ${r.ref} (held ${day(when)}) were due ${day(minutesDue)}: ${cmd(`review ${r.ref} minutes …`)}.`;
-        items.push({
-          ...base,
-          occasion: `review:${r.ref}:minutes-overdue-${minutesDue}`,
-          recipientId: qm.id,
-          notBefore: startOfDay(minutesDue, zone),
-          content: { view: message(text, [heading(`Minutes of ${r.ref} overdue`), paragraph(text)]) },
-        });
-      }
-  }
-  return items;
-}
-
-/** The eve reminder, drawn when it is sent: the pack as it is then. */
-export async function reviewEveView(recordKey: string, now: Date) {
-  const review = await loadRecord<ManagementReview>("review", recordKey);
-  if (review?.state !== "scheduled") return null;
-  const workspace = await readWorkspace(review.workspaceId);
-  if (!workspace) return null;
-  const ctx = systemContext(review.workspaceId, now);
-  const pack = await reviewPack(ctx, review);
-  const when = reviewDay(review, workspace);
-  const text = rich`${review.ref} is on ${day(when)}. The pack, in short:`;
-  return message(text, [
-    heading(`Management review ${review.ref} tomorrow`),
-    paragraph(text),
-    list(packLines(pack, { start: dayOf(pack.periodStart, zoneOf(workspace)), end: when }).slice(1, 8)),
-  ]);
 }
 
 export const reviewKind: RecordKindDef = {
