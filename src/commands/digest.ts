@@ -2,8 +2,8 @@ import { getISOWeek, getISOWeekYear } from "date-fns";
 import type { NewDelivery } from "../outbox/enqueue.js";
 import type { CorrectiveAction } from "../records/action/model.js";
 import { CorrectiveActionModel } from "../records/action/model.js";
-import { auditDay } from "../records/audit/commands.js";
 import { type InternalAudit, InternalAuditModel } from "../records/audit/model.js";
+import { auditDay } from "../records/audit/programme.js";
 import { dueDayOf } from "../records/common.js";
 import { type Complaint, ComplaintModel } from "../records/complaint/model.js";
 import {

@@ -5,8 +5,8 @@ import {
   WORKING_ACTION_STATES,
 } from "../records/action/model.js";
 import { actionLine } from "../records/action/views.js";
-import { auditDay } from "../records/audit/commands.js";
 import { type InternalAudit, InternalAuditModel } from "../records/audit/model.js";
+import { auditDay } from "../records/audit/programme.js";
 import { type Complaint, ComplaintModel, OPEN_COMPLAINT_STATES } from "../records/complaint/model.js";
 import { complaintLine } from "../records/complaint/views.js";
 import { type ImprovementIdea, ImprovementIdeaModel, OPEN_IDEA_STATES } from "../records/idea/model.js";

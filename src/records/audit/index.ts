@@ -1,10 +1,9 @@
 import type { CommandContext } from "../../commands/context.js";
-import { systemContext, words } from "../../commands/context.js";
+import { words } from "../../commands/context.js";
 import { loadRecord } from "../../db/history.js";
 import type { RecordBase } from "../../db/recordBase.js";
 import { QopsError } from "../../errors.js";
-import type { NewDelivery } from "../../outbox/enqueue.js";
-import { addDays, dayOf, daysBetween, formatDay, startOfDay } from "../../time/zone.js";
+import { addDays, dayOf, daysBetween, formatDay } from "../../time/zone.js";
 import {
   buttons,
   context,
@@ -27,31 +26,21 @@ import { head, isPerson, peopleOf, wordsOf } from "../tokens.js";
 import { requireWorkspace, zoneOf } from "../workspace/access.js";
 import type { Workspace } from "../workspace/model.js";
 import {
-  auditDay,
   auditFormFields,
   closeAudit,
-  generateProgramme,
-  programmeStatus,
   SCHEDULE_FORM,
   scheduleFormAnswer,
-  setProgrammeEntry,
   staffPlanned,
   submitSchedule,
 } from "./commands.js";
-import {
-  AUDIT_REMINDER_DAYS,
-  AUDIT_TRANSITIONS,
-  FINDING_NAMES,
-  finding,
-  REPORT_DUE_DAYS,
-  report,
-  start,
-} from "./lifecycle.js";
+import { AUDIT_TRANSITIONS, FINDING_NAMES, finding, report, start } from "./lifecycle.js";
 import { type InternalAudit, InternalAuditModel } from "./model.js";
+import { auditDay, generateProgramme, programmeStatus, setProgrammeEntry } from "./programme.js";
+import { auditReminders } from "./reminders.js";
 
 const openAudit = (a: InternalAudit) => !["reported", "closed"].includes(a.state);
 
-function auditLines(a: InternalAudit, workspace: Workspace) {
+export function auditLines(a: InternalAudit, workspace: Workspace) {
   const when = auditDay(a, workspace);
   return [
     fields([
@@ -137,7 +126,7 @@ const asAction = (ctx: CommandContext, ref: string, inputs: Action["inputs"] = {
   typed: true,
 });
 
-async function programme(ctx: CommandContext, args: Parameters<typeof head>[0]): Promise<Answer> {
+export async function programme(ctx: CommandContext, args: Parameters<typeof head>[0]): Promise<Answer> {
   const [first, rest] = head(args);
   const workspace = await requireWorkspace(ctx);
   const thisYear = Number(today(ctx, workspace).slice(0, 4));
@@ -283,73 +272,6 @@ async function closed(action: Action): Promise<Answer> {
     result,
     rich`✅ ${result.record.ref} closed by ${action.ctx.actor.name}.`,
   );
-}
-
-/**
- * The audit calendar: the lead auditor and auditees some days before (each in their working
- * hours), and the lead auditor when the report of an audit in progress is a week late.
- */
-async function auditReminders(workspace: Workspace, now: Date): Promise<NewDelivery[]> {
-  const zone = zoneOf(workspace);
-  const todayDay = dayOf(now, zone);
-  const ctx = systemContext(workspace.workspaceId, now);
-  const audits = (await InternalAuditModel.find({
-    workspaceId: workspace.workspaceId,
-    state: { $in: ["scheduled", "in_progress"] },
-  }).lean()) as InternalAudit[];
-  const items: NewDelivery[] = [];
-  for (const a of audits) {
-    const when = auditDay(a, workspace);
-    if (!when || !a.leadAuditor) continue;
-    const lead = a.leadAuditor;
-    for (const days of workspace.auditReminderDays?.length
-      ? workspace.auditReminderDays
-      : AUDIT_REMINDER_DAYS) {
-      const from = addDays(when, -days);
-      if (a.state !== "scheduled" || todayDay < from || todayDay > when) continue;
-      for (const p of [lead, ...a.auditees]) {
-        const isLead = p.id === lead.id;
-        const text = rich`${a.ref} — ${a.process} — is on ${day(when)}; you are ${isLead ? "the lead auditor" : "an auditee"}.`;
-        items.push({
-          workspaceId: workspace.workspaceId,
-          occasion: `audit:${a.ref}:${when}:${days}-days`,
-          recipientId: p.id,
-          notBefore: startOfDay(from, zone),
-          content: {
-            view: message(text, [
-              heading(`Internal audit ${a.ref} ${days === 1 ? "tomorrow" : `in ${days} days`}`),
-              paragraph(text),
-              ...auditLines(a, workspace),
-              ...buttons(
-                isLead ? buttonsFor(ctx, auditKind, [start], a, { userId: lead.id, roles: [] }) : [],
-              ),
-            ]),
-          },
-          recordKey: a._id,
-        });
-      }
-    }
-    const reportDue = addDays(when, REPORT_DUE_DAYS);
-    // Chased only for an audit that was held: one never started shows as late in the programme.
-    if (a.state === "in_progress" && todayDay >= reportDue) {
-      const text = rich`The report of ${a.ref} (${a.process}, audited ${day(when)}) was due ${day(reportDue)}.`;
-      items.push({
-        workspaceId: workspace.workspaceId,
-        occasion: `audit:${a.ref}:report-overdue-${reportDue}`,
-        recipientId: lead.id,
-        notBefore: startOfDay(reportDue, zone),
-        content: {
-          view: message(text, [
-            heading(`Audit report ${a.ref} overdue`),
-            paragraph(text),
-            ...buttons(buttonsFor(ctx, auditKind, [report], a, { userId: lead.id, roles: [] })),
-          ]),
-        },
-        recordKey: a._id,
-      });
-    }
-  }
-  return items;
 }
 
 export const auditKind: RecordKindDef = {
