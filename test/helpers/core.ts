@@ -31,11 +31,15 @@ export function ctxFor(
 }
 
 /** A fresh workspace whose quality manager is `qm`, working in `timezone`. */
-export async function setUp(ctx: CommandContext, timezone = "UTC"): Promise<void> {
+export async function setUp(
+  ctx: CommandContext,
+  timezone = "UTC",
+  qualityChannelId = "CQUALITY",
+): Promise<void> {
   await setupWorkspace(ctx, {
     externalId: ctx.workspaceId.split(":")[1] ?? "",
     timezone,
-    qualityChannelId: "CQUALITY",
+    qualityChannelId,
   });
 }
 
