@@ -44,13 +44,13 @@ describe("Teams authentication with an app id configured", () => {
     ["no token", {}],
     ["a bogus token", { authorization: "Bearer not-a-jwt" }],
     [
-      "a token for another app (wrong audience)",
+      "a token for another app, signed by a key the Bot Framework never published,",
       {
         authorization: `Bearer ${jwt({ aud: "some-other-app", iss: "https://api.botframework.com", exp: now + 3600, nbf: now - 60, serviceurl: "x" })}`,
       },
     ],
     [
-      "an expired token",
+      "an expired token, signed by a key the Bot Framework never published,",
       {
         authorization: `Bearer ${jwt({ aud: APP_ID, iss: "https://api.botframework.com", exp: now - 3600, nbf: now - 7200 })}`,
       },
