@@ -8,6 +8,7 @@ import { defaultFerretdbBinary, startFerretdb } from "../src/db/ferretdb.js";
 import { loadRecord } from "../src/db/history.js";
 import { createLogger } from "../src/logger.js";
 import type { Complaint } from "../src/records/complaint/model.js";
+import { ref } from "./helpers/clock.js";
 import { buildComplaint, newWorkspaceId } from "./helpers/factories.js";
 import { FakeSlack } from "./helpers/fakeSlack.js";
 import { eventually, exitOf, freePort, startQops, statusOf } from "./helpers/process.js";
@@ -89,7 +90,7 @@ describe("the running service", () => {
     const second = await startApp({ config, logger });
     try {
       const reread = await loadRecord<Complaint>("complaint", complaint._id);
-      expect(reread).toMatchObject({ ref: "CMP-2026-0001", title: complaint.title, state: "new" });
+      expect(reread).toMatchObject({ ref: ref("CMP", 1), title: complaint.title, state: "new" });
     } finally {
       await second.stop();
     }

@@ -4,6 +4,7 @@ import { createRecord } from "../../src/db/history.js";
 import type { Actor } from "../../src/db/historyModels.js";
 import type { Complaint } from "../../src/records/complaint/model.js";
 import { referenceStream } from "../../src/records/lifecycle.js";
+import { TEST_START } from "./clock.js";
 
 export const alice: Actor = { id: "U_ALICE", name: "Alice Quality" };
 export const bob: Actor = { id: "U_BOB", name: "Bob Reporter" };
@@ -16,7 +17,8 @@ export function newWorkspaceId(): string {
 export async function buildComplaint(
   workspaceId: string,
   overrides: Partial<Omit<Complaint, "_id">> = {},
-  at = new Date(),
+  // Never today: a record made "now" would carry this year in its reference.
+  at = new Date(TEST_START),
 ): Promise<Complaint> {
   const { stream, keyFor } = referenceStream(workspaceId, "CMP", at.getUTCFullYear());
   const { record } = await createRecord<Complaint>({
