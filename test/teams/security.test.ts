@@ -1,5 +1,5 @@
-import { createSign, generateKeyPairSync } from "node:crypto";
-import { describe, expect, it } from "vitest";
+import { createPublicKey, createSign, generateKeyPairSync, randomUUID } from "node:crypto";
+import { beforeAll, describe, expect, it } from "vitest";
 import { type ConfigError, loadConfig } from "../../src/config/index.js";
 import { ConversationReferenceModel, WorkspaceModel } from "../helpers/models.js";
 import { post, teamsUser, useTeamsApp } from "../helpers/teamsHarness.js";
@@ -13,13 +13,26 @@ const h = useTeamsApp({
   },
 });
 const quinn = teamsUser("Quinn Manager");
+const PUBLISHED_KID = "published-key";
 
 const { privateKey } = generateKeyPairSync("rsa", { modulusLength: 2048 });
+// The fake Bot Framework publishes this key (endorsed for Teams); tokens signed with it are real.
+beforeAll(() => {
+  h.connector.signingKeys = [
+    {
+      ...createPublicKey(privateKey).export({ format: "jwk" }),
+      kid: PUBLISHED_KID,
+      use: "sig",
+      alg: "RS256",
+      endorsements: ["msteams"],
+    },
+  ];
+});
 const b64url = (value: unknown) => Buffer.from(JSON.stringify(value)).toString("base64url");
 
 /** A well-formed RS256 JWT signed by a key the Bot Framework never published. */
-function jwt(claims: Record<string, unknown>): string {
-  const head = b64url({ alg: "RS256", typ: "JWT", kid: "qops-test-key" });
+function jwt(claims: Record<string, unknown>, kid = "qops-test-key"): string {
+  const head = b64url({ alg: "RS256", typ: "JWT", kid });
   const body = b64url(claims);
   const signature = createSign("RSA-SHA256").update(`${head}.${body}`).sign(privateKey).toString("base64url");
   return `${head}.${body}.${signature}`;
@@ -91,6 +104,53 @@ describe("Teams authentication with an app id configured", () => {
     const healthy = await fetch(h.url.replace("/api/messages", "/healthz"));
     expect(healthy.status).toBe(200);
   });
+});
+
+describe("tokens signed with the key the Bot Framework publishes", () => {
+  const now = Math.floor(Date.now() / 1000);
+  const good = () => ({
+    aud: APP_ID,
+    iss: "https://api.botframework.com",
+    exp: now + 3600,
+    nbf: now - 60,
+    serviceurl: h.connector.url,
+  });
+  /** "qms setup" in a fresh tenant: what a token lets in shows as a workspace set up. */
+  async function setupWith(claims: Record<string, unknown>) {
+    const tenant = randomUUID();
+    const base = setupActivity();
+    const activity = {
+      ...base,
+      id: `act-${tenant}`,
+      conversation: { ...base.conversation, tenantId: tenant },
+    };
+    const response = await post(h, activity, { authorization: `Bearer ${jwt(claims, PUBLISHED_KID)}` });
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    return {
+      status: response.status,
+      setUp: await WorkspaceModel.countDocuments({ workspaceId: `teams:${tenant}` }),
+    };
+  }
+
+  it("a correctly signed token for this app from the Bot Framework is accepted, and the command runs", async () => {
+    const accepted = await setupWith(good());
+    expect(accepted.status).not.toBe(401);
+    expect(accepted.setUp).toBe(1);
+  });
+
+  const wrong: [string, Record<string, unknown>][] = [
+    ["another app's audience", { aud: "some-other-app" }],
+    ["another issuer", { iss: "https://sts.windows.net/evil/" }],
+    ["an expired token", { exp: now - 600, nbf: now - 7200 }],
+    ["a token not valid yet", { nbf: now + 3600 }],
+    ["a serviceurl other than the activity's", { serviceurl: "https://evil.example.com/" }],
+  ];
+  for (const [what, claims] of wrong)
+    it(`otherwise correct, ${what} is refused with 401 and sets nothing up`, async () => {
+      const refused = await setupWith({ ...good(), ...claims });
+      expect(refused.status).toBe(401);
+      expect(refused.setUp).toBe(0);
+    });
 });
 
 describe("Teams configuration: local mode is explicit and never in production", () => {

@@ -1,9 +1,12 @@
 import {
   type Activity,
+  CallerIdConstants,
   CloudAdapter,
   ConfigurationBotFrameworkAuthentication,
   type ConfigurationBotFrameworkAuthenticationOptions,
+  StatusCodes,
 } from "botbuilder";
+import { AuthenticationError } from "botframework-connector";
 import type { TeamsSettings } from "../../config/index.js";
 
 type AuthenticateRequestResult = Awaited<
@@ -88,7 +91,20 @@ class ReusingAuthentication extends ConfigurationBotFrameworkAuthentication {
     activity: Activity,
     authHeader: string,
   ): Promise<AuthenticateRequestResult> {
-    const result = await super.authenticateRequest(activity, authHeader);
+    let result: AuthenticateRequestResult;
+    try {
+      result = await super.authenticateRequest(activity, authHeader);
+    } catch (error) {
+      // A token jsonwebtoken itself refuses (not valid yet, malformed) is an authentication
+      // failure like any other: 401, not the 500 botbuilder answers for an error it does not know.
+      const name = (error as { name?: string }).name ?? "";
+      if (
+        !(error instanceof AuthenticationError) &&
+        ["NotBeforeError", "TokenExpiredError", "JsonWebTokenError"].includes(name)
+      )
+        throw new AuthenticationError(`Unauthorized. ${(error as Error).message}`, StatusCodes.UNAUTHORIZED);
+      throw error;
+    }
     const factory = result.connectorFactory;
     if (!factory) return result;
     return { ...result, connectorFactory: this.reusing(factory, botAppId(result.claimsIdentity)) };
@@ -103,18 +119,42 @@ class ReusingAuthentication extends ConfigurationBotFrameworkAuthentication {
   }
 }
 
+/**
+ * The public cloud's Bot Framework endpoints (botframework-connector's AuthenticationConstants).
+ * botbuilder treats a configuration that names any one of them as naming all of them, and leaves
+ * the others empty (an empty token issuer refuses every token): so a changed metadata URL or
+ * issuer comes with these for the rest.
+ */
+const PUBLIC_CLOUD = {
+  ValidateAuthority: true,
+  ToChannelFromBotLoginUrl: "https://login.microsoftonline.com/botframework.com",
+  ToChannelFromBotOAuthScope: "https://api.botframework.com",
+  ToBotFromChannelTokenIssuer: "https://api.botframework.com",
+  OAuthUrl: "https://api.botframework.com",
+  ToBotFromChannelOpenIdMetadataUrl: "https://login.botframework.com/v1/.well-known/openidconfiguration",
+  ToBotFromEmulatorOpenIdMetadataUrl:
+    "https://login.microsoftonline.com/common/v2.0/.well-known/openid-configuration",
+  CallerId: CallerIdConstants.PublicAzureChannel,
+};
+
 /** botbuilder's CloudAdapter, with QOps's settings (sovereign clouds and tests name their own metadata). */
 export class QopsCloudAdapter extends CloudAdapter {
   constructor(settings: TeamsSettings) {
+    const custom = Boolean(settings.openIdMetadataUrl || settings.tokenIssuer);
     const options: ConfigurationBotFrameworkAuthenticationOptions = {
       MicrosoftAppId: settings.appId,
       MicrosoftAppPassword: settings.appPassword,
       MicrosoftAppType: settings.appType,
       MicrosoftAppTenantId: settings.tenantId,
-      ...(settings.openIdMetadataUrl
-        ? { ToBotFromChannelOpenIdMetadataUrl: settings.openIdMetadataUrl }
+      ...(custom
+        ? {
+            ...PUBLIC_CLOUD,
+            ...(settings.openIdMetadataUrl
+              ? { ToBotFromChannelOpenIdMetadataUrl: settings.openIdMetadataUrl }
+              : {}),
+            ...(settings.tokenIssuer ? { ToBotFromChannelTokenIssuer: settings.tokenIssuer } : {}),
+          }
         : {}),
-      ...(settings.tokenIssuer ? { ToBotFromChannelTokenIssuer: settings.tokenIssuer } : {}),
     };
     super(new ReusingAuthentication(options));
   }
