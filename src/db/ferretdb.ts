@@ -82,10 +82,20 @@ export async function startFerretdb(options: {
     ["-listen", `127.0.0.1:${options.port ?? 0}`, "-dir", resolve(options.dir), "-watch-stdin"],
     { stdio: ["pipe", "pipe", "pipe"] },
   );
+  let lastWords = "";
+  let stopping = false;
   child.stderr?.on("data", (chunk: Buffer) => {
+    lastWords = (lastWords + chunk.toString()).slice(-2000);
     options.logger.debug({ ferretdb: chunk.toString().trim() }, "ferretdb");
   });
-  const exited = new Promise<number | null>((res) => child.once("exit", (code) => res(code)));
+  const exited = new Promise<number | null>((res) =>
+    child.once("exit", (code, signal) => {
+      // Not asked to stop: say how it ended and what it last wrote, so a crash can be traced.
+      if (!stopping)
+        options.logger.warn({ code, signal, stderr: lastWords.trim() }, "the embedded FerretDB exited");
+      res(code);
+    }),
+  );
   const uri = await waitForReady(child);
   const port = Number(new URL(uri).port);
   return {
@@ -94,6 +104,7 @@ export async function startFerretdb(options: {
     pid: child.pid,
     exited,
     async stop() {
+      stopping = true;
       if (child.exitCode !== null || child.signalCode !== null) return;
       const exited = new Promise<void>((res) => child.once("exit", () => res()));
       child.kill("SIGTERM");

@@ -162,6 +162,24 @@ describe("triage", () => {
     expect((await ComplaintModel.findById(doc._id).lean())?.state).toBe("new");
   });
 
+  it("a press that carries another workspace's record (Enterprise Grid, a shared channel) is refused and changes nothing", async () => {
+    const { doc, triage } = await logComplaint("Pressed from another workspace");
+    // The same reference exists in this workspace; the button names workspace B's.
+    const foreign = h.slack.button(
+      "complaint.accept",
+      doc.ref ?? "",
+      qm,
+      { channel: QUALITY_CHANNEL, ts: String(await tsOf(triage)) },
+      undefined,
+      { value: JSON.stringify({ ws: "slack:TOTHERWS", ref: doc.ref }) },
+    );
+    await foreign.send();
+    const reply = await h.fake.waitForResponse(foreign.responseId);
+    expect(allText(reply)).toContain("belongs to another workspace");
+    expect((await ComplaintModel.findById(doc._id).lean())?.state).toBe("new");
+    expect(await HistoryEventModel.countDocuments({ recordKey: doc._id, type: "accepted" })).toBe(0);
+  });
+
   it("Accept updates the triage message in place; a second click is told who accepted, and one event is written", async () => {
     const { doc, triage } = await logComplaint("Two managers click accept");
     const where = { channel: QUALITY_CHANNEL, ts: await tsOf(triage) };

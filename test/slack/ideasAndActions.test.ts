@@ -80,8 +80,14 @@ describe("improvement ideas", () => {
     const { idea, where } = await submitIdea("Ten people vote at once");
     const people = Array.from({ length: 10 }, (_, i) => ({ id: `UV${i}`, name: `Voter ${i}` }));
     await Promise.all(people.map((p) => h.slack.button("idea.vote", idea.ref ?? "", p, where).send()));
-    await poll(async () => (await ImprovementIdeaModel.findById(idea._id).lean())?.votes.length === 10);
-  });
+    // Ten writers on one record: each loss is a re-read and a retry, slow on a loaded machine,
+    // but none is dropped. What is asserted is the count, and one history event per vote.
+    await poll(
+      async () => (await ImprovementIdeaModel.findById(idea._id).lean())?.votes.length === 10,
+      45_000,
+    );
+    expect(await HistoryEventModel.countDocuments({ recordKey: idea._id, type: "vote_added" })).toBe(10);
+  }, 60_000);
 
   it("only a QM approves; /idea list top orders by votes", async () => {
     const { idea, where } = await submitIdea("Approve me");
