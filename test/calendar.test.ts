@@ -4,7 +4,6 @@ import { SlackMessagingPort } from "../src/bot/slack/port.js";
 import type { CommandContext } from "../src/commands/context.js";
 import { deliveryCore } from "../src/commands/deliveries.js";
 import { weeklyDigest } from "../src/commands/digest.js";
-import { recordReminders } from "../src/commands/tasks.js";
 import { loadRecord } from "../src/db/history.js";
 import { deliverDue } from "../src/jobs/deliverDue.js";
 import type { JobDeps } from "../src/jobs/deps.js";
@@ -24,6 +23,7 @@ import { readWorkspace } from "../src/records/workspace/access.js";
 import { act, core, ctxFor, setUp, textOf, typed } from "./helpers/core.js";
 import { useTestDatabase } from "./helpers/db.js";
 import { FakeSlack } from "./helpers/fakeSlack.js";
+import { testJobDeps } from "./helpers/jobs.js";
 
 useTestDatabase();
 const logger = createLogger(process.env.TEST_LOG_LEVEL === "debug" ? "error" : "silent", false);
@@ -59,19 +59,8 @@ async function newWorkspace(workspaceId: string, channel = "CQUALITY"): Promise<
   return ctx;
 }
 
-const noTasks = {
-  syncAllMembers: async () => 0,
-  repairPending: async () => ({ completed: 0, dropped: 0 }),
-  prune: async () => ({}),
-};
-const jobDeps = (): JobDeps => ({
-  logger,
-  clock,
-  ports: { slack: new SlackMessagingPort("xoxb-cal", fake.apiUrl, logger) },
-  deliveries: deliveryCore(logger, () => clock.t),
-  tasks: { ...noTasks, recordReminders: (now) => recordReminders(now, logger) },
-  workerId: "w",
-});
+const jobDeps = (): JobDeps =>
+  testJobDeps(logger, clock, { slack: new SlackMessagingPort("xoxb-cal", fake.apiUrl, logger) });
 const recordCalendar = (deps: JobDeps) => deps.tasks.recordReminders(deps.clock.now());
 const localHour = (at: Date, tz: string) => new TZDate(at.getTime(), tz).getHours();
 const localDay = (at: Date, tz: string) => new TZDate(at.getTime(), tz).getDay();

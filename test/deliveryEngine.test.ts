@@ -15,6 +15,7 @@ import { plainMessage } from "../src/views/plain.js";
 import { ctxFor, setUp } from "./helpers/core.js";
 import { useTestDatabase } from "./helpers/db.js";
 import { FakeSlack } from "./helpers/fakeSlack.js";
+import { testJobDeps } from "./helpers/jobs.js";
 import { poll } from "./helpers/poll.js";
 
 useTestDatabase();
@@ -63,24 +64,8 @@ function runDeliveryPass(
   return enginePass({ ...d, core: deliveryCore(logger, () => d.clock.now()) }, limit);
 }
 
-const noTasks: JobDeps["tasks"] = {
-  recordReminders: async () => 0,
-  syncAllMembers: async () => 0,
-  repairPending: async () => ({ completed: 0, dropped: 0 }),
-  prune: async () => ({}),
-};
-
-function jobDeps(clock: Clock, ports: JobDeps["ports"], workerId: string, stopping?: AbortSignal): JobDeps {
-  return {
-    logger,
-    clock,
-    ports,
-    deliveries: deliveryCore(logger, () => clock.now()),
-    tasks: noTasks,
-    workerId,
-    stopping,
-  };
-}
+const jobDeps = (clock: Clock, ports: JobDeps["ports"], workerId: string, stopping?: AbortSignal): JobDeps =>
+  testJobDeps(logger, clock, ports, { workerId, ...(stopping ? { stopping } : {}) });
 
 /** A port that records what it was asked to send, as a platform would receive it. */
 function recordingPort(

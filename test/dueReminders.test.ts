@@ -1,7 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { SlackMessagingPort } from "../src/bot/slack/port.js";
-import { deliveryCore } from "../src/commands/deliveries.js";
-import { recordReminders } from "../src/commands/tasks.js";
 import { deliverDue } from "../src/jobs/deliverDue.js";
 import type { JobDeps } from "../src/jobs/deps.js";
 import { createLogger } from "../src/logger.js";
@@ -11,6 +9,7 @@ import { createMember } from "../src/records/member/commands.js";
 import { act, ctxFor, setUp, textOf } from "./helpers/core.js";
 import { useTestDatabase } from "./helpers/db.js";
 import { FakeSlack } from "./helpers/fakeSlack.js";
+import { testJobDeps } from "./helpers/jobs.js";
 
 useTestDatabase();
 const logger = createLogger("silent", false);
@@ -53,21 +52,10 @@ async function press(actor: typeof qm, id: string, ref: string, inputs: Record<s
   return answer;
 }
 
-const noTasks: Omit<JobDeps["tasks"], "recordReminders"> = {
-  syncAllMembers: async () => 0,
-  repairPending: async () => ({ completed: 0, dropped: 0 }),
-  prune: async () => ({}),
-};
-
 async function runUntil(endIso: string, onTick?: () => Promise<void>) {
-  const deps: JobDeps = {
-    logger,
-    clock,
-    ports: { slack: new SlackMessagingPort("xoxb-due", fake.apiUrl, logger) },
-    deliveries: deliveryCore(logger, () => clock.t),
-    tasks: { ...noTasks, recordReminders: (now) => recordReminders(now, logger) },
-    workerId: "w",
-  };
+  const deps: JobDeps = testJobDeps(logger, clock, {
+    slack: new SlackMessagingPort("xoxb-due", fake.apiUrl, logger),
+  });
   for (; clock.t < new Date(endIso); clock.t = new Date(clock.t.getTime() + 4 * 3600_000)) {
     await onTick?.();
     await deps.tasks.recordReminders(clock.t);

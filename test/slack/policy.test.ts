@@ -1,11 +1,10 @@
 import { TZDate } from "@date-fns/tz";
 import { beforeAll, describe, expect, it } from "vitest";
 import { SlackMessagingPort } from "../../src/bot/slack/port.js";
-import { deliveryCore } from "../../src/commands/deliveries.js";
-import { recordReminders, syncAllMembers as syncAll } from "../../src/commands/tasks.js";
 import { deliverDue } from "../../src/jobs/deliverDue.js";
 import type { JobDeps } from "../../src/jobs/deps.js";
 import { createLogger } from "../../src/logger.js";
+import { testJobDeps } from "../helpers/jobs.js";
 import { AcknowledgementModel, ControlledDocumentModel, ReminderDeliveryModel } from "../helpers/models.js";
 import { poll } from "../helpers/poll.js";
 import { allText, BOT_TOKEN, qm, setUpWorkspace, useSlackApp } from "../helpers/slackHarness.js";
@@ -19,21 +18,8 @@ const top: SimUser = { id: "UTOP", name: "Tara Top" };
 const tokyo: SimUser = { id: "UTOKYO", name: "Kenji Tokyo" };
 const chicago: SimUser = { id: "UCHI", name: "Carla Chicago" };
 
-function jobDeps(): JobDeps {
-  return {
-    logger,
-    clock,
-    ports: { slack: new SlackMessagingPort(BOT_TOKEN, h.fake.apiUrl, logger) },
-    deliveries: deliveryCore(logger, () => clock.t),
-    tasks: {
-      recordReminders: (now) => recordReminders(now, logger),
-      syncAllMembers: (now) => syncAll(now, logger),
-      repairPending: async () => ({ completed: 0, dropped: 0 }),
-      prune: async () => ({}),
-    },
-    workerId: "test-worker",
-  };
-}
+const jobDeps = (): JobDeps =>
+  testJobDeps(logger, clock, { slack: new SlackMessagingPort(BOT_TOKEN, h.fake.apiUrl, logger) });
 /** The daily jobs as a worker runs them: reminders and escalations, and the member sync. */
 const escalateAll = (deps: JobDeps) => deps.tasks.recordReminders(deps.clock.now());
 const syncAllMembers = (deps: JobDeps) => deps.tasks.syncAllMembers(deps.clock.now());

@@ -1,10 +1,11 @@
 import { addDays, formatISO } from "date-fns";
 import { beforeAll, describe, expect, it } from "vitest";
 import { createTeamsPort } from "../../src/bot/teams/app.js";
-import { deliveryCore } from "../../src/commands/deliveries.js";
+import { loadConfig } from "../../src/config/index.js";
 import { deliverDue } from "../../src/jobs/deliverDue.js";
 import type { JobDeps } from "../../src/jobs/deps.js";
 import { createLogger } from "../../src/logger.js";
+import { testJobDeps } from "../helpers/jobs.js";
 import {
   AcknowledgementModel,
   ControlledDocumentModel,
@@ -37,32 +38,11 @@ const kenji = teamsUser("Kenji Quiet"); // in the team, never wrote to QOps
 const guest = teamsUser("A Guest");
 
 const ws = () => `teams:${h.tenantId}`;
+// Teams in local mode, as the configuration gives it with no credentials.
 const jobDeps = (): JobDeps => {
-  const { port } = createTeamsPort(
-    {
-      appId: "",
-      appPassword: undefined,
-      tenantId: undefined,
-      appType: "MultiTenant",
-      openIdMetadataUrl: undefined,
-      tokenIssuer: undefined,
-      anyChannel: true,
-    },
-    logger,
-  );
-  return {
-    logger,
-    clock,
-    ports: { teams: port },
-    deliveries: deliveryCore(logger, () => clock.t),
-    tasks: {
-      recordReminders: async () => 0,
-      syncAllMembers: async () => 0,
-      repairPending: async () => ({ completed: 0, dropped: 0 }),
-      prune: async () => ({}),
-    },
-    workerId: "test-worker",
-  };
+  const settings = loadConfig({}).teams;
+  if (!settings) throw new Error("local mode gives no Teams settings");
+  return testJobDeps(logger, clock, { teams: createTeamsPort(settings, logger).port });
 };
 
 beforeAll(async () => {
