@@ -3,7 +3,7 @@ import type { CommandContext } from "../commands/context.js";
 import type { PersonRef } from "../db/recordBase.js";
 import { QopsError } from "../errors.js";
 import { addDays, type Day, dayOf, parseDay, startOfDay } from "../time/zone.js";
-import type { FieldView } from "../views/types.js";
+import type { FieldView, FormView } from "../views/types.js";
 import type { Action } from "./kind.js";
 import { type Member, MemberModel, memberKey } from "./member/model.js";
 import { zoneOf } from "./workspace/access.js";
@@ -155,4 +155,14 @@ export async function peopleByIds(
 ): Promise<PersonRef[]> {
   const ids = (Array.isArray(value) ? value : (value ?? "").split(",")).map((s) => s.trim()).filter(Boolean);
   return Promise.all([...new Set(ids)].map((id) => personById(ctx, id, "people", "a person")));
+}
+
+/** The form that creates a record of this workspace, with what was typed and what was wrong. */
+export function creationForm(
+  ctx: CommandContext,
+  form: { id: string; title: string; submit: string; fields: FieldView[] },
+  values: Record<string, string> = {},
+  errors?: Record<string, string>,
+): FormView {
+  return { ...form, target: { ws: ctx.workspaceId }, values, ...(errors ? { errors } : {}) };
 }

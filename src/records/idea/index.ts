@@ -16,9 +16,9 @@ import {
   withNotice,
 } from "../../views/build.js";
 import { channel, person, type Rich, rich, strong } from "../../views/rich.js";
-import type { Answer, ButtonView, FieldView, FormView } from "../../views/types.js";
+import type { Answer, ButtonView, FieldView } from "../../views/types.js";
 import { raiseActionForm } from "../action/commands.js";
-import { parseForm, peopleFor, pick } from "../common.js";
+import { creationForm, parseForm, peopleFor, pick } from "../common.js";
 import { stateLine } from "../complaint/views.js";
 import type { Action, ActionHandler, RecordKindDef, Viewer } from "../kind.js";
 import {
@@ -66,21 +66,13 @@ const FIELDS: FieldView[] = [
   },
 ];
 
-function ideaForm(
-  ctx: CommandContext,
-  values: Record<string, string> = {},
-  errors?: Record<string, string>,
-): FormView {
-  return {
-    id: FORM,
-    title: "Suggest an improvement",
-    submit: "Submit idea",
-    fields: FIELDS,
-    target: { ws: ctx.workspaceId },
+const ideaForm = (ctx: CommandContext, values?: Record<string, string>, errors?: Record<string, string>) =>
+  creationForm(
+    ctx,
+    { id: FORM, title: "Suggest an improvement", submit: "Submit idea", fields: FIELDS },
     values,
-    ...(errors ? { errors } : {}),
-  };
-}
+    errors,
+  );
 
 async function submitIdea(action: Action): Promise<Answer> {
   const { ctx } = action;

@@ -17,9 +17,9 @@ import {
   withNotice,
 } from "../../views/build.js";
 import { channel, cmd, day, person, type Rich, rich, strong } from "../../views/rich.js";
-import type { Answer, ButtonView, FieldView, FormView } from "../../views/types.js";
+import type { Answer, ButtonView, FieldView } from "../../views/types.js";
 import { raiseActionForm } from "../action/commands.js";
-import { dueOn, parseForm, peopleFor, pick, today } from "../common.js";
+import { creationForm, dueOn, parseForm, peopleFor, pick, today } from "../common.js";
 import { stateLine } from "../complaint/views.js";
 import type { Action, ActionHandler, RecordKindDef, Viewer } from "../kind.js";
 import {
@@ -83,21 +83,13 @@ const FIELDS: FieldView[] = [
   },
 ];
 
-function ncForm(
-  ctx: CommandContext,
-  values: Record<string, string> = {},
-  errors?: Record<string, string>,
-): FormView {
-  return {
-    id: FORM,
-    title: "Report a nonconformity",
-    submit: "Report",
-    fields: FIELDS,
-    target: { ws: ctx.workspaceId },
+const ncForm = (ctx: CommandContext, values?: Record<string, string>, errors?: Record<string, string>) =>
+  creationForm(
+    ctx,
+    { id: FORM, title: "Report a nonconformity", submit: "Report", fields: FIELDS },
     values,
-    ...(errors ? { errors } : {}),
-  };
-}
+    errors,
+  );
 
 /** Anyone reports a nonconforming output; it is posted for the QMs and due for a disposition. */
 async function submitNc(action: Action): Promise<Answer> {
