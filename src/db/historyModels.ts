@@ -131,7 +131,7 @@ export const StreamHeadModel = defineModel<StreamHead>("StreamHead", streamHeadS
  * A change whose follow-ups may not all be done: written before the change is committed, removed
  * once its effects are carried out. What a crash leaves here is finished by the repair job, however
  * long ago it happened; the collection holds only changes in flight, so reading it stays cheap.
- * `_id` is the event's id (`<recordKey>#<seq>`) or, for a creation, `create:<workspace>:<key>`.
+ * `_id` is `<event id>|<idempotency key>` for a change (each contender for a number has its own), or, for a creation, `create:<workspace>:<key>`.
  */
 export interface PendingEffects {
   _id: string;

@@ -105,25 +105,31 @@ export async function transition<T extends RecordBase>(
       prevHash: loaded.last.hash,
     };
     const event: HistoryEvent = { _id: id, ...body, hash: hashEvent(body) };
-    if (effects.length)
-      await PendingEffectsModel.replaceOne(
-        { _id: id },
-        {
-          _id: id,
-          workspaceId: record.workspaceId,
-          eventId: id,
-          idempotencyKey: body.idempotencyKey,
-          createdAt: at,
-        },
-        { upsert: true },
-      );
+    // Each contender for this number has its own entry: two changes racing for the same event
+    // never overwrite (or delete) each other's, and two inserts of one key cannot collide.
+    const pendingId = `${id}|${body.idempotencyKey}`;
+    if (effects.length) {
+      const entry = {
+        _id: pendingId,
+        workspaceId: record.workspaceId,
+        eventId: id,
+        idempotencyKey: body.idempotencyKey,
+        createdAt: at,
+      };
+      try {
+        await PendingEffectsModel.replaceOne({ _id: pendingId }, entry, { upsert: true });
+      } catch (error) {
+        // The same request retried at once upserted first: the entry exists now.
+        if (!isDuplicateKey(error)) throw error;
+        await PendingEffectsModel.replaceOne({ _id: pendingId }, entry);
+      }
+    }
     try {
       await insertRaw(HistoryEventModel, event);
     } catch (error) {
       if (!isDuplicateKey(error)) commitFailed(error, record.ref ?? input.recordKey);
-      // Another change took this number (its own pending entry, if any, has its own key).
-      if (effects.length)
-        await PendingEffectsModel.deleteOne({ _id: id, idempotencyKey: body.idempotencyKey });
+      // Another change took this number: this attempt's entry goes (the winner's is its own).
+      if (effects.length) await PendingEffectsModel.deleteOne({ _id: pendingId });
       if (input.idempotencyKey) {
         const earlier = await replayOf<T>(input);
         if (earlier) return earlier;
@@ -140,7 +146,7 @@ export async function transition<T extends RecordBase>(
     });
     // Committed: a failed projection is caught up by the next read or the repair.
     await project(input.kind, next, changes, loaded.last.seq).catch(() => undefined);
-    return { record: next, event, replayed: false, pendingId: effects.length ? id : null };
+    return { record: next, event, replayed: false, pendingId: effects.length ? pendingId : null };
   }
   throw new QopsError(
     "unavailable",
