@@ -1,7 +1,12 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { runningClock } from "../helpers/clock.js";
-import { ComplaintModel, HistoryEventModel, WorkspaceModel } from "../helpers/models.js";
-import { waitFor } from "../helpers/poll.js";
+import {
+  ComplaintModel,
+  HistoryEventModel,
+  ReminderDeliveryModel,
+  WorkspaceModel,
+} from "../helpers/models.js";
+import { poll, waitFor } from "../helpers/poll.js";
 import {
   allText,
   employee,
@@ -29,14 +34,21 @@ const form = (title: string) => ({
   category: { option: "delivery" },
 });
 
-async function poll<T>(probe: () => Promise<T | null | undefined>, timeoutMs = 10_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value) return value;
-    if (Date.now() > end) throw new Error("timed out");
-    await new Promise((r) => setTimeout(r, 25));
-  }
+/**
+ * Waits until the engine has recorded the quality-channel post about a record as uncertain (the
+ * failure is taken in), so the clock is moved past a recheck that is already scheduled.
+ */
+async function uncertainChannelPost(recordKey: string) {
+  return waitFor(
+    async () => {
+      const rows = await ReminderDeliveryModel.find({
+        recipientId: QUALITY_CHANNEL,
+        state: "uncertain",
+      }).lean();
+      return rows.find((d) => d.recordKey === recordKey);
+    },
+    { what: `the channel post of ${recordKey} recorded as uncertain` },
+  );
 }
 
 async function complaintTitled(title: string) {
@@ -113,6 +125,7 @@ describe("Slack failures never lose a record", () => {
         .callsTo("chat.postMessage")
         .some((c) => c.args.channel === QUALITY_CHANNEL && allText(c.args).includes(doc.ref ?? "?")),
     );
+    await uncertainChannelPost(String(doc._id));
     clock.jump(31_000);
     await waitFor(
       () => h.fake.callsTo("conversations.history").find((c) => c.args.channel === QUALITY_CHANNEL),
@@ -139,6 +152,7 @@ describe("Slack failures never lose a record", () => {
         .callsTo("chat.postMessage")
         .some((c) => c.args.channel === QUALITY_CHANNEL && allText(c.args).includes(doc.ref ?? "?")),
     );
+    await uncertainChannelPost(String(doc._id));
     clock.jump(31_000);
     const stored = await poll(
       async () => (await ComplaintModel.findById(doc._id).lean())?.triageMessage,
