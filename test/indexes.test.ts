@@ -1,12 +1,15 @@
-import { describe, expect, it } from "vitest";
-import { ensureIndexes } from "../src/db/connection.js";
+import { randomBytes } from "node:crypto";
+import mongoose from "mongoose";
+import { describe, expect, inject, it } from "vitest";
+import { connectDatabase, ensureIndexes } from "../src/db/connection.js";
+import { engineCaps } from "../src/db/engineCaps.js";
 import {
   ContactModel as ConversationReferenceModel,
   DeliveryModel as ReminderDeliveryModel,
 } from "../src/outbox/models.js";
 import { useTestDatabase } from "./helpers/db.js";
 
-useTestDatabase();
+const db = useTestDatabase();
 
 const names = async (model: typeof ReminderDeliveryModel | typeof ConversationReferenceModel) =>
   (await model.collection.indexes()).map((i) => ({ key: i.key, unique: Boolean(i.unique) }));
@@ -41,5 +44,20 @@ describe("the indexes each engine gets", () => {
       unique: false,
     });
     expect(await names(ReminderDeliveryModel)).toHaveLength(4);
+  });
+
+  it("a MONGODB_URI that points at FerretDB gets the FerretDB paths (it says so in buildInfo); MongoDB keeps the plain ones", async () => {
+    // The same server the suite runs on, reached as a user's MONGODB_URI would reach it.
+    const dbName = `qops_uri_${randomBytes(3).toString("hex")}`;
+    await mongoose.disconnect();
+    try {
+      await connectDatabase(db.uri, dbName, "external");
+      const expected = inject("mongoEngine") === "ferretdb" ? "ferretdb" : "external";
+      expect(engineCaps()).toEqual({ kind: expected, scansQueries: expected === "ferretdb" });
+      await mongoose.connection.db?.dropDatabase();
+    } finally {
+      await mongoose.disconnect();
+      await connectDatabase(db.uri, db.dbName, db.engine);
+    }
   });
 });

@@ -30,9 +30,20 @@ export async function connectDatabase(
     // FerretDB speaks the wire protocol but not every server feature these assume.
     retryWrites: false,
   });
-  setEngineCaps(engine);
-  await ensureIndexes(engine);
+  const kind = engine === "external" && (await isFerretDb()) ? "ferretdb" : engine;
+  setEngineCaps(kind);
+  await ensureIndexes(kind);
   return mongoose;
+}
+
+/**
+ * Whether the server behind a `MONGODB_URI` is FerretDB, which says so in `buildInfo`
+ * (`ferretdbVersion`): it gets the embedded engine's code paths (see engineCaps), since it
+ * shares what they work around (conditional updates applied as a read and a write).
+ */
+async function isFerretDb(): Promise<boolean> {
+  const info = await mongoose.connection.db?.admin().command({ buildInfo: 1 });
+  return info !== undefined && "ferretdbVersion" in info;
 }
 
 /** The models' indexes for this engine (see connectDatabase). */
