@@ -1,16 +1,28 @@
 import { describe, expect, it } from "vitest";
 import { repairPending } from "../src/commands/tasks.js";
-import { creationIntentId, eventId, loadRecord, recordHistory, transition } from "../src/db/history.js";
+import {
+  creationIntentId,
+  type EventBody,
+  eventId,
+  hashEvent,
+  insertRaw,
+  loadRecord,
+  recordHistory,
+  transition,
+} from "../src/db/history.js";
 import {
   HistoryAnchorModel,
   type HistoryEvent,
   HistoryEventModel,
   PendingEffectsModel,
+  StreamHeadModel,
 } from "../src/db/historyModels.js";
+import { forgetHeld, loadWithLast } from "../src/db/read.js";
 import { verifyWorkspace } from "../src/db/verify.js";
 import { QopsError } from "../src/errors.js";
 import { createLogger } from "../src/logger.js";
 import { type Complaint, ComplaintModel } from "../src/records/complaint/model.js";
+import { TEST_START } from "./helpers/clock.js";
 import { useTestDatabase } from "./helpers/db.js";
 import { alice, buildComplaint, newWorkspaceId } from "./helpers/factories.js";
 
@@ -74,11 +86,13 @@ describe("transitions", () => {
   it("a document left behind by a crash is brought up to its last event on the next read", async () => {
     const complaint = await buildComplaint(newWorkspaceId());
     await accept(complaint._id, 1);
-    // Simulate dying between the event insert and the document update.
+    // Simulate dying between the event insert and the document update (and the restart: what
+    // the process held in memory is gone).
     await ComplaintModel.collection.updateOne(
       { _id: complaint._id as never },
       { $set: { state: "new", seq: 1 } },
     );
+    forgetHeld();
     const read = await loadRecord<Complaint>("complaint", complaint._id);
     expect(read?.state).toBe("accepted");
     expect((await ComplaintModel.findById(complaint._id).lean())?.seq).toBe(2);
@@ -105,6 +119,45 @@ describe("transitions", () => {
     const read = await loadRecord<Complaint>("complaint", complaint._id);
     expect(read?.owner).toEqual({ id: "U_CAROL", name: "Carol" });
     expect(read?.seq).toBe(3);
+  });
+
+  it("a record this process holds is served as held only while its last event is still the last: another process's next event is seen at once", async () => {
+    const complaint = await buildComplaint(newWorkspaceId());
+    const held = await loadWithLast("complaint", complaint._id);
+    if (!held) throw new Error("the complaint was not read");
+    // Another process commits the next event and dies before writing the document.
+    const body: EventBody = {
+      workspaceId: complaint.workspaceId,
+      recordKey: complaint._id,
+      kind: "complaint",
+      seq: 2,
+      type: "accepted",
+      actor: alice,
+      at: new Date(TEST_START),
+      changes: { state: { before: "new", after: "accepted" } },
+      reason: null,
+      idempotencyKey: eventId(complaint._id, 2),
+      prevHash: held.last.hash,
+    };
+    await insertRaw(HistoryEventModel, { _id: eventId(complaint._id, 2), ...body, hash: hashEvent(body) });
+    const read = await loadRecord<Complaint>("complaint", complaint._id);
+    expect(read?.state).toBe("accepted");
+    expect(read?.seq).toBe(2);
+    expect((await ComplaintModel.findById(complaint._id).lean())?.seq).toBe(2);
+  });
+
+  it("a record this process holds is read afresh after the database was restored to other events under the same number", async () => {
+    const workspaceId = newWorkspaceId();
+    const complaint = await buildComplaint(workspaceId, { title: "Scratched housing" });
+    expect((await loadRecord<Complaint>("complaint", complaint._id))?.title).toBe("Scratched housing");
+    // A restore from another backup: the same workspace and number, another first event.
+    for (const model of [HistoryEventModel, HistoryAnchorModel, PendingEffectsModel, ComplaintModel] as const)
+      await (model as typeof ComplaintModel).deleteMany({ workspaceId });
+    await StreamHeadModel.deleteMany({ _id: { $regex: `^${workspaceId}/` } });
+    const other = await buildComplaint(workspaceId, { title: "Bent bracket" });
+    expect(other._id).toBe(complaint._id);
+    const read = await loadRecord<Complaint>("complaint", complaint._id);
+    expect(read?.title).toBe("Bent bracket");
   });
 
   it("a creation that died after claiming its number is completed, not lost", async () => {

@@ -57,18 +57,48 @@ export function eventPair(
 }
 
 /**
- * The sequence number each record had when this process last read it (embedded engine only):
- * the next read fetches the events at that number alongside the document (one round trip
- * instead of two), and uses them only if the document is still at that number.
+ * Records this process read or wrote lately, with their last event (embedded engine only). A
+ * record's state is its chain of events, so while the event held is still there (same hash)
+ * and has no successor, the state held is the current one: a read is then two reads by `_id`
+ * of history events instead of the document and its events. When the chain moved on, the pair
+ * read saves the events' read if the document is where this process last saw it.
  */
-export const seenSeq = new Map<string, number>();
-export const MAX_SEEN = 10_000;
+const held = new Map<string, Loaded & { kind: string }>();
+export const MAX_HELD = 10_000;
+
+export function holdLoaded(kind: string, loaded: Loaded): void {
+  if (!engineCaps().scansQueries) return;
+  const key = loaded.record._id;
+  held.delete(key);
+  held.set(key, { kind, record: plainCopy(loaded.record) as RecordBase, last: loaded.last });
+  if (held.size > MAX_HELD) held.delete(held.keys().next().value ?? "");
+}
+
+/** Forgets every held record, as a restart does. */
+export const forgetHeld = () => held.clear();
+
+/** A copy no caller's change can reach: arrays and plain objects copied, dates too. */
+function plainCopy(value: unknown): unknown {
+  if (Array.isArray(value)) return Array.from(value, plainCopy);
+  if (value instanceof Date) return new Date(value.getTime());
+  if (value !== null && typeof value === "object" && Object.getPrototypeOf(value) === Object.prototype)
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, plainCopy(v)]));
+  return value;
+}
+
+const copyOf = (loaded: Loaded & { kind: string }): Loaded => ({
+  record: castRecord(loaded.kind, plainCopy(loaded.record) as Record<string, unknown>),
+  last: loaded.last,
+});
 
 export async function loadWithLast(kind: string, recordKey: string): Promise<Loaded | null> {
-  const scans = engineCaps().scansQueries;
-  const guess = scans ? seenSeq.get(recordKey) : undefined;
-  const guessed = guess === undefined ? null : eventPair(recordKey, guess);
-  guessed?.catch(() => undefined);
+  const mine = engineCaps().scansQueries ? held.get(recordKey) : undefined;
+  let pair: [HistoryEvent | null, HistoryEvent | null] | null = null;
+  if (mine) {
+    pair = await eventPair(recordKey, mine.last.seq);
+    if (pair[0]?.hash === mine.last.hash && !pair[1]) return copyOf(mine);
+    held.delete(recordKey);
+  }
   const doc = (await recordModel(kind).findById(recordKey).lean()) as RecordBase | null;
   if (!doc) {
     // A crash between the anchor and the document: the first event says what to build.
@@ -84,8 +114,8 @@ export async function loadWithLast(kind: string, recordKey: string): Promise<Loa
     return loadWithLast(kind, recordKey);
   }
   let events: HistoryEvent[];
-  if (guessed && doc.seq === guess) {
-    const [at, next] = await guessed;
+  if (pair && doc.seq === mine?.last.seq) {
+    const [at, next] = pair;
     events = !at ? [] : next ? await eventsById(recordKey, doc.seq, [at, next]) : [at];
   } else {
     events = await eventsFrom(recordKey, doc.seq);
@@ -94,13 +124,9 @@ export async function loadWithLast(kind: string, recordKey: string): Promise<Loa
   if (!last) return null;
   const newer = events.filter((e) => e.seq > doc.seq);
   const record = newer.length ? await catchUp(kind, doc, newer) : castRecord(kind, doc as never);
-  const lastEvent = newer[newer.length - 1] ?? last;
-  if (scans) {
-    seenSeq.delete(recordKey);
-    seenSeq.set(recordKey, lastEvent.seq);
-    if (seenSeq.size > MAX_SEEN) seenSeq.delete(seenSeq.keys().next().value ?? "");
-  }
-  return { record, last: lastEvent };
+  const loaded = { record, last: newer[newer.length - 1] ?? last };
+  holdLoaded(kind, loaded);
+  return loaded;
 }
 
 /** Folds events newer than the document into it and stores the result (never going back). */

@@ -23,7 +23,7 @@ import {
   PendingEffectsModel,
 } from "./historyModels.js";
 import { recordModel } from "./kinds.js";
-import { loadRecord, loadWithLast, storeState } from "./read.js";
+import { holdLoaded, loadRecord, loadWithLast, storeState } from "./read.js";
 import type { RecordBase } from "./recordBase.js";
 import { noteCommitted } from "./scope.js";
 import { markChanged } from "./snapshots.js";
@@ -144,8 +144,12 @@ export async function transition<T extends RecordBase>(
       seq,
       updatedAt: at,
     });
-    // Committed: a failed projection is caught up by the next read or the repair.
-    await project(input.kind, next, changes, loaded.last.seq).catch(() => undefined);
+    // Committed: a failed projection is caught up by the next read (so the state is held for
+    // the next read only once the document has it) or the repair.
+    await project(input.kind, next, changes, loaded.last.seq).then(
+      () => holdLoaded(input.kind, { record: next, last: event }),
+      () => undefined,
+    );
     return { record: next, event, replayed: false, pendingId: effects.length ? pendingId : null };
   }
   throw new QopsError(

@@ -63,14 +63,18 @@ async function complaintTitled(title: string) {
 
 describe("request authenticity", () => {
   it("a bad signature gets 401 and writes nothing", async () => {
-    const before = await HistoryEventModel.countDocuments({});
+    // The workers write events of their own meanwhile (deliveries sent): count the signer's.
+    const byQm = () => HistoryEventModel.countDocuments({ "actor.id": qm.id });
+    const before = await byQm();
     const cmd = h.slack.command("/qms", `roles grant <@UEVIL> qm`, qm);
     const res = await cmd.send({
       signature: "v0=0000000000000000000000000000000000000000000000000000000000000000",
     });
     expect(res.status).toBe(401);
     await new Promise((r) => setTimeout(r, 200));
-    expect(await HistoryEventModel.countDocuments({})).toBe(before);
+    expect(await byQm()).toBe(before);
+    const workspace = await WorkspaceModel.findOne({ workspaceId: `slack:${h.teamId}` }).lean();
+    expect(workspace?.roles?.UEVIL).toBeUndefined();
     expect(h.fake.responses.find((r) => r.id === cmd.responseId)).toBeUndefined();
   });
 
