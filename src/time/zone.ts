@@ -12,13 +12,21 @@ const DAY = /^(\d{4})-(\d{2})-(\d{2})$/;
 /** True for an IANA zone name Intl knows ("Europe/Berlin", "UTC"). */
 export function isZone(zone: string | null | undefined): zone is string {
   if (!zone) return false;
-  try {
-    new Intl.DateTimeFormat("en", { timeZone: zone });
-    return true;
-  } catch {
-    return false;
+  let known = zoneNames.get(zone);
+  if (known === undefined) {
+    // Building a format is the check, and it is slow: every register line asks it.
+    try {
+      new Intl.DateTimeFormat("en", { timeZone: zone });
+      known = true;
+    } catch {
+      known = false;
+    }
+    if (zoneNames.size >= 1_000) zoneNames.clear();
+    zoneNames.set(zone, known);
   }
+  return known;
 }
+const zoneNames = new Map<string, boolean>();
 
 /** "2026-05-10" when the text is a real calendar day, else null (no 2026-02-30, no 10/05/2026). */
 export function parseDay(text: string | null | undefined): Day | null {
@@ -33,9 +41,18 @@ export function parseDay(text: string | null | undefined): Day | null {
 
 /** The calendar day an instant falls on in a zone. */
 export function dayOf(at: Date, zone: string): Day {
-  const local = new TZDate(at.getTime(), zone);
-  return `${local.getFullYear()}-${pad(local.getMonth() + 1)}-${pad(local.getDate())}`;
+  const key = `${zone} ${at.getTime()}`;
+  let day = daysOf.get(key);
+  if (day === undefined) {
+    // Asked for the same instants again and again (each register line's due day): remembered.
+    const local = new TZDate(at.getTime(), zone);
+    day = `${local.getFullYear()}-${pad(local.getMonth() + 1)}-${pad(local.getDate())}`;
+    if (daysOf.size >= 10_000) daysOf.clear();
+    daysOf.set(key, day);
+  }
+  return day;
 }
+const daysOf = new Map<string, Day>();
 
 /** The instant a day starts in a zone (00:00 there; the first moment of the day on a DST change). */
 export function startOfDay(day: Day, zone: string): Date {
@@ -100,9 +117,17 @@ const dayFormat = new Intl.DateTimeFormat("en-GB", {
 
 /** "10 May 2026": a day reads the same in every zone. */
 export function formatDay(day: Day): string {
-  const [y, m, d] = day.split("-").map(Number) as [number, number, number];
-  return dayFormat.format(new Date(Date.UTC(y, m - 1, d)));
+  let text = dayTexts.get(day);
+  if (text === undefined) {
+    const [y, m, d] = day.split("-").map(Number) as [number, number, number];
+    text = dayFormat.format(new Date(Date.UTC(y, m - 1, d)));
+    // A register names the same few hundred days over and over; formatting is the slow part.
+    if (dayTexts.size >= 5_000) dayTexts.clear();
+    dayTexts.set(day, text);
+  }
+  return text;
 }
+const dayTexts = new Map<string, string>();
 
 const instantFormats = new Map<string, Intl.DateTimeFormat>();
 

@@ -15,6 +15,7 @@ const clip = (text: string, max: number) => (text.length <= max ? text : `${text
 
 /** User text inside mrkdwn: `<`, `>` and `&` would become mentions, broadcasts or links; they stay literal. */
 export function escapeMrkdwn(text: string): string {
+  if (!/[&<>]/.test(text)) return text;
   return text.replaceAll("&", "&amp;").replaceAll("<", "&lt;").replaceAll(">", "&gt;");
 }
 
