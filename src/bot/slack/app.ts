@@ -19,6 +19,7 @@ import type { RequestHandler } from "../../server.js";
 import { InFlight } from "../../util/inFlight.js";
 import { withTimeout } from "../../util/timeout.js";
 import type { ActionTarget, Answer, FormView, MessageView } from "../../views/types.js";
+import { keptAliveFetch } from "./keptAlive.js";
 import { boltLogger, QopsSlackReceiver } from "./receiver.js";
 import { blocks, homeBlocks, messageText, modal, modalErrors, plainText } from "./render.js";
 import { formValues, personFields, targetOf, tokenize } from "./request.js";
@@ -69,7 +70,8 @@ export function createSlackApp(settings: SlackSettings, options: SlackAppOptions
     // A single-workspace bot token: no auth.test round trip per request.
     authorize: async () => ({ botToken: settings.botToken }),
     logger: boltLogger(logger),
-    clientOptions,
+    // Bolt's `respond` posts through this; the adapter's Web API calls use `client` below.
+    clientOptions: { ...clientOptions, fetch: keptAliveFetch },
     convoStore: false,
     ...(receiver
       ? { receiver }
