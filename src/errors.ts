@@ -1,4 +1,4 @@
-import { currentScope } from "./db/scope.js";
+import type { RequestScope } from "./db/scope.js";
 import type { Rich } from "./views/rich.js";
 
 /**
@@ -61,9 +61,8 @@ export function isQopsError(error: unknown): error is QopsError {
  * The message a person sees for any error: specific for ours, and for the others the truth about
  * what this request had saved before it failed (never a stack trace).
  */
-export function userMessageFor(error: unknown): string {
+export function userMessageFor(error: unknown, scope?: RequestScope): string {
   if (isQopsError(error)) return error.userMessage;
-  const scope = currentScope();
   const saved = scope?.committed ?? [];
   const unsure = scope?.uncertain ?? [];
   if (saved.length)

@@ -18,8 +18,9 @@ import {
   StreamHeadModel,
 } from "../src/db/historyModels.js";
 import { forgetHeld, loadWithLast } from "../src/db/read.js";
+import { newScope } from "../src/db/scope.js";
 import { verifyWorkspace } from "../src/db/verify.js";
-import { QopsError } from "../src/errors.js";
+import { QopsError, userMessageFor } from "../src/errors.js";
 import { createLogger } from "../src/logger.js";
 import { type Complaint, ComplaintModel } from "../src/records/complaint/model.js";
 import { TEST_START } from "./helpers/clock.js";
@@ -158,6 +159,23 @@ describe("transitions", () => {
     expect(other._id).toBe(complaint._id);
     const read = await loadRecord<Complaint>("complaint", complaint._id);
     expect(read?.title).toBe("Bent bracket");
+  });
+
+  it("an error after a request's commit names what it saved; before any commit it says nothing was changed", async () => {
+    const complaint = await buildComplaint(newWorkspaceId());
+    const scope = newScope();
+    expect(userMessageFor(new Error("boom"), scope)).toMatch(/nothing was changed/);
+    await transition<Complaint>({
+      kind: "complaint",
+      recordKey: complaint._id,
+      type: "accepted",
+      actor: alice,
+      scope,
+      decide: () => ({ fields: { state: "accepted" } }),
+    });
+    expect(userMessageFor(new Error("boom"), scope)).toBe(
+      `${complaint.ref} was saved, but something failed on our side afterwards; what is left (messages, links) is completed automatically. Please check the record before doing it again.`,
+    );
   });
 
   it("a creation that died after claiming its number is completed, not lost", async () => {

@@ -1,4 +1,5 @@
 import type { Actor } from "../db/historyModels.js";
+import type { RequestScope } from "../db/scope.js";
 
 /** Who is asking, where, and when: everything a command needs to know about the request. */
 export interface CommandContext {
@@ -18,6 +19,8 @@ export interface CommandContext {
   names?: Record<string, string>;
   /** The conversation the request came from (a channel, or a personal chat). */
   here?: { id: string; personal: boolean };
+  /** What this request has saved so far; the core starts one per request. */
+  scope?: RequestScope;
 }
 
 export interface Surface {

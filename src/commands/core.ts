@@ -1,6 +1,6 @@
 import { loadRecord } from "../db/history.js";
 import type { RecordBase } from "../db/recordBase.js";
-import { inRequestScope } from "../db/scope.js";
+import { newScope, type RequestScope } from "../db/scope.js";
 import { isQopsError, userMessageFor } from "../errors.js";
 import type { Logger } from "../logger.js";
 import { type ContactKind, rememberContact, rememberZone } from "../outbox/contacts.js";
@@ -75,17 +75,17 @@ export function createCore(logger: Logger): Core {
     work: () => Promise<Answer>,
     onError?: (error: unknown) => Promise<Answer | null>,
   ): Promise<Answer> {
-    return inRequestScope(async () => {
-      try {
-        return await work();
-      } catch (error) {
-        if (!isQopsError(error))
-          logger.error({ err: error, what, workspaceId: ctx.workspaceId }, "request failed");
-        else logger.debug({ code: error.code, what }, "request refused");
-        const special = onError ? await onError(error).catch(() => null) : null;
-        return special ?? ({ kind: "reply", view: errorView(error) } as Answer);
-      }
-    });
+    // The request's own record of what it saved (the context is the request's, so set on it).
+    ctx.scope ??= newScope();
+    try {
+      return await work();
+    } catch (error) {
+      if (!isQopsError(error))
+        logger.error({ err: error, what, workspaceId: ctx.workspaceId }, "request failed");
+      else logger.debug({ code: error.code, what }, "request refused");
+      const special = onError ? await onError(error).catch(() => null) : null;
+      return special ?? ({ kind: "reply", view: errorView(error, ctx.scope) } as Answer);
+    }
   }
 
   return {
@@ -138,20 +138,18 @@ export function createCore(logger: Logger): Core {
           if (press.submitted || !found || !press.target.ref) return null;
           if (press.target.ws !== ctx.workspaceId) return null;
           const view = await currentCard(ctx, found.def, press.target, action);
-          return view ? { kind: "update", view, note: errorView(error), refused: true } : null;
+          return view ? { kind: "update", view, note: errorView(error, ctx.scope), refused: true } : null;
         },
       );
     },
 
     async home(ctx) {
-      return inRequestScope(async () => {
-        try {
-          return await homeView(ctx);
-        } catch (error) {
-          if (!isQopsError(error)) logger.error({ err: error }, "App Home failed");
-          return errorView(error);
-        }
-      });
+      try {
+        return await homeView(ctx);
+      } catch (error) {
+        if (!isQopsError(error)) logger.error({ err: error }, "App Home failed");
+        return errorView(error);
+      }
     },
 
     messageForm(ctx, source) {
@@ -210,8 +208,8 @@ async function currentCard(
 }
 
 /** An error as a view: a refusal with its instants in the reader's zone, else the plain message. */
-export function errorView(error: unknown): MessageView {
+export function errorView(error: unknown, scope?: RequestScope): MessageView {
   const text: Rich =
-    isQopsError(error) && error.rich ? ["⚠️ ", ...error.rich] : [`⚠️ ${userMessageFor(error)}`];
+    isQopsError(error) && error.rich ? ["⚠️ ", ...error.rich] : [`⚠️ ${userMessageFor(error, scope)}`];
   return answer(text, "attention");
 }

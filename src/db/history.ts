@@ -18,7 +18,7 @@ import { recordModel } from "./kinds.js";
 import { effectsDone } from "./pending.js";
 import { loadRecord } from "./read.js";
 import type { RecordBase } from "./recordBase.js";
-import { noteCommitted, noteUncertain } from "./scope.js";
+import { noteCommitted, noteUncertain, type RequestScope } from "./scope.js";
 import { markChanged } from "./snapshots.js";
 
 /** Contended writers retry; this bounds a pathological loop, not normal contention. */
@@ -105,8 +105,8 @@ export function castRecord<T extends RecordBase>(kind: string, plain: Record<str
 export const refOf = (recordKey: string) => recordKey.slice(recordKey.indexOf("/") + 1);
 
 /** An insert that failed for another reason than a duplicate key may still have landed. */
-export function commitFailed(error: unknown, what: string): never {
-  noteUncertain(what);
+export function commitFailed(error: unknown, what: string, scope: RequestScope | undefined): never {
+  noteUncertain(scope, what);
   throw error;
 }
 
@@ -120,6 +120,8 @@ export interface CreateRecordInput {
   /** Record key and reference for stream number n. */
   keyFor: (n: number) => { recordKey: string; ref: string | null };
   actor: Actor;
+  /** The request this creation is part of, told what was saved (see RequestScope). */
+  scope?: RequestScope | undefined;
   at?: Date;
   /** The record's first fields; a function when they depend on the stream number. */
   fields: Record<string, unknown> | ((n: number) => Record<string, unknown>);
@@ -221,7 +223,7 @@ export async function createRecord<T extends RecordBase>(
     try {
       await insertRaw(HistoryAnchorModel, anchor);
     } catch (error) {
-      if (!isDuplicateKey(error)) commitFailed(error, `the new ${input.kind}`);
+      if (!isDuplicateKey(error)) commitFailed(error, `the new ${input.kind}`, input.scope);
       // FerretDB does not say which index refused the insert: if the number is free, the
       // caller's key is what collided (a retried request), so return what it created.
       if (input.idempotencyKey && !(await HistoryAnchorModel.exists({ _id: anchor._id }))) {
@@ -253,7 +255,7 @@ export async function createRecord<T extends RecordBase>(
       }
       continue;
     }
-    noteCommitted(ref ?? recordKey);
+    noteCommitted(input.scope, ref ?? recordKey);
     // Committed: the rest is repairable, so a failure from here on is not "nothing was saved".
     let materialized = true;
     const record = await materialize<T>(anchor).catch(() => {

@@ -1,3 +1,4 @@
+import type { Collection } from "mongodb";
 import { engineCaps } from "./engineCaps.js";
 import { afterValues, castRecord, eventId, materialize } from "./history.js";
 import {
@@ -50,9 +51,11 @@ export function eventPair(
   recordKey: string,
   seq: number,
 ): Promise<[HistoryEvent | null, HistoryEvent | null]> {
+  // Through the driver: events are stored as written (see insertRaw), nothing to cast.
+  const events = HistoryEventModel.collection as unknown as Collection<HistoryEvent>;
   return Promise.all([
-    HistoryEventModel.findById(eventId(recordKey, seq)).lean() as Promise<HistoryEvent | null>,
-    HistoryEventModel.findById(eventId(recordKey, seq + 1)).lean() as Promise<HistoryEvent | null>,
+    events.findOne({ _id: eventId(recordKey, seq) }),
+    events.findOne({ _id: eventId(recordKey, seq + 1) }),
   ]);
 }
 

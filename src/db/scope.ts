@@ -1,8 +1,9 @@
-import { AsyncLocalStorage } from "node:async_hooks";
-
 /**
  * What one request has committed so far, so that an error reported to the person can say what
  * was saved before it happened ("Logged as CMP-2026-0007, but …") instead of "nothing changed".
+ * It travels with the request (`CommandContext.scope`, handed to each write) rather than in an
+ * AsyncLocalStorage: that would turn on Node's promise hooks for every promise the process
+ * makes, about a fifth of a slash command's CPU (see docs/PERFORMANCE.md).
  */
 export interface RequestScope {
   /** References (or keys) of records this request changed or created, in order. */
@@ -11,22 +12,12 @@ export interface RequestScope {
   uncertain: string[];
 }
 
-const storage = new AsyncLocalStorage<RequestScope>();
+export const newScope = (): RequestScope => ({ committed: [], uncertain: [] });
 
-export function inRequestScope<T>(work: () => Promise<T>): Promise<T> {
-  return storage.run({ committed: [], uncertain: [] }, work);
-}
-
-export function currentScope(): RequestScope | undefined {
-  return storage.getStore();
-}
-
-export function noteCommitted(what: string): void {
-  const scope = storage.getStore();
+export function noteCommitted(scope: RequestScope | undefined, what: string): void {
   if (scope && !scope.committed.includes(what)) scope.committed.push(what);
 }
 
-export function noteUncertain(what: string): void {
-  const scope = storage.getStore();
+export function noteUncertain(scope: RequestScope | undefined, what: string): void {
   if (scope && !scope.uncertain.includes(what)) scope.uncertain.push(what);
 }

@@ -25,7 +25,7 @@ import {
 import { recordModel } from "./kinds.js";
 import { holdLoaded, loadRecord, loadWithLast, storeState } from "./read.js";
 import type { RecordBase } from "./recordBase.js";
-import { noteCommitted } from "./scope.js";
+import { noteCommitted, type RequestScope } from "./scope.js";
 import { markChanged } from "./snapshots.js";
 
 // ------------------------------------------------------------------ transitions
@@ -43,6 +43,8 @@ export interface TransitionInput<T> {
   /** The event type; a function when it depends on the state (a vote added or taken back). */
   type: string | ((record: T) => string);
   actor: Actor;
+  /** The request this change is part of, told what was saved (see RequestScope). */
+  scope?: RequestScope | undefined;
   at?: Date;
   reason?: string | null;
   /** The caller makes it specific to the record and the person (see createRecord). */
@@ -127,7 +129,7 @@ export async function transition<T extends RecordBase>(
     try {
       await insertRaw(HistoryEventModel, event);
     } catch (error) {
-      if (!isDuplicateKey(error)) commitFailed(error, record.ref ?? input.recordKey);
+      if (!isDuplicateKey(error)) commitFailed(error, record.ref ?? input.recordKey, input.scope);
       // Another change took this number: this attempt's entry goes (the winner's is its own).
       if (effects.length) await PendingEffectsModel.deleteOne({ _id: pendingId });
       if (input.idempotencyKey) {
@@ -137,7 +139,7 @@ export async function transition<T extends RecordBase>(
       await sleep(Math.random() * Math.min(20, attempt + 1));
       continue;
     }
-    noteCommitted(record.ref ?? input.recordKey);
+    noteCommitted(input.scope, record.ref ?? input.recordKey);
     const next = castRecord<T>(input.kind, {
       ...(record as unknown as Record<string, unknown>),
       ...afterValues(changes),

@@ -235,6 +235,7 @@ export async function runTransition<R extends StatefulRecord, P>(
         ? (record: R) => (spec.event as (r: R, c: CommandContext) => string)(record, ctx)
         : spec.event,
     actor: ctx.actor,
+    scope: ctx.scope,
     at: ctx.now,
     reason: spec.reason?.(parsed) ?? null,
     idempotencyKey: requestKey(ctx, `${current._id}:${spec.id}`),

@@ -77,6 +77,7 @@ export async function createReferenced<T extends RecordBase>(
     stream,
     keyFor,
     actor: ctx.actor,
+    scope: ctx.scope,
     at: ctx.now,
     idempotencyKey: options.idempotencyKey ?? requestKey(ctx, `create:${def.id}`),
     reason: options.reason ?? null,

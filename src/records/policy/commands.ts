@@ -133,6 +133,7 @@ export async function submitDraft(_def: RecordKindDef, action: Action): Promise<
     stream: `${ctx.workspaceId}/POL`,
     keyFor: (n) => ({ recordKey: `${ctx.workspaceId}/POL-v${n}`, ref: `POL-v${n}` }),
     actor: ctx.actor,
+    scope: ctx.scope,
     at: ctx.now,
     idempotencyKey: requestKey(ctx, DRAFT_FORM),
     fields: (n) => ({
@@ -214,6 +215,7 @@ export async function approvePolicy(
     recordKey: policy._id,
     type: "approved",
     actor: ctx.actor,
+    scope: ctx.scope,
     at: ctx.now,
     idempotencyKey: requestKey(ctx, `${policy._id}:approve`),
     decide: (current, last) => {
@@ -277,6 +279,7 @@ export async function publishPolicy(
     recordKey: workspaceKey(ctx.workspaceId),
     type: "policy_published",
     actor: ctx.actor,
+    scope: ctx.scope,
     at: ctx.now,
     reason: `${policy.ref} published`,
     idempotencyKey: requestKey(ctx, `publish:${policy.ref}`),

@@ -168,6 +168,7 @@ export async function acknowledge(
     stream: `${ctx.workspaceId}/ack`,
     keyFor: () => ({ recordKey: ackKey(ctx.workspaceId, policy.ref ?? "", ctx.actor.id), ref: null }),
     actor: ctx.actor,
+    scope: ctx.scope,
     at: ctx.now,
     idempotencyKey: `ack:${policy.ref}:${ctx.actor.id}`,
     keyIsIdentity: true,

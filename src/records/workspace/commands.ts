@@ -34,6 +34,7 @@ export async function setupWorkspace(
         stream: `${ctx.workspaceId}/workspace`,
         keyFor: () => ({ recordKey: workspaceKey(ctx.workspaceId), ref: null }),
         actor: ctx.actor,
+        scope: ctx.scope,
         at: ctx.now,
         idempotencyKey: "workspace-setup",
         keyIsIdentity: true,
@@ -80,6 +81,7 @@ export function changeWorkspace(
     recordKey: workspaceKey(ctx.workspaceId),
     type,
     actor: ctx.actor,
+    scope: ctx.scope,
     at: ctx.now,
     idempotencyKey: requestKey(ctx, type),
     decide: (workspace) => {
@@ -115,6 +117,7 @@ export async function changeRole(
     recordKey: workspaceKey(ctx.workspaceId),
     type: grant ? "role_granted" : "role_revoked",
     actor: ctx.actor,
+    scope: ctx.scope,
     at: ctx.now,
     idempotencyKey: requestKey(ctx, `role:${target.id}:${role}`),
     decide: (workspace, last) => {
