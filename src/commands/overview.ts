@@ -1,3 +1,4 @@
+import { readSnapshot } from "../db/snapshots.js";
 import {
   type CorrectiveAction,
   CorrectiveActionModel,
@@ -95,13 +96,22 @@ export async function myItems(ctx: CommandContext): Promise<MyItems> {
   const workspace = await requireWorkspace(ctx);
   const me = ctx.actor.id;
   const ws = { workspaceId: ctx.workspaceId };
-  const [complaints, ideas, actions, audits, ncs] = (await Promise.all([
-    ComplaintModel.find({ ...ws, state: { $in: OPEN_COMPLAINT_STATES } }).lean(),
-    ImprovementIdeaModel.find({ ...ws, state: { $in: OPEN_IDEA_STATES } }).lean(),
-    CorrectiveActionModel.find({ ...ws, state: { $in: OPEN_ACTION_STATES } }).lean(),
-    InternalAuditModel.find({ ...ws, state: { $in: ["scheduled", "in_progress"] } }).lean(),
-    NonconformingOutputModel.find({ ...ws, state: { $in: OPEN_NC_STATES } }).lean(),
-  ])) as [Complaint[], ImprovementIdea[], CorrectiveAction[], InternalAudit[], NonconformingOutput[]];
+  // The open records of each kind: a query each, kept as snapshots on the embedded engine (where
+  // a query reads the whole collection, closed records and all).
+  const open = <T>(kind: string, model: { find: (q: object) => { lean: () => unknown } }, states: string[]) =>
+    readSnapshot(
+      ctx.workspaceId,
+      kind,
+      "open-records",
+      async () => (await model.find({ ...ws, state: { $in: states } }).lean()) as T[],
+    );
+  const [complaints, ideas, actions, audits, ncs] = await Promise.all([
+    open<Complaint>("complaint", ComplaintModel, OPEN_COMPLAINT_STATES),
+    open<ImprovementIdea>("idea", ImprovementIdeaModel, OPEN_IDEA_STATES),
+    open<CorrectiveAction>("action", CorrectiveActionModel, OPEN_ACTION_STATES),
+    open<InternalAudit>("audit", InternalAuditModel, ["scheduled", "in_progress"]),
+    open<NonconformingOutput>("nc", NonconformingOutputModel, OPEN_NC_STATES),
+  ]);
   const isQm = rolesOf(workspace, me).includes("qm");
   const byDue = (a: { dueAt: Date }, b: { dueAt: Date }) => a.dueAt.getTime() - b.dueAt.getTime();
   return {

@@ -35,7 +35,8 @@ const snapshotSchema = new Schema<Snapshot>(
 
 export const SnapshotModel = defineModel<Snapshot>("RegisterSnapshot", snapshotSchema);
 
-export const SNAPSHOT_KINDS = new Set(["complaint"]);
+/** The kinds whose open records are read as snapshots (registers, App Home). */
+export const SNAPSHOT_KINDS = new Set(["complaint", "action", "idea", "audit", "nc"]);
 const SKEW_MS = 1_000;
 const MAX_AGE_MS = 60_000;
 
