@@ -4,7 +4,9 @@
  * npm run bench -- slack      slash-command ack latency and throughput vs a bare Bolt app
  * npm run bench -- reminders  policy fan-out under Slack's rate limit; reminder pickup delay
  * npm run bench -- teams      Teams message and card-action ack latency vs a bare CloudAdapter
+ * npm run bench -- growth     register, record and App Home replies at 100 / 10,000 / 100,000 complaints
  */
+import { runGrowthBench } from "./growth.js";
 import { runHistoryBench } from "./history.js";
 import { runRemindersBench } from "./reminders.js";
 import { runSlackBench } from "./slack.js";
@@ -15,6 +17,7 @@ const benches: Record<string, () => Promise<string>> = {
   slack: runSlackBench,
   reminders: runRemindersBench,
   teams: runTeamsBench,
+  growth: runGrowthBench,
 };
 const chosen = process.argv.slice(2).filter((a) => a in benches);
 for (const name of chosen.length ? chosen : Object.keys(benches)) {
