@@ -66,14 +66,14 @@ export function eventPair(
  * of history events instead of the document and its events. When the chain moved on, the pair
  * read saves the events' read if the document is where this process last saw it.
  */
-const held = new Map<string, Loaded & { kind: string }>();
+const held = new Map<string, Loaded>();
 export const MAX_HELD = 10_000;
 
-export function holdLoaded(kind: string, loaded: Loaded): void {
+export function holdLoaded(loaded: Loaded): void {
   if (!engineCaps().scansQueries) return;
   const key = loaded.record._id;
   held.delete(key);
-  held.set(key, { kind, record: plainCopy(loaded.record) as RecordBase, last: loaded.last });
+  held.set(key, copyOf(loaded));
   if (held.size > MAX_HELD) held.delete(held.keys().next().value ?? "");
 }
 
@@ -89,8 +89,9 @@ function plainCopy(value: unknown): unknown {
   return value;
 }
 
-const copyOf = (loaded: Loaded & { kind: string }): Loaded => ({
-  record: castRecord(loaded.kind, plainCopy(loaded.record) as Record<string, unknown>),
+// Held as cast when it was read, so a copy needs no casting again.
+const copyOf = (loaded: Loaded): Loaded => ({
+  record: plainCopy(loaded.record) as RecordBase,
   last: loaded.last,
 });
 
@@ -128,7 +129,7 @@ export async function loadWithLast(kind: string, recordKey: string): Promise<Loa
   const newer = events.filter((e) => e.seq > doc.seq);
   const record = newer.length ? await catchUp(kind, doc, newer) : castRecord(kind, doc as never);
   const loaded = { record, last: newer[newer.length - 1] ?? last };
-  holdLoaded(kind, loaded);
+  holdLoaded(loaded);
   return loaded;
 }
 

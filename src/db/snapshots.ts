@@ -1,3 +1,4 @@
+import type { Collection } from "mongodb";
 import { Schema } from "mongoose";
 import { engineCaps } from "./engineCaps.js";
 import { defineModel } from "./kinds.js";
@@ -100,7 +101,9 @@ export async function readSnapshot<T>(
   if (!engineCaps().scansQueries) return build();
   const _id = snapshotId(workspaceId, kind, name);
   const mine = held.get(_id);
-  const markerRead = SnapshotModel.findById(markerId(workspaceId, kind)).lean().exec();
+  // Through the driver: a marker is two fields, nothing to cast.
+  const markers = SnapshotModel.collection as unknown as Collection<Snapshot>;
+  const markerRead = markers.findOne({ _id: markerId(workspaceId, kind) });
   // With nothing held, read the stored snapshot alongside the marker (one round trip).
   const storedRead = mine ? null : SnapshotModel.findById(_id).lean().exec();
   // Awaited below when used; a failure then is the read's failure.

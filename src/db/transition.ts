@@ -149,7 +149,7 @@ export async function transition<T extends RecordBase>(
     // Committed: a failed projection is caught up by the next read (so the state is held for
     // the next read only once the document has it) or the repair.
     await project(input.kind, next, changes, loaded.last.seq).then(
-      () => holdLoaded(input.kind, { record: next, last: event }),
+      () => holdLoaded({ record: next, last: event }),
       () => undefined,
     );
     return { record: next, event, replayed: false, pendingId: effects.length ? pendingId : null };
