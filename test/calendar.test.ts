@@ -549,6 +549,45 @@ describe("controlled documents and objectives", () => {
     expect(await ok(ctx(omar, clock.t), `qms docs ${doc.ref} reviewed`)).toContain("next review 2 Jan 2027");
   });
 
+  it("policy commands take only policies and document commands refuse the policy: a procedure cannot be approved or published as the quality policy", async () => {
+    clock.t = new Date("2026-11-02T08:00:00Z");
+    const ws = "slack:TPOLDOC";
+    const ctx = await newWorkspace(ws);
+    await ok(
+      ctx(),
+      `qms docs add procedure 3 12 ${mention(omar)} https://docs.example.com/p-7 Purchasing procedure`,
+    );
+    const procedure = await ControlledDocumentModel.findOne({
+      workspaceId: ws,
+      title: "Purchasing procedure",
+    }).lean();
+    const drafted = await submit(ctx(), "policy.draft", { text: "Quality first." });
+    expect(drafted.kind, textOf(drafted)).toBe("done");
+    const policy = await ControlledDocumentModel.findOne({ workspaceId: ws, documentType: "policy" }).lean();
+    if (!procedure?.ref || !policy?.ref) throw new Error("the procedure or the policy draft is missing");
+    const before = await ControlledDocumentModel.find({ workspaceId: ws }).lean();
+
+    for (const [who, line] of [
+      [top, `policy approve ${procedure.ref}`],
+      [qm, `policy publish ${procedure.ref}`],
+      [qm, `policy status ${procedure.ref}`],
+    ] as const)
+      expect(await typed(ctx(who), line)).toMatch(/^⚠️ .*is not a policy reference|^⚠️ There is no policy/);
+    for (const line of [
+      `qms docs ${policy.ref} approve`,
+      `qms docs ${policy.ref} reviewed`,
+      `qms docs ${policy.ref}`,
+    ])
+      expect(await typed(ctx(), line)).toMatch(/^⚠️ .*is not a document reference|^⚠️ There is no document/);
+    // Refused, and nothing changed: no document moved, nobody was asked to acknowledge anything.
+    expect(await ControlledDocumentModel.find({ workspaceId: ws }).lean()).toEqual(before);
+    expect(
+      await ReminderDeliveryModel.countDocuments({ workspaceId: ws, occasion: { $regex: "^policy" } }),
+    ).toBe(0);
+    // The policy itself goes through.
+    expect(await ok(ctx(top), `policy approve ${policy.ref}`)).toContain(policy.ref);
+  });
+
   it("the weekly digest goes to the quality channel on Monday at 09:00 workspace time, and is skipped when there is nothing to say", async () => {
     clock.t = new Date("2026-11-02T08:00:00Z");
     const ws = "slack:TDIG";

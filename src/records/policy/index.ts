@@ -54,6 +54,12 @@ async function status(ctx: CommandContext, words: string[]): Promise<Answer> {
   await requireRole(ctx, ["qm", "top_management", "auditor"], "see who has acknowledged the policy");
   const ref = words.find((w) => /^POL-v\d+$/i.test(w));
   const exporting = words.some((w) => w.toLowerCase() === "export");
+  const other = words.find((w) => w !== ref && w.toLowerCase() !== "export");
+  if (other)
+    throw new QopsError(
+      "invalid_input",
+      `"${other.slice(0, 30)}" is not a policy reference (they look like POL-v2). Use policy status [POL-v2] [export].`,
+    );
   const s = await policyStatus(policyKind, ctx, ref);
   if (exporting) {
     const csv = policyStatusCsv(s);
