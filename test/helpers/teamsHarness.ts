@@ -125,14 +125,16 @@ export async function say(h: TeamsHarness, from: TeamsUser, text: string, where:
       })),
     ],
   };
+  const started = performance.now();
   const response = await post(h, activity);
+  const ackMs = performance.now() - started;
   if (response.status !== 200) throw new Error(`message answered ${response.status}`);
   const replyCall = await h.connector.waitFor(() =>
     h.connector.calls.find((c) => c.activityId === activity.id),
   );
   // What the person reads: markdown escapes are the client's business.
   const body = replyCall.body as { text: string; attachments?: { content: Card }[] };
-  return { ...body, text: unescaped(String(body.text ?? "")) };
+  return { ...body, text: unescaped(String(body.text ?? "")), ackMs, repliedMs: performance.now() - started };
 }
 
 export interface Card {

@@ -26,6 +26,19 @@ const robin = teamsUser("Robin Manager");
 const erin = teamsUser("Erin Employee");
 
 describe("Teams: complaints end to end over HTTP", () => {
+  it("a typed message is acknowledged when it arrives, not when its reply is out: a connector answering 429 delays the reply, never the 200", async () => {
+    const quinn = teamsUser("Quinn Slow");
+    // The reply's first try is refused with Retry-After: 2; QOps waits it out and sends again.
+    h.connector.failNextWhere((call) => call.method === "POST" && /help/i.test(JSON.stringify(call.body)), {
+      status: 429,
+      retryAfter: 2,
+    });
+    const answered = await say(h, quinn, "help");
+    expect(answered.text).toMatch(/help|QOps/i);
+    expect(answered.ackMs).toBeLessThan(1_000);
+    expect(answered.repliedMs).toBeGreaterThan(1_900);
+  });
+
   it("sets up in a channel, which becomes the quality channel", async () => {
     h.connector.rosters.set(
       TEAM_ID,

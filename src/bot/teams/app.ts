@@ -114,6 +114,7 @@ export function createTeamsApp(
       end: () => {
         if (status === 401) logger.warn("Teams request refused: not authenticated");
         if (status >= 500) logger.error({ status }, "Teams request failed");
+        // A message was acknowledged when its turn began (see below): nothing more to say.
         send(
           res,
           status,
@@ -129,7 +130,13 @@ export function createTeamsApp(
           method: req.method,
         },
         response,
-        (context) => bot.run(context),
+        (context) => {
+          // Authenticated: a message (not an invoke, whose answer is the HTTP response) is
+          // acknowledged now, and its reply goes to the connector when the turn has it. Teams
+          // expects the 200 within seconds and resends on a 5xx or a timeout.
+          if (context.activity.type !== "invoke") send(res, 200);
+          return bot.run(context);
+        },
       ),
     );
   }
