@@ -96,6 +96,57 @@ describe("request authenticity", () => {
   });
 });
 
+describe("signed requests that are not what Slack sends", () => {
+  const submission = (extra: Record<string, unknown> = {}) =>
+    new URLSearchParams({
+      payload: JSON.stringify({
+        type: "view_submission",
+        team: { id: h.teamId },
+        user: { id: employee.id, name: employee.name, team_id: h.teamId },
+        view: {
+          id: "VFUTURE",
+          callback_id: "complaint.new",
+          private_metadata: "",
+          state: { values: { title: { title: { type: "plain_text_input", value: "From the future" } } } },
+        },
+        ...extra,
+      }),
+    }).toString();
+
+  for (const [label, seconds] of [
+    ["6 minutes", 6 * 60],
+    ["an hour", 3600],
+  ] as const)
+    it(`a correctly signed request dated ${label} in the future gets 401 and writes nothing (Slack's rule is five minutes either way)`, async () => {
+      const before = await HistoryEventModel.countDocuments({ "actor.id": employee.id });
+      const res = await h.slack.post(submission(), "application/x-www-form-urlencoded", {
+        timestamp: Math.floor(Date.now() / 1000) + seconds,
+      });
+      expect(res.status).toBe(401);
+      expect(await HistoryEventModel.countDocuments({ "actor.id": employee.id })).toBe(before);
+    });
+
+  for (const [label, body, type] of [
+    ["payload=null", "payload=null", "application/x-www-form-urlencoded"],
+    ["a JSON null body", "null", "application/json"],
+    ["a JSON array body", "[]", "application/json"],
+  ] as const)
+    it(`a signed ${label} is answered 400 at once, not left hanging`, async () => {
+      const res = await h.slack.post(body, type);
+      expect(res.status).toBe(400);
+      expect(res.ms).toBeLessThan(2_000);
+    });
+
+  it("a signed form submission without a user or a workspace is answered 400 and saves nothing", async () => {
+    const before = await ComplaintModel.countDocuments({});
+    for (const extra of [{ user: undefined }, { team: undefined, user: { id: employee.id } }]) {
+      const res = await h.slack.post(submission(extra), "application/x-www-form-urlencoded");
+      expect(res.status).toBe(400);
+    }
+    expect(await ComplaintModel.countDocuments({})).toBe(before);
+  });
+});
+
 describe("Slack failures never lose a record", () => {
   it("Slack answering 429 to the triage post: the complaint is kept and the post retried after Retry-After", async () => {
     const toQualityChannel = (args: Record<string, unknown>) => args.channel === QUALITY_CHANNEL;
