@@ -25,11 +25,9 @@ import { FakeSlack } from "../test/helpers/fakeSlack.js";
 import { SlackClientSim } from "../test/helpers/slackRequests.js";
 import { startBenchEngine } from "./database.js";
 import { paced } from "./paced.js";
-import { serve, stopChild } from "./slack.js";
+import { SECRET, serve, slackEnv, stopChild, TOKEN } from "./slack.js";
 import { median, percentile, round, table } from "./stats.js";
 
-const SECRET = "bench-secret";
-const TOKEN = "xoxb-bench";
 const TEAM = "TGROW";
 const WS = `slack:${TEAM}`;
 const YEAR = 2026;
@@ -157,16 +155,7 @@ async function measure(size: number, engine: Awaited<ReturnType<typeof startBenc
   const seedSeconds = (performance.now() - seedStart) / 1000;
   await disconnectDatabase();
 
-  const qops = await serve("qops", {
-    PORT: "0",
-    MONGODB_URI: engine.uri,
-    SLACK_SIGNING_SECRET: SECRET,
-    SLACK_BOT_TOKEN: TOKEN,
-    SLACK_API_URL: fake.apiUrl,
-    QOPS_ROLE: "web",
-    LOG_LEVEL: "warn",
-    BENCH_DB: dbName,
-  });
+  const qops = await serve("qops", slackEnv(engine.uri, fake.apiUrl, dbName));
   const sim = new SlackClientSim(`http://127.0.0.1:${qops.port}`, SECRET, TEAM, (id) => fake.responseUrl(id));
   const reply = async (command: string, text: string) => {
     const sent = sim.command(command, text, qm);

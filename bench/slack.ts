@@ -16,8 +16,8 @@ import { startBenchEngine } from "./database.js";
 import { paced } from "./paced.js";
 import { median, round, table } from "./stats.js";
 
-const SECRET = "bench-secret";
-const TOKEN = "xoxb-bench";
+export const SECRET = "bench-secret";
+export const TOKEN = "xoxb-bench";
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
 const qm = { id: "UQM", name: "Quinn" };
@@ -51,6 +51,18 @@ export async function stopChild(child: ChildProcess): Promise<void> {
   child.kill("SIGTERM");
   await exited;
 }
+
+/** The environment of a QOps web process under benchmark, signed and answered by the fake Slack. */
+export const slackEnv = (mongodbUri: string, slackApiUrl: string, dbName: string) => ({
+  PORT: "0",
+  MONGODB_URI: mongodbUri,
+  SLACK_SIGNING_SECRET: SECRET,
+  SLACK_BOT_TOKEN: TOKEN,
+  SLACK_API_URL: slackApiUrl,
+  QOPS_ROLE: "web",
+  LOG_LEVEL: "warn",
+  BENCH_DB: dbName,
+});
 
 /** Replies QOps posted to response_url: the list really read and delivered. */
 async function settledReplies(fake: FakeSlack): Promise<number> {
@@ -88,16 +100,7 @@ export async function runSlackBench(): Promise<string> {
   const logger = createLogger("warn", false);
   const fake = await new FakeSlack(TOKEN).start();
   const engine = await startBenchEngine(logger);
-  const env = {
-    PORT: "0",
-    MONGODB_URI: engine.uri,
-    SLACK_SIGNING_SECRET: SECRET,
-    SLACK_BOT_TOKEN: TOKEN,
-    SLACK_API_URL: fake.apiUrl,
-    QOPS_ROLE: "web",
-    LOG_LEVEL: "warn",
-    BENCH_DB: `qops_bench_${randomBytes(3).toString("hex")}`,
-  };
+  const env = slackEnv(engine.uri, fake.apiUrl, `qops_bench_${randomBytes(3).toString("hex")}`);
   const qops = await serve("qops", env);
   const sim = new SlackClientSim(`http://127.0.0.1:${qops.port}`, SECRET, "TBENCH", (id) =>
     fake.responseUrl(id),
