@@ -172,6 +172,7 @@ async function teamsFanOut(): Promise<string> {
 class TimingPort implements MessagingPort {
   readonly platform = "slack" as const;
   readonly canLookUp = true;
+  readonly usesContacts = false;
   readonly sentAt = new Map<string, number>();
   async send(_recipient: unknown, _view: unknown, id: string): Promise<SendResult> {
     this.sentAt.set(id, Date.now());

@@ -75,6 +75,7 @@ function recordingPort(
   return {
     platform,
     canLookUp: false,
+    usesContacts: platform === "teams",
     send: async (recipient, view, deliveryId) => {
       onSend(
         recipient.id,

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { repairPending } from "../src/commands/tasks.js";
+import { engineCaps, setEngineCaps } from "../src/db/engineCaps.js";
 import {
   creationIntentId,
   type EventBody,
@@ -17,7 +18,7 @@ import {
   PendingEffectsModel,
   StreamHeadModel,
 } from "../src/db/historyModels.js";
-import { forgetHeld, loadWithLast } from "../src/db/read.js";
+import { findByIds, forgetHeld, loadWithLast } from "../src/db/read.js";
 import { newScope } from "../src/db/scope.js";
 import { verifyWorkspace } from "../src/db/verify.js";
 import { QopsError, userMessageFor } from "../src/errors.js";
@@ -325,5 +326,24 @@ describe("verify", () => {
       kind: "deleted",
       detail: expect.stringContaining("number 1"),
     });
+  });
+});
+
+describe("reading documents by _id in bulk", () => {
+  it("gives each asked-for document in the order asked and null for one that is not there, on the engine's path and the plain one", async () => {
+    const workspaceId = newWorkspaceId();
+    const a = await buildComplaint(workspaceId, { customer: "Alpha" });
+    const b = await buildComplaint(workspaceId, { customer: "Beta" });
+    const ids = [String(b._id), `${workspaceId}/CMP-missing`, String(a._id)];
+    const engine = engineCaps().kind;
+    try {
+      for (const kind of [engine, "external"] as const) {
+        setEngineCaps(kind);
+        const found = await findByIds(ComplaintModel, ids, { customer: 1 });
+        expect(found.map((c) => c?.customer ?? null)).toEqual(["Beta", null, "Alpha"]);
+      }
+    } finally {
+      setEngineCaps(engine);
+    }
   });
 });

@@ -1,8 +1,9 @@
 import { loadRecord, transition } from "../db/history.js";
+import { findByIds } from "../db/read.js";
 import type { RecordBase } from "../db/recordBase.js";
 import { QopsError } from "../errors.js";
 import type { Logger } from "../logger.js";
-import { contactOf, rememberContact, reportedZone } from "../outbox/contacts.js";
+import { contactsFor, rememberContact, reportedZones } from "../outbox/contacts.js";
 import type { DeliveryCore } from "../outbox/engine.js";
 import type { Delivery } from "../outbox/models.js";
 import type { Posted, StoredContact } from "../outbox/port.js";
@@ -18,6 +19,7 @@ import { escalationList, escalationView } from "../records/policy/status.js";
 import { defForRecord, defForRef } from "../records/refs.js";
 import { reviewEveView } from "../records/review/reminders.js";
 import { readWorkspace, rolesOf, zoneOf } from "../records/workspace/access.js";
+import type { Workspace } from "../records/workspace/model.js";
 import { DEFAULT_WORKING_HOURS } from "../time/workingHours.js";
 import { isZone } from "../time/zone.js";
 import { heading, list, message, withNotice } from "../views/build.js";
@@ -38,23 +40,37 @@ export function deliveryCore(logger: Logger, now: () => Date): DeliveryCore {
       if (content.view) return content.view as MessageView;
       return drawn(delivery, now(), logger);
     },
-    async recipient(delivery) {
-      const workspace = await readWorkspace(delivery.workspaceId);
-      const fallback = workspace ? zoneOf(workspace) : "UTC";
-      const hours = workspace?.workingHours ?? DEFAULT_WORKING_HOURS;
-      const contact = await contactOf(delivery.workspaceId, delivery.recipientId, delivery.to ?? "person");
-      if (delivery.to === "channel") return { zone: fallback, hours, contact };
-      const member = (await MemberModel.findById(memberKey(delivery.workspaceId, delivery.recipientId), {
-        tz: 1,
-      }).lean()) as Pick<Member, "tz"> | null;
-      const own = member?.tz ?? (await reportedZone(delivery.workspaceId, delivery.recipientId));
-      if (own && !isZone(own))
-        logger.warn(
-          { delivery: delivery._id, zone: own },
-          "a member's time zone is not a real zone; using the workspace's",
-        );
-      // Known only from a roster: the workspace's zone, not UTC, until their own is known.
-      return { zone: own && isZone(own) ? own : fallback, hours, contact };
+    async recipients(deliveries, { contacts }) {
+      const workspaces = new Map<string, Workspace | null>();
+      for (const id of new Set(deliveries.map((d) => d.workspaceId)))
+        workspaces.set(id, await readWorkspace(id));
+      const people = deliveries.filter((d) => d.to !== "channel");
+      const [found, members] = await Promise.all([
+        contacts ? contactsFor(deliveries) : deliveries.map(() => null),
+        findByIds<Member>(
+          MemberModel,
+          people.map((d) => memberKey(d.workspaceId, d.recipientId)),
+          { tz: 1 },
+        ),
+      ]);
+      const own = new Map(people.map((d, i) => [d._id, members[i]?.tz ?? null]));
+      // A zone a client reported counts only while the member's own is unknown.
+      const unknown = people.filter((d) => !own.get(d._id));
+      const reported = await reportedZones(unknown);
+      for (const [i, d] of unknown.entries()) own.set(d._id, reported[i] ?? null);
+      return deliveries.map((delivery, i) => {
+        const workspace = workspaces.get(delivery.workspaceId);
+        const fallback = workspace ? zoneOf(workspace) : "UTC";
+        const hours = workspace?.workingHours ?? DEFAULT_WORKING_HOURS;
+        const zone = own.get(delivery._id);
+        if (zone && !isZone(zone))
+          logger.warn(
+            { delivery: delivery._id, zone },
+            "a member's time zone is not a real zone; using the workspace's",
+          );
+        // Known only from a roster: the workspace's zone, not UTC, until their own is known.
+        return { zone: zone && isZone(zone) ? zone : fallback, hours, contact: found[i] ?? null };
+      });
     },
     async keepContact(workspaceId, contact: StoredContact) {
       await rememberContact(

@@ -1,4 +1,5 @@
 import type { Collection } from "mongodb";
+import type { Model } from "mongoose";
 import { engineCaps } from "./engineCaps.js";
 import { afterValues, castRecord, eventId, materialize } from "./history.js";
 import {
@@ -12,6 +13,24 @@ import type { RecordBase } from "./recordBase.js";
 import { markChanged } from "./snapshots.js";
 
 // ------------------------------------------------------------------ reading
+
+/**
+ * Documents by `_id`, in the order asked (null where there is none): one `$in` query on
+ * MongoDB; on the embedded FerretDB, where only `_id` equality is indexed, one read by `_id`
+ * each, all at once.
+ */
+export async function findByIds<T>(
+  model: Model<T>,
+  ids: readonly string[],
+  projection?: Record<string, 1>,
+): Promise<(T | null)[]> {
+  if (!ids.length) return [];
+  if (engineCaps().scansQueries)
+    return (await Promise.all(ids.map((_id) => model.findById(_id, projection).lean()))) as (T | null)[];
+  const found = (await model.find({ _id: { $in: ids } }, projection).lean()) as (T & { _id: string })[];
+  const byId = new Map(found.map((doc) => [String(doc._id), doc as T]));
+  return ids.map((id) => byId.get(id) ?? null);
+}
 
 export type Loaded = { record: RecordBase; last: HistoryEvent };
 

@@ -1,4 +1,5 @@
 import { isDuplicateKey } from "../db/history.js";
+import { findByIds } from "../db/read.js";
 import { ContactModel, ReportedZoneModel } from "./models.js";
 import type { StoredContact } from "./port.js";
 
@@ -42,19 +43,25 @@ export async function rememberContact(
   if (written.size > 20_000) written.clear();
 }
 
-/** How to reach a person (their chat, else their roster entry) or a channel. */
-export async function contactOf(
-  workspaceId: string,
-  recipientId: string,
-  to: "person" | "channel",
-): Promise<StoredContact | null> {
-  const ids =
+type Addressee = { workspaceId: string; recipientId: string; to?: "person" | "channel" | null };
+
+/** How to reach each person (their chat, else their roster entry) or channel, in the order given. */
+export async function contactsFor(addressees: readonly Addressee[]): Promise<(StoredContact | null)[]> {
+  const keys = addressees.map(({ workspaceId, recipientId, to }) =>
     to === "channel"
       ? [contactKey(workspaceId, "conversation", recipientId)]
-      : [contactKey(workspaceId, "member", recipientId), contactKey(workspaceId, "roster", recipientId)];
-  const found = await Promise.all(ids.map((_id) => ContactModel.findById(_id).lean()));
-  const doc = found.find(Boolean);
-  return doc ? { userId: recipientId, reference: doc.reference } : null;
+      : [contactKey(workspaceId, "member", recipientId), contactKey(workspaceId, "roster", recipientId)],
+  );
+  const found = await findByIds(ContactModel, keys.flat());
+  const out: (StoredContact | null)[] = [];
+  let at = 0;
+  for (const [i, { recipientId }] of addressees.entries()) {
+    const count = keys[i]?.length ?? 0;
+    const doc = found.slice(at, at + count).find(Boolean);
+    at += count;
+    out.push(doc ? { userId: recipientId, reference: doc.reference } : null);
+  }
+  return out;
 }
 
 /** Every contact of a workspace (the Teams port finds the team rosters through them). */
@@ -85,6 +92,13 @@ export async function rememberZone(
   if (zonesWritten.size > 20_000) zonesWritten.clear();
 }
 
-export async function reportedZone(workspaceId: string, userId: string): Promise<string | null> {
-  return (await ReportedZoneModel.findById(zoneKey(workspaceId, userId)).lean())?.zone ?? null;
+/** The zone each person's client last reported, in the order given (null: none reported). */
+export async function reportedZones(
+  people: readonly { workspaceId: string; recipientId: string }[],
+): Promise<(string | null)[]> {
+  const found = await findByIds(
+    ReportedZoneModel,
+    people.map((p) => zoneKey(p.workspaceId, p.recipientId)),
+  );
+  return found.map((doc) => doc?.zone ?? null);
 }

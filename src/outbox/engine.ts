@@ -23,7 +23,7 @@ export {
   type PassResult,
 } from "./types.js";
 
-import { CLAIM_LEASE_MS, type DeliveryCore, type DeliveryDeps, type PassResult } from "./types.js";
+import { CLAIM_LEASE_MS, type DeliveryDeps, type PassResult, type RecipientInfo } from "./types.js";
 
 /** Claims inserted with one command (and deliveries handled together) in a pass. */
 const CLAIM_BATCH = 32;
@@ -80,13 +80,15 @@ export async function deliverNow(deps: DeliveryDeps, ids: string[]): Promise<Pas
   return pass.result;
 }
 
+const recipientKey = (d: Delivery) => `${d.workspaceId}|${d.to ?? "person"}|${d.recipientId}`;
+
 class Pass {
   readonly result: PassResult = { sent: 0, deferred: 0, retried: 0, uncertain: 0, failed: 0, skipped: 0 };
   private readonly writes: PassWrites;
   private readonly pauses = new Pauses();
   /** Workspaces whose pause is over and whose probe this pass sends (one message, alone). */
   private readonly probing = new Map<string, Date>();
-  private readonly recipients = new Map<string, Awaited<ReturnType<DeliveryCore["recipient"]>>>();
+  private readonly recipients = new Map<string, RecipientInfo>();
   private readonly lease: number;
 
   constructor(
@@ -100,6 +102,7 @@ class Pass {
   async handle(queue: Delivery[]): Promise<void> {
     for (let i = 0; i < queue.length; i += CLAIM_BATCH) {
       const batch: Delivery[] = [];
+      await this.learnRecipients(queue.slice(i, i + CLAIM_BATCH));
       for (const delivery of queue.slice(i, i + CLAIM_BATCH))
         if (await this.ready(delivery)) batch.push(delivery);
       const claims = await claimAll(batch, this.deps.workerId, this.deps.clock, this.lease);
@@ -128,12 +131,26 @@ class Pass {
     await this.writes.finish();
   }
 
-  private async recipientOf(delivery: Delivery) {
-    const key = `${delivery.workspaceId}|${delivery.recipientId}`;
-    let found = this.recipients.get(key);
+  /** Who this batch's recipients are, read together (once per recipient in a pass). */
+  private async learnRecipients(deliveries: Delivery[]): Promise<void> {
+    const unknown = new Map<string, Delivery>();
+    for (const d of deliveries) if (!this.recipients.has(recipientKey(d))) unknown.set(recipientKey(d), d);
+    if (!unknown.size) return;
+    const found = await this.deps.core.recipients([...unknown.values()], {
+      contacts: this.deps.port.usesContacts,
+    });
+    [...unknown.keys()].forEach((key, i) => {
+      const info = found[i];
+      if (info) this.recipients.set(key, info);
+    });
+  }
+
+  private async recipientOf(delivery: Delivery): Promise<RecipientInfo> {
+    let found = this.recipients.get(recipientKey(delivery));
     if (!found) {
-      found = await this.deps.core.recipient(delivery);
-      this.recipients.set(key, found);
+      await this.learnRecipients([delivery]);
+      found = this.recipients.get(recipientKey(delivery));
+      if (!found) throw new Error(`no recipient drawn for delivery ${delivery._id}`);
     }
     return found;
   }

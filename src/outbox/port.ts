@@ -73,6 +73,11 @@ export interface MessagingPort {
   readonly perWorkspacePerSecond?: number;
   /** Whether a message whose send was uncertain can be looked up in the conversation. */
   readonly canLookUp: boolean;
+  /**
+   * Whether a message needs the recipient's stored contact (Teams: a conversation reference);
+   * Slack posts to a user or channel id, so its deliveries skip that read.
+   */
+  readonly usesContacts: boolean;
   /** Posts a message carrying `deliveryId`; throws DeliveryFailure. */
   send(recipient: Recipient, message: MessageView, deliveryId: string): Promise<SendResult>;
   /** Edits a message posted before; throws DeliveryFailure. */

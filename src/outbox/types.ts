@@ -15,14 +15,21 @@ export interface Clock {
 export interface DeliveryCore {
   /** The message a delivery sends now; null when there is nothing to say any more. */
   render(delivery: Delivery, zone: string): Promise<MessageView | null>;
-  /** How to reach a recipient, in which zone, within which working hours. */
-  recipient(
-    delivery: Delivery,
-  ): Promise<{ zone: string; hours: WorkingHours; contact: StoredContact | null }>;
+  /**
+   * How to reach each delivery's recipient, in which zone, within which working hours; in the
+   * order given. `contacts: false`: the port needs no stored contact, so none is read.
+   */
+  recipients(deliveries: readonly Delivery[], options: { contacts: boolean }): Promise<RecipientInfo[]>;
   /** A contact the platform created while sending (a new personal chat), to keep. */
   keepContact(workspaceId: string, contact: StoredContact): Promise<void>;
   /** After a message went out: its pointer, for the record's history (a triage post). */
   sent(delivery: Delivery, posted: Posted): Promise<void>;
+}
+
+export interface RecipientInfo {
+  zone: string;
+  hours: WorkingHours;
+  contact: StoredContact | null;
 }
 
 export interface DeliveryDeps {

@@ -61,6 +61,7 @@ function quietLogger(logger: Logger) {
 export class SlackMessagingPort implements MessagingPort {
   readonly platform = "slack" as const;
   readonly canLookUp = true;
+  readonly usesContacts = false;
   private readonly client: webApi.WebClient;
   /** Each person's direct-message channel, once learnt (a post's answer, or conversations.open). */
   private readonly dms = new Map<string, string>();

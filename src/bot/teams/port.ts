@@ -114,6 +114,7 @@ export function classifyTeamsError(error: unknown): DeliveryFailure {
 export class TeamsMessagingPort implements MessagingPort {
   readonly platform = "teams" as const;
   readonly canLookUp = false;
+  readonly usesContacts = true;
   readonly perWorkspacePerSecond = PER_TENANT_PER_SECOND;
   private readonly pacer = new Pacer();
 
