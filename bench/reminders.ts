@@ -161,6 +161,7 @@ async function teamsFanOut(): Promise<string> {
         "total s": round(seconds),
         "bound s": round(bound),
         "vs. bound": `${round(seconds / bound, 2)}×`,
+        "429s answered": connector.rateRefusals,
         duplicates,
         lost,
       },

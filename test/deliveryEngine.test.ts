@@ -7,6 +7,7 @@ import { createLogger } from "../src/logger.js";
 import { runDeliveryPass as enginePass } from "../src/outbox/engine.js";
 import { enqueueDeliveries } from "../src/outbox/enqueue.js";
 import { DueSlotModel, DeliveryModel as ReminderDeliveryModel } from "../src/outbox/models.js";
+import { takeBudget } from "../src/outbox/pauses.js";
 import type { MessagingPort } from "../src/outbox/port.js";
 import { createMember } from "../src/records/member/commands.js";
 import { setWorkingHours } from "../src/records/workspace/commands.js";
@@ -369,5 +370,27 @@ describe("delivery engine", () => {
     stopping.abort();
     await run;
     expect(Date.now() - started).toBeLessThan(8000);
+  });
+});
+
+describe("the send budget every worker shares (Teams: a limit per tenant over any rolling second)", () => {
+  it("two workers sending 25 on a budget of 9 a second never put more than 10 (the platform's limit) into any rolling second", async () => {
+    const workspaceId = `teams:budget-${Date.now()}`;
+    const sentAt: number[] = [];
+    // Two workers, four senders each, all taking from the same budget in the database.
+    await Promise.all(
+      Array.from({ length: 8 }, async () => {
+        while (sentAt.length < 25) {
+          // 9 of the platform's 10: the margin the Teams port keeps too (28 of 30).
+          await takeBudget(workspaceId, 9);
+          sentAt.push(Date.now());
+        }
+      }),
+    );
+    sentAt.sort((a, b) => a - b);
+    const busiest = Math.max(...sentAt.map((t) => sentAt.filter((u) => u >= t && u < t + 1000).length));
+    expect(busiest).toBeLessThanOrEqual(10);
+    // ...and the budget is used, not starved: some second carries (about) all of it.
+    expect(busiest).toBeGreaterThanOrEqual(8);
   });
 });

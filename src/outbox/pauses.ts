@@ -68,13 +68,19 @@ const tokenHints = new Map<string, number>();
 
 /**
  * Waits for a send within the platform's per-workspace budget, shared by every worker: one of
- * `perSecond` tokens of the current second, taken by unique insert.
+ * `perSecond` tokens of the current second, taken by unique insert. Token k is a moment of its
+ * second (k/perSecond into it) and is used no earlier; a token whose moment has passed is not
+ * taken any more. So sends stay spread over each second: a platform counting over any rolling
+ * second (as Teams does) never sees two seconds' budgets back to back.
  */
 export async function takeBudget(workspaceId: string, perSecond: number): Promise<void> {
+  const spacing = 1000 / perSecond;
   for (;;) {
-    const second = Math.floor(Date.now() / 1000);
+    const now = Date.now();
+    const second = Math.floor(now / 1000);
     const hintKey = `${workspaceId}|${second}`;
-    for (let k = tokenHints.get(hintKey) ?? 0; k < perSecond; k++) {
+    const current = Math.floor((now - second * 1000) / spacing);
+    for (let k = Math.max(tokenHints.get(hintKey) ?? 0, current); k < perSecond; k++) {
       try {
         await SendTokenModel.collection.insertOne({
           _id: `${workspaceId}|${second}|${k}` as never,
@@ -82,6 +88,8 @@ export async function takeBudget(workspaceId: string, perSecond: number): Promis
         });
         tokenHints.set(hintKey, k + 1);
         if (tokenHints.size > 1000) tokenHints.clear();
+        const moment = second * 1000 + k * spacing;
+        if (moment > Date.now()) await new Promise((resolve) => setTimeout(resolve, moment - Date.now()));
         return;
       } catch (error) {
         if (!isDuplicateKey(error)) throw error;

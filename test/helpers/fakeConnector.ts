@@ -36,6 +36,8 @@ export class FakeConnector {
   signingKeys: Record<string, unknown>[] = [];
   /** Requests per second accepted per tenant; above it, 429 with Retry-After: 1. */
   perSecond: number | null = null;
+  /** How many requests the per-tenant rate refused with 429. */
+  rateRefusals = 0;
   private recent: number[] = [];
   private faults: { fault: ConnectorFault; where: (call: ConnectorCall) => boolean }[] = [];
   private server: Server | undefined;
@@ -133,6 +135,7 @@ export class FakeConnector {
       const now = Date.now();
       this.recent = this.recent.filter((t) => t > now - 1000);
       if (this.recent.length >= this.perSecond) {
+        this.rateRefusals++;
         return reply(429, { error: { code: "TooManyRequests" } }, { "retry-after": "1" });
       }
       this.recent.push(now);

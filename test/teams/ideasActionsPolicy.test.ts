@@ -13,6 +13,7 @@ import {
   ImprovementIdeaModel,
   ReminderDeliveryModel,
 } from "../helpers/models.js";
+import { waitFor } from "../helpers/poll.js";
 import {
   installInTeam,
   press,
@@ -186,6 +187,11 @@ describe("Teams: ideas, corrective actions and the policy over HTTP", () => {
     expect(textOf((await press(h, tara, "policy.approve", { ws: ws(), ref })).card)).toContain(
       `${ref} approved by Tara Top`,
     );
+    // A 429 from the connector on Erin's request.
+    h.connector.failNextWhere((c) => c.method === "POST" && c.conversationId === `a:personal-${erin.id}`, {
+      status: 429,
+      retryAfter: 1,
+    });
     const published = await press(h, quinn, "policy.publish", { ws: ws(), ref });
     // The roster's members, guests left out.
     expect(textOf(published.card)).toContain("5 members will be asked");
@@ -194,13 +200,16 @@ describe("Teams: ideas, corrective actions and the policy over HTTP", () => {
       [quinn, robin, erin, tara, kenji].map((u) => u.aadObjectId).sort(),
     );
 
-    // A 429 from the connector delays one request; nothing is lost or sent twice.
-    h.connector.failNextWhere((c) => c.method === "POST" && c.conversationId === `a:personal-${erin.id}`, {
-      status: 429,
-      retryAfter: 1,
-    });
+    // Published requests go out at once (from the press), the rest by the job: the 429 met by
+    // Erin's first request delays it; nothing is lost or sent twice.
+    await waitFor(
+      async () =>
+        h.connector.pendingFaults === 0 &&
+        (await ReminderDeliveryModel.findById(`${ws()}|policy:${ref}:request|${erin.aadObjectId}`).lean())
+          ?.lastError,
+      { what: "Erin's request to meet the 429" },
+    );
     await deliverDue(jobDeps());
-    expect(h.connector.pendingFaults).toBe(0);
     expect(
       (await ReminderDeliveryModel.findById(`${ws()}|policy:${ref}:request|${erin.aadObjectId}`).lean())
         ?.state,
