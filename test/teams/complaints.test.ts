@@ -66,6 +66,21 @@ describe("Teams: complaints end to end over HTTP", () => {
     expect(await ComplaintModel.countDocuments({ workspaceId: `teams:${h.tenantId}` })).toBe(0);
   });
 
+  it("a form value that is a JSON object instead of text is refused by name and saves nothing", async () => {
+    const reply = await say(h, erin, "complaint");
+    const form = reply.attachments?.[0]?.content;
+    const refused = await submit(h, erin, form, {
+      title: { text: "Broken seal" },
+      severity: "high",
+      category: "product",
+      customer: "ACME",
+    });
+    expect(refused.status).toBe(200);
+    expect(textOf(refused.card)).toContain('The field "title" must be text. Nothing was saved.');
+    expect(textOf(refused.card)).not.toContain("[object Object]");
+    expect(await ComplaintModel.countDocuments({ workspaceId: `teams:${h.tenantId}` })).toBe(0);
+  });
+
   it("a submitted form logs one complaint (a second submit of the same card adds none) and posts it for triage", async () => {
     const reply = await say(h, erin, "complaint");
     const form = reply.attachments?.[0]?.content;

@@ -1,6 +1,7 @@
-import { createPublicKey, createSign, generateKeyPairSync, randomUUID } from "node:crypto";
-import { beforeAll, describe, expect, it } from "vitest";
+import { randomUUID } from "node:crypto";
+import { describe, expect, it } from "vitest";
 import { type ConfigError, loadConfig } from "../../src/config/index.js";
+import { goodClaims, jwt, publishSigningKey } from "../helpers/botTokens.js";
 import { ConversationReferenceModel, WorkspaceModel } from "../helpers/models.js";
 import { post, teamsUser, useTeamsApp } from "../helpers/teamsHarness.js";
 
@@ -13,30 +14,7 @@ const h = useTeamsApp({
   },
 });
 const quinn = teamsUser("Quinn Manager");
-const PUBLISHED_KID = "published-key";
-
-const { privateKey } = generateKeyPairSync("rsa", { modulusLength: 2048 });
-// The fake Bot Framework publishes this key (endorsed for Teams); tokens signed with it are real.
-beforeAll(() => {
-  h.connector.signingKeys = [
-    {
-      ...createPublicKey(privateKey).export({ format: "jwk" }),
-      kid: PUBLISHED_KID,
-      use: "sig",
-      alg: "RS256",
-      endorsements: ["msteams"],
-    },
-  ];
-});
-const b64url = (value: unknown) => Buffer.from(JSON.stringify(value)).toString("base64url");
-
-/** A well-formed RS256 JWT signed by a key the Bot Framework never published. */
-function jwt(claims: Record<string, unknown>, kid = "qops-test-key"): string {
-  const head = b64url({ alg: "RS256", typ: "JWT", kid });
-  const body = b64url(claims);
-  const signature = createSign("RSA-SHA256").update(`${head}.${body}`).sign(privateKey).toString("base64url");
-  return `${head}.${body}.${signature}`;
-}
+publishSigningKey(h);
 
 function setupActivity() {
   return {
@@ -59,13 +37,13 @@ describe("Teams authentication with an app id configured", () => {
     [
       "a token for another app, signed by a key the Bot Framework never published,",
       {
-        authorization: `Bearer ${jwt({ aud: "some-other-app", iss: "https://api.botframework.com", exp: now + 3600, nbf: now - 60, serviceurl: "x" })}`,
+        authorization: `Bearer ${jwt({ aud: "some-other-app", iss: "https://api.botframework.com", exp: now + 3600, nbf: now - 60, serviceurl: "x" }, "qops-test-key")}`,
       },
     ],
     [
       "an expired token, signed by a key the Bot Framework never published,",
       {
-        authorization: `Bearer ${jwt({ aud: APP_ID, iss: "https://api.botframework.com", exp: now - 3600, nbf: now - 7200 })}`,
+        authorization: `Bearer ${jwt({ aud: APP_ID, iss: "https://api.botframework.com", exp: now - 3600, nbf: now - 7200 }, "qops-test-key")}`,
       },
     ],
   ];
@@ -94,6 +72,15 @@ describe("Teams authentication with an app id configured", () => {
     });
   }
 
+  it("a body over 256 KiB gets a 413 answer, not a reset connection, and the server stays up", async () => {
+    const activity = { ...setupActivity(), text: "x".repeat(300 * 1024) };
+    const response = await post(h, activity);
+    expect(response.status).toBe(413);
+    expect(await response.json()).toEqual({ error: "request body too large" });
+    expect((await fetch(h.url.replace("/api/messages", "/healthz"))).status).toBe(200);
+    expect(await WorkspaceModel.countDocuments({})).toBe(0);
+  });
+
   it("a malformed body is refused with 400, not a crash", async () => {
     const response = await fetch(h.url, {
       method: "POST",
@@ -108,13 +95,7 @@ describe("Teams authentication with an app id configured", () => {
 
 describe("tokens signed with the key the Bot Framework publishes", () => {
   const now = Math.floor(Date.now() / 1000);
-  const good = () => ({
-    aud: APP_ID,
-    iss: "https://api.botframework.com",
-    exp: now + 3600,
-    nbf: now - 60,
-    serviceurl: h.connector.url,
-  });
+  const good = () => goodClaims(h, APP_ID);
   /** "qms setup" in a fresh tenant: what a token lets in shows as a workspace set up. */
   async function setupWith(claims: Record<string, unknown>) {
     const tenant = randomUUID();
@@ -124,7 +105,7 @@ describe("tokens signed with the key the Bot Framework publishes", () => {
       id: `act-${tenant}`,
       conversation: { ...base.conversation, tenantId: tenant },
     };
-    const response = await post(h, activity, { authorization: `Bearer ${jwt(claims, PUBLISHED_KID)}` });
+    const response = await post(h, activity, { authorization: `Bearer ${jwt(claims)}` });
     await new Promise((resolve) => setTimeout(resolve, 300));
     return {
       status: response.status,

@@ -49,6 +49,9 @@ function refusal(activity: Activity, settings: TeamsSettings): [number, string] 
   // `channelData` themselves: outside local mode only Teams, which vouches for them, is served.
   if (!settings.anyChannel && activity.channelId !== "msteams")
     return [403, "QOps serves Microsoft Teams only"];
+  // Teams puts the tenant on the conversation; `channelData` is only a copy a client could write.
+  if (!settings.anyChannel && typeof activity.conversation?.tenantId !== "string")
+    return [400, "a Teams activity names its tenant in conversation.tenantId"];
   if (settings.appType === "SingleTenant" && tenantOf(activity) !== settings.tenantId)
     return [403, "this QOps serves one tenant only"];
   if (activity.type === "message" || activity.type === "invoke") {
