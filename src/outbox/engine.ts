@@ -102,9 +102,9 @@ class Pass {
   async handle(queue: Delivery[]): Promise<void> {
     for (let i = 0; i < queue.length; i += CLAIM_BATCH) {
       const batch: Delivery[] = [];
-      await this.learnRecipients(queue.slice(i, i + CLAIM_BATCH));
-      for (const delivery of queue.slice(i, i + CLAIM_BATCH))
-        if (await this.ready(delivery)) batch.push(delivery);
+      const chunk = queue.slice(i, i + CLAIM_BATCH);
+      await this.learnRecipients(chunk);
+      for (const delivery of chunk) if (await this.ready(delivery)) batch.push(delivery);
       const claims = await claimAll(batch, this.deps.workerId, this.deps.clock, this.lease);
       const claimed: { delivery: Delivery; at: Date }[] = [];
       for (const { delivery, claim } of claims) {
