@@ -7,7 +7,7 @@ import { cmd, type Rich, rich } from "../views/rich.js";
 import type { Answer } from "../views/types.js";
 import type { RecordKindDef, Viewer } from "./kind.js";
 import { loadByRef } from "./lifecycle.js";
-import { holders, ROLE_HOLDER, requireWorkspace, rolesOf } from "./workspace/access.js";
+import { holders, holdersSentence, requireWorkspace, rolesOf } from "./workspace/access.js";
 import type { Role, Workspace } from "./workspace/model.js";
 
 /** Register pages stay readable in chat; exports are for everything. */
@@ -24,7 +24,7 @@ export function viewerFor(ctx: CommandContext, workspace: Workspace): Viewer {
   return { userId: ctx.actor.id, roles: rolesOf(workspace, ctx.actor.id) };
 }
 
-const whoSees = (roles: Role[]) => roles.map((r) => ROLE_HOLDER[r]).join(", ");
+const whoSees = (roles: readonly Role[]) => holdersSentence(roles);
 
 export interface RegisterSpec<R extends RecordBase> {
   filters: readonly string[];
@@ -73,6 +73,23 @@ export async function registerAnswer<R extends RecordBase>(
   };
 }
 
+/** Refuses, saying who can, a reader who is neither named in the record nor sees its register. */
+export function requireSight(
+  def: RecordKindDef,
+  ctx: CommandContext,
+  record: RecordBase,
+  workspace: Workspace,
+): void {
+  if (seesRegister(def, workspace, ctx.actor.id) || def.involves(record, ctx.actor.id)) return;
+  const names = [
+    ...new Set((def.registerRoles ?? []).flatMap((r) => holders(workspace, r).map((h) => h.name))),
+  ];
+  throw new QopsError(
+    "forbidden",
+    `${record.ref} is not yours to see: only the people it names and ${whoSees(def.registerRoles ?? [])} can open it.${names.length ? ` Ask ${names.join(", ")}.` : ""}`,
+  );
+}
+
 /**
  * One record with its whole history, for those who may see it: whoever it names (reporter,
  * owner, auditee…) and the roles that see the register. Anyone else is told who can.
@@ -80,15 +97,7 @@ export async function registerAnswer<R extends RecordBase>(
 export async function showAnswer(def: RecordKindDef, ctx: CommandContext, ref: string): Promise<Answer> {
   const workspace = await requireWorkspace(ctx);
   const record = await loadByRef<RecordBase>(ctx, def, ref);
-  if (!seesRegister(def, workspace, ctx.actor.id) && !def.involves(record, ctx.actor.id)) {
-    const names = [
-      ...new Set((def.registerRoles ?? []).flatMap((r) => holders(workspace, r).map((h) => h.name))),
-    ];
-    throw new QopsError(
-      "forbidden",
-      `${record.ref} is not yours to see: only the people it names and ${whoSees(def.registerRoles ?? [])} can open it.${names.length ? ` Ask ${names.join(", ")}.` : ""}`,
-    );
-  }
+  requireSight(def, ctx, record, workspace);
   const card = await def.card(ctx, record, viewerFor(ctx, workspace));
   const history = await recordHistory(record._id);
   return {

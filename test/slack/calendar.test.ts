@@ -97,6 +97,10 @@ describe("Slack: audits, reviews, documents and objectives over HTTP", () => {
     const pack = await command("/review", `${review?.ref} pack`);
     expect(pack).toContain("c6) Audit results: 1 of 1 planned audits done; findings: major 0, minor 1");
     expect(pack).toContain("Performance of external providers (9.3.2 c7): to be filled in");
+    // The pack holds every register's figures: an employee who does not attend is told who can read it.
+    const refused = await command("/review", `${review?.ref} pack`, employee);
+    expect(refused).toContain(`${review?.ref} is not yours to see`);
+    expect(refused).not.toContain("Audit results");
 
     expect(
       await command(

@@ -345,6 +345,48 @@ describe("registers", () => {
     await bad.send();
     expect(allText(await h.fake.waitForResponse(bad.responseId))).toContain('Unknown list "sideways"');
   });
+
+  it("an employee lists and opens only the complaints they reported or own; another's is refused naming who can see it", async () => {
+    const colleague: SimUser = { id: "UEMP2", name: "Sam Staff" };
+    const { doc: theirs } = await logComplaint("Private to Erin: cracked lens", employee, {
+      customer: { value: "Initech Optics" },
+    });
+    const { doc: own } = await logComplaint("Sam's own complaint: late parcel", colleague, {
+      customer: { value: "Globex" },
+    });
+
+    const list = h.slack.command("/complaint", "list all", colleague);
+    await list.send();
+    const listed = allText(await h.fake.waitForResponse(list.responseId));
+    expect(listed).toContain(own.ref);
+    expect(listed).not.toContain(theirs.ref);
+    expect(listed).not.toContain("Initech Optics");
+    expect(listed).toContain("You see the complaints you reported, own or are named in");
+
+    const open = h.slack.command("/complaint", theirs.ref ?? "", colleague);
+    await open.send();
+    const refused = allText(await h.fake.waitForResponse(open.responseId));
+    expect(refused).toContain(`${theirs.ref} is not yours to see`);
+    expect(refused).toContain("quality managers");
+    expect(refused).toContain(qm.name);
+    expect(refused).not.toContain("Initech Optics");
+    expect(refused).not.toContain("cracked lens");
+
+    // The reporter and a QM open it with its history.
+    for (const reader of [employee, qm]) {
+      const show = h.slack.command("/complaint", theirs.ref ?? "", reader);
+      await show.send();
+      const shown = allText(await h.fake.waitForResponse(show.responseId));
+      expect(shown).toContain("Initech Optics");
+      expect(shown).toContain("created");
+    }
+    const whole = h.slack.command("/complaint", "list all", qm);
+    await whole.send();
+    const register = allText(await h.fake.waitForResponse(whole.responseId));
+    expect(register).toContain(theirs.ref);
+    expect(register).toContain(own.ref);
+    expect(register).not.toContain("You see the complaints you reported");
+  });
 });
 
 async function tsOf(call: SlackCall): Promise<string> {

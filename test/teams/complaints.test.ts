@@ -210,4 +210,51 @@ describe("Teams: complaints end to end over HTTP", () => {
     );
     expect(reposts).toHaveLength(0);
   });
+
+  it("a form id replayed by someone else (clients echo it) logs their own complaint and never shows the first reporter's", async () => {
+    const form = (await say(h, erin, "complaint")).attachments?.[0]?.content;
+    const first = await submit(h, erin, form, {
+      title: "Erin's confidential complaint",
+      customer: "Initech Optics",
+      severity: "medium",
+      category: "product",
+    });
+    const erinsRef = /CMP-\d{4}-\d{4}/.exec(textOf(first.card))?.[0] ?? "";
+    expect(erinsRef).not.toBe("");
+
+    const sam = teamsUser("Sam Staff");
+    const replay = await submit(h, sam, form, {
+      title: "Sam's complaint on Erin's card",
+      severity: "low",
+      category: "delivery",
+    });
+    const answer = textOf(replay.card);
+    expect(answer).not.toContain(erinsRef);
+    expect(answer).not.toContain("already sent");
+    const samsRef = /CMP-\d{4}-\d{4}/.exec(answer)?.[0] ?? "";
+    const sams = await ComplaintModel.findOne({ workspaceId: `teams:${h.tenantId}`, ref: samsRef }).lean();
+    expect(sams).toMatchObject({
+      title: "Sam's complaint on Erin's card",
+      reporter: { id: sam.aadObjectId },
+    });
+    const erins = await ComplaintModel.findOne({ workspaceId: `teams:${h.tenantId}`, ref: erinsRef }).lean();
+    expect(erins).toMatchObject({
+      title: "Erin's confidential complaint",
+      reporter: { id: erin.aadObjectId },
+    });
+
+    // Erin sending her own card again is the replay: her complaint, not a second one.
+    const again = await submit(h, erin, form, {
+      title: "Erin's confidential complaint",
+      severity: "medium",
+      category: "product",
+    });
+    expect(textOf(again.card)).toContain(`This form was already sent: it is ${erinsRef}`);
+    expect(
+      await ComplaintModel.countDocuments({
+        workspaceId: `teams:${h.tenantId}`,
+        title: "Erin's confidential complaint",
+      }),
+    ).toBe(1);
+  });
 });

@@ -29,7 +29,7 @@ import {
 } from "../lifecycle.js";
 import { ensureMember } from "../member/commands.js";
 import { notifyEffect } from "../notify.js";
-import { showAnswer, viewerFor } from "../registers.js";
+import { requireSight, showAnswer, viewerFor } from "../registers.js";
 import { head, isPerson, peopleOf, wordsOf } from "../tokens.js";
 import { holders, requireRole, requireWorkspace, rolesOf, zoneOf } from "../workspace/access.js";
 import type { Workspace } from "../workspace/model.js";
@@ -202,6 +202,7 @@ async function onRecord(ctx: CommandContext, ref: string, rest: Parameters<typeo
     const review = await loadRecord<ManagementReview>("review", `${ctx.workspaceId}/${ref}`);
     if (!review)
       throw new QopsError("not_found", `There is no management review "${ref}" in this workspace.`);
+    requireSight(reviewKind, ctx, review, workspace);
     const pack = await reviewPack(ctx, review);
     const lines = packLines(pack, {
       start: dayOf(pack.periodStart, zoneOf(workspace)),

@@ -21,6 +21,18 @@ export const ROLE_HOLDER: Record<Role, string> = {
   auditor: "an auditor",
 };
 
+/** The same, for a sentence about all who hold it: "quality managers, top management and auditors". */
+export const ROLE_HOLDERS: Record<Role, string> = {
+  qm: "quality managers",
+  top_management: "top management",
+  auditor: "auditors",
+};
+
+export function holdersSentence(roles: readonly Role[]): string {
+  const words = roles.map((r) => ROLE_HOLDERS[r]);
+  return words.length > 1 ? `${words.slice(0, -1).join(", ")} and ${words.at(-1)}` : (words[0] ?? "");
+}
+
 const reads = new SingleFlight<Workspace | null>();
 const loaded = new WeakMap<CommandContext, Promise<Workspace>>();
 
