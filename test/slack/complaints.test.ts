@@ -140,6 +140,84 @@ describe("logging a complaint", () => {
     expect(plain.join("\n") + marked).toContain("שלום");
   });
 
+  it("markup in a title stays literal in every message Slack renders: the triage post and its update, the owner's and the reporter's DMs, the idea post", async () => {
+    const hostile = "<!channel> <!here> <@UHACK> <https://evil.example|looks harmless> *bold*";
+    // Every string Slack parses as mrkdwn: the notification text and each mrkdwn block.
+    const rendered = (call: SlackCall) => {
+      const found = [String(call.args.text ?? "")];
+      JSON.stringify(call.args.blocks ?? [], (_key, value) => {
+        if (value && typeof value === "object" && value.type === "mrkdwn" && typeof value.text === "string")
+          found.push(value.text);
+        return value;
+      });
+      return found.join("\n");
+    };
+    const expectLiteral = (call: SlackCall, what: string, showsTitle = true) => {
+      const text = rendered(call);
+      if (showsTitle) expect(text, what).toContain("&lt;!channel&gt;");
+      for (const live of ["<!channel>", "<!here>", "<@UHACK>", "<https://evil"])
+        expect(text, what).not.toContain(live);
+    };
+
+    const { doc, triage } = await logComplaint(`Complaint ${hostile}`);
+    expectLiteral(triage, "the triage post");
+
+    const where = { channel: QUALITY_CHANNEL, ts: await tsOf(triage) };
+    await h.slack.button("complaint.accept", doc.ref ?? "", qm, where).send();
+    expectLiteral(
+      await h.fake.waitForCall(
+        "chat.update",
+        (c) => c.args.ts === where.ts && allText(c.args).includes("accepted"),
+      ),
+      "the triage post's update",
+    );
+    await h.slack.userSelect("complaint.assign", doc.ref ?? "", owner.id, qm, where);
+    expectLiteral(
+      await h.fake.waitForCall(
+        "chat.postMessage",
+        (c) => h.fake.isDm(c, owner.id) && allText(c.args).includes(doc.ref ?? "?"),
+      ),
+      "the owner's assignment DM",
+      false,
+    );
+    await h.slack.button("complaint.investigate", doc.ref ?? "", owner, where).send();
+    await waitForState(doc._id, "investigating");
+    await h.slack.button("complaint.resolve", doc.ref ?? "", owner, where).send();
+    await waitForState(doc._id, "resolved");
+    await h.slack.button("complaint.close", doc.ref ?? "", qm, where).send();
+    const modal = await h.fake.waitForCall("views.open", (c) => allText(c.args).includes(`Close ${doc.ref}`));
+    await h.slack.submitView("complaint.close", { customerNotified: { option: "yes" } }, qm, {
+      privateMetadata: (modal.args.view as { private_metadata: string }).private_metadata,
+    });
+    expectLiteral(
+      await h.fake.waitForCall(
+        "chat.postMessage",
+        (c) =>
+          h.fake.isDm(c, employee.id) &&
+          allText(c.args).includes(`${doc.ref}`) &&
+          allText(c.args).includes("closed"),
+      ),
+      "the reporter's closed DM",
+    );
+
+    await h.slack.submitView(
+      "idea.new",
+      {
+        title: { value: `Idea ${hostile}` },
+        description: { value: hostile },
+        expectedBenefit: { value: hostile },
+      },
+      employee,
+    );
+    expectLiteral(
+      await h.fake.waitForCall(
+        "chat.postMessage",
+        (c) => c.args.channel === QUALITY_CHANNEL && allText(c.args).includes("IDEA-"),
+      ),
+      "the idea post",
+    );
+  });
+
   it("an unknown reference gets a clear answer", async () => {
     const show = h.slack.command("/complaint", "CMP-2026-9999", employee);
     await show.send();

@@ -257,4 +257,54 @@ describe("Teams: complaints end to end over HTTP", () => {
       }),
     ).toBe(1);
   });
+
+  it("markdown links and HTML in a title stay literal in the triage post's text and card and in the reporter's DM", async () => {
+    const hostile = '[click me](https://evil.example) <a href="https://evil.example">harmless</a> **bold**';
+    // What Teams reads as markdown: a message's text, and each TextBlock of its card (TextRuns are literal).
+    const rendered = (body: Record<string, unknown>) => {
+      const found = [String(body.text ?? "")];
+      JSON.stringify(body.attachments ?? [], (_key, value) => {
+        if (
+          value &&
+          typeof value === "object" &&
+          value.type === "TextBlock" &&
+          typeof value.text === "string"
+        )
+          found.push(value.text);
+        return value;
+      });
+      return found;
+    };
+    const expectLiteral = (body: Record<string, unknown>, what: string) => {
+      for (const text of rendered(body)) expect(text, what).not.toMatch(/(?<!\\)\]\(https:\/\/evil/);
+      // A card's TextBlock shows HTML as typed; the message's text is read as HTML too.
+      expect(String(body.text ?? ""), what).not.toContain("<a href");
+      expect(rendered(body).join("\n"), what).toContain("click me");
+    };
+    const form = (await say(h, erin, "complaint")).attachments?.[0]?.content;
+    const logged = await submit(h, erin, form, { title: hostile, severity: "high", category: "product" });
+    const ref = /CMP-\d{4}-\d{4}/.exec(textOf(logged.card))?.[0] ?? "";
+    const triage = await h.connector.waitFor(() =>
+      h.connector.sent(QUALITY_CONVERSATION).find((c) => String(c.body.text).startsWith(`${ref} (high) new`)),
+    );
+    expectLiteral(triage.body, "the triage post");
+    expect(String(triage.body.text)).toContain("&lt;a href");
+
+    await pressOn(
+      h,
+      quinn,
+      postedCard(h, QUALITY_CONVERSATION, ref),
+      "complaint.accept",
+      {},
+      { conversationId: QUALITY_CONVERSATION },
+    );
+    const told = await h.connector.waitFor(() =>
+      h.connector.sent().find((c) => String(c.body.text).includes(`Your complaint ${ref} was accepted by`)),
+    );
+    expect(String(told.body.text)).not.toContain("<a href");
+    const update = await h.connector.waitFor(() =>
+      h.connector.updates(QUALITY_CONVERSATION).find((c) => JSON.stringify(c.body).includes(ref)),
+    );
+    expectLiteral(update.body, "the triage post's update");
+  });
 });
