@@ -20,13 +20,16 @@ import {
 } from "../src/db/historyModels.js";
 import { findByIds, forgetHeld, loadWithLast } from "../src/db/read.js";
 import { newScope } from "../src/db/scope.js";
+import { project } from "../src/db/transition.js";
 import { verifyWorkspace } from "../src/db/verify.js";
 import { QopsError, userMessageFor } from "../src/errors.js";
 import { createLogger } from "../src/logger.js";
 import { type Complaint, ComplaintModel } from "../src/records/complaint/model.js";
 import { TEST_START } from "./helpers/clock.js";
+import { ctxFor, setUp, typed } from "./helpers/core.js";
 import { useTestDatabase } from "./helpers/db.js";
 import { alice, buildComplaint, newWorkspaceId } from "./helpers/factories.js";
+import { WorkspaceModel } from "./helpers/models.js";
 
 useTestDatabase();
 
@@ -98,6 +101,51 @@ describe("transitions", () => {
     const read = await loadRecord<Complaint>("complaint", complaint._id);
     expect(read?.state).toBe("accepted");
     expect((await ComplaintModel.findById(complaint._id).lean())?.seq).toBe(2);
+  });
+
+  it("a projection that lands after a later event's leaves the document at the later event, on the engine's path and the plain one", async () => {
+    const engine = engineCaps().kind;
+    try {
+      for (const kind of [engine, "external"] as const) {
+        setEngineCaps(kind);
+        const complaint = await buildComplaint(newWorkspaceId());
+        const accepted = await accept(complaint._id, 1);
+        await transition<Complaint>({
+          kind: "complaint",
+          recordKey: complaint._id,
+          type: "owner_assigned",
+          actor: alice,
+          decide: () => ({ fields: { owner: { id: "UOWN", name: "Omar Owner" } } }),
+        });
+        // Event 2's update arrives late, after event 3's: it must not take the document back.
+        await project("complaint", accepted.record, accepted.event.changes, 1);
+        const stored = await ComplaintModel.findById(complaint._id).lean();
+        expect(stored?.seq, kind).toBe(3);
+        expect(stored?.owner?.id, kind).toBe("UOWN");
+        expect(stored?.state, kind).toBe("accepted");
+        forgetHeld();
+        expect((await loadRecord<Complaint>("complaint", complaint._id))?.owner?.id, kind).toBe("UOWN");
+      }
+    } finally {
+      setEngineCaps(engine);
+    }
+  });
+
+  it("a quality manager whose revocation never reached the workspace document is refused at once: permissions follow the history", async () => {
+    const workspaceId = newWorkspaceId();
+    const quinn = ctxFor(workspaceId, { id: "UQ1", name: "Quinn" }, new Date(TEST_START));
+    await setUp(quinn);
+    expect(await typed(quinn, "qms roles grant <@UR2|Robin> qm")).toContain("Robin");
+    const before = await WorkspaceModel.findOne({ workspaceId }).lean();
+    expect(await typed(quinn, "qms roles revoke <@UR2|Robin> qm")).toContain("Robin");
+    // The revocation is in the history, but its projection was lost (a crash, a late write).
+    await WorkspaceModel.collection.replaceOne({ _id: before?._id as never }, before as never);
+    forgetHeld();
+    const robin = ctxFor(workspaceId, { id: "UR2", name: "Robin" }, new Date(TEST_START));
+    expect(await typed(robin, "qms roles grant <@UX3|Mallory> qm")).toContain("Only a quality manager");
+    const roles = (await WorkspaceModel.findOne({ workspaceId }).lean())?.roles ?? {};
+    expect(roles.UX3).toBeUndefined();
+    expect(roles.UR2?.roles ?? []).not.toContain("qm");
   });
 
   it("a record this process read before is read afresh: a change by another process, or one it left half-done", async () => {

@@ -177,7 +177,12 @@ export async function storeState(kind: string, record: RecordBase, fromSeq: numb
   if (engineCaps().scansQueries) {
     await model.updateOne({ _id }, { $set: state });
     const next = await HistoryEventModel.findById(eventId(_id, record.seq + 1)).lean();
-    if (next) await loadRecord(kind, _id);
+    if (next) {
+      // What this process holds may be the newer state, served without reading the document:
+      // read the document again so it is folded forward and stored.
+      held.delete(_id);
+      await loadRecord(kind, _id);
+    }
   } else {
     await model.updateOne({ _id, seq: fromSeq }, { $set: state });
   }
