@@ -244,7 +244,8 @@ describe("transitions", () => {
     });
     expect((await verifyWorkspace(workspaceId)).ok).toBe(true);
     const repaired = await repairPending(new Date(Date.now() + 60_000), createLogger("silent", false));
-    expect(repaired.completed).toBe(1);
+    // The repair is for every workspace: other tests' unfinished follow-ups may be completed too.
+    expect(repaired.completed).toBeGreaterThanOrEqual(1);
     expect(await HistoryEventModel.countDocuments({ recordKey: complaint._id })).toBe(1);
     expect((await loadRecord<Complaint>("complaint", complaint._id))?.title).toBe(complaint.title);
     expect((await verifyWorkspace(workspaceId)).ok).toBe(true);
