@@ -5,7 +5,7 @@ import { DeliveryModel as ReminderDeliveryModel } from "../src/outbox/models.js"
 import { answer } from "../src/views/build.js";
 import { useTestDatabase } from "./helpers/db.js";
 import { FakeSlack } from "./helpers/fakeSlack.js";
-import { exitOf } from "./helpers/process.js";
+import { exitOf, machineEnv } from "./helpers/process.js";
 
 const db = useTestDatabase();
 let fake: FakeSlack;
@@ -19,7 +19,7 @@ afterAll(async () => {
 function worker() {
   const child = spawn(process.execPath, ["--import", "tsx", "test/fixtures/deliveryWorker.ts"], {
     env: {
-      PATH: process.env.PATH ?? "",
+      ...machineEnv(),
       MONGODB_URI: db.uri,
       DB_NAME: db.dbName,
       DB_ENGINE: db.engine,

@@ -14,11 +14,31 @@ export function freePort(): Promise<number> {
   });
 }
 
-/** Runs `src/main.ts` as `npm start` does, with exactly the given environment. */
+/**
+ * What a child process shares with the machine it runs on, and nothing of QOps's own: its path,
+ * its home, its zone and its clock (libfaketime's variables, when the suite runs with the clock
+ * moved, so the child sees the same time as the test that talks to it).
+ */
+export function machineEnv(): Record<string, string> {
+  const shared = [
+    "PATH",
+    "HOME",
+    "TZ",
+    "LD_PRELOAD",
+    "FAKETIME",
+    "FAKETIME_DONT_FAKE_MONOTONIC",
+    "FAKETIME_NO_CACHE",
+  ];
+  return Object.fromEntries(
+    shared.flatMap((name) => (process.env[name] !== undefined ? [[name, process.env[name] as string]] : [])),
+  );
+}
+
+/** Runs `src/main.ts` as `npm start` does, with exactly the given environment (and the machine's). */
 export function startQops(env: Record<string, string>): { child: ChildProcess; output: () => string } {
   let output = "";
   const child = spawn(process.execPath, ["--import", "tsx", "src/main.ts"], {
-    env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "", ...env },
+    env: { ...machineEnv(), ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
   child.stdout?.on("data", (c: Buffer) => {

@@ -1,4 +1,5 @@
 import { beforeAll, describe, expect, it } from "vitest";
+import { TEST_START } from "../helpers/clock.js";
 import { CorrectiveActionModel, HistoryEventModel, ImprovementIdeaModel } from "../helpers/models.js";
 import { poll } from "../helpers/poll.js";
 import {
@@ -248,7 +249,8 @@ describe("corrective actions", () => {
       privateMetadata,
     });
     expect(JSON.parse(noDate.body).errors.until).toContain("the day to remind again");
-    const until = new Date(Date.now() + 5 * 86_400_000).toISOString().slice(0, 10);
+    // Five days after the app's clock (which runs from TEST_START), whatever today's date is.
+    const until = new Date(Date.parse(TEST_START) + 5 * 86_400_000).toISOString().slice(0, 10);
     await h.slack.submitView(
       "action.snooze",
       { until: { date: until }, reason: { value: "Supplier on holiday" } },
