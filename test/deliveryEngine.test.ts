@@ -5,7 +5,7 @@ import { deliverDue, deliverForAWhile } from "../src/jobs/deliverDue.js";
 import { type Clock, type JobDeps, systemClock } from "../src/jobs/deps.js";
 import { createLogger } from "../src/logger.js";
 import { runDeliveryPass as enginePass } from "../src/outbox/engine.js";
-import { enqueueDeliveries } from "../src/outbox/enqueue.js";
+import { cancelDeliveries, enqueueDeliveries } from "../src/outbox/enqueue.js";
 import { DueSlotModel, DeliveryModel as ReminderDeliveryModel } from "../src/outbox/models.js";
 import { takeBudget } from "../src/outbox/pauses.js";
 import type { MessagingPort } from "../src/outbox/port.js";
@@ -17,7 +17,7 @@ import { ctxFor, setUp } from "./helpers/core.js";
 import { useTestDatabase } from "./helpers/db.js";
 import { FakeSlack } from "./helpers/fakeSlack.js";
 import { testJobDeps } from "./helpers/jobs.js";
-import { poll } from "./helpers/poll.js";
+import { poll, waitFor } from "./helpers/poll.js";
 
 useTestDatabase();
 const logger = createLogger("silent", false);
@@ -392,5 +392,86 @@ describe("the send budget every worker shares (Teams: a limit per tenant over an
     expect(busiest).toBeLessThanOrEqual(10);
     // ...and the budget is used, not starved: some second carries (about) all of it.
     expect(busiest).toBeGreaterThanOrEqual(8);
+  });
+});
+
+describe("reminders that became moot", () => {
+  it("one being sent when it is cancelled goes out and stays 'sent' at its send time; one still waiting is cancelled and never sent", async () => {
+    const workspaceId = await workspaceWith([
+      { id: "UFLY", tz: "UTC" },
+      { id: "UWAIT", tz: "UTC" },
+    ]);
+    const clock = clockAt("2026-11-25T10:00:00Z");
+    await enqueueFor(workspaceId, ["UFLY"], {
+      occasion: "moot-now",
+      at: clock.t,
+      text: "Please acknowledge",
+    });
+    await enqueueFor(workspaceId, ["UWAIT"], {
+      occasion: "moot-later",
+      at: new Date("2026-11-25T11:00:00Z"),
+      now: clock.t,
+      text: "Please acknowledge (later)",
+    });
+    const ids = (await ReminderDeliveryModel.find({ workspaceId }).lean()).map((d) => String(d._id));
+    let release = () => {};
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const sent: string[] = [];
+    const slow = recordingPort("slack", (recipientId) => sent.push(recipientId));
+    let asked = false;
+    const slowPort: MessagingPort = {
+      ...slow,
+      send: async (recipient, view, deliveryId) => {
+        asked = true;
+        await gate;
+        return slow.send(recipient, view, deliveryId);
+      },
+    };
+    const pass = runDeliveryPass({ logger, clock, port: slowPort, workerId: "w-moot" });
+    await waitFor(() => asked, { what: "the send to UFLY under way" });
+    // The person acknowledged meanwhile: both reminders are moot.
+    expect(await cancelDeliveries(ids, "acknowledged", clock.t)).toEqual({ cancelled: 1, inFlight: 1 });
+    clock.set("2026-11-25T10:00:07Z");
+    release();
+    await pass;
+
+    const after = await ReminderDeliveryModel.find({ workspaceId }).lean();
+    const flew = after.find((d) => d.recipientId === "UFLY");
+    const waited = after.find((d) => d.recipientId === "UWAIT");
+    expect(flew).toMatchObject({ state: "sent", lastError: null });
+    expect(flew?.sentAt?.toISOString()).toBe("2026-11-25T10:00:07.000Z");
+    expect(waited).toMatchObject({ state: "cancelled", lastError: "cancelled: acknowledged", sentAt: null });
+    clock.set("2026-11-25T11:00:01Z");
+    await runDeliveryPass({ logger, clock, port: slowPort, workerId: "w-moot" });
+    expect(sent).toEqual(["UFLY"]);
+  });
+
+  it("an uncertain one cancelled after the person acted is not sent again, and keeps that it may have reached them", async () => {
+    const workspaceId = await workspaceWith([{ id: "UMAYBE", tz: "UTC" }]);
+    const clock = clockAt("2026-11-25T10:00:00Z");
+    await enqueueFor(workspaceId, ["UMAYBE"], {
+      occasion: "moot-maybe",
+      at: clock.t,
+      text: "Did it arrive?",
+    });
+    fake.failNextWhere("chat.postMessage", (args) => args.channel === "UMAYBE", { error: "internal_error" });
+    expect((await runDeliveryPass({ logger, clock, port, workerId: "w-maybe" })).uncertain).toBe(1);
+    const delivery = await ReminderDeliveryModel.findOne({ workspaceId }).lean();
+    expect(delivery?.state).toBe("uncertain");
+
+    expect(await cancelDeliveries([String(delivery?._id)], "acknowledged", clock.t)).toEqual({
+      cancelled: 1,
+      inFlight: 0,
+    });
+    clock.set("2026-11-25T10:05:00Z");
+    await runDeliveryPass({ logger, clock, port, workerId: "w-maybe" });
+    expect(fake.dmsTo("UMAYBE")).toHaveLength(0);
+    const cancelled = await ReminderDeliveryModel.findById(delivery?._id).lean();
+    expect(cancelled?.state).toBe("cancelled");
+    expect(cancelled?.lastError).toMatch(
+      /^cancelled \(acknowledged\); an earlier attempt may have reached them: .*internal_error/,
+    );
   });
 });
