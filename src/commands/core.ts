@@ -83,7 +83,12 @@ export function createCore(logger: Logger): Core {
       if (!isQopsError(error))
         logger.error({ err: error, what, workspaceId: ctx.workspaceId }, "request failed");
       else logger.debug({ code: error.code, what }, "request refused");
-      const special = onError ? await onError(error).catch(() => null) : null;
+      const special = onError
+        ? await onError(error).catch((failed: unknown) => {
+            logger.error({ err: failed, what }, "could not build the answer to a failed request");
+            return null;
+          })
+        : null;
       return special ?? ({ kind: "reply", view: errorView(error, ctx.scope) } as Answer);
     }
   }

@@ -1,3 +1,4 @@
+import { dbWarning } from "../db/warnings.js";
 import { SlotReader } from "./dueSlots.js";
 import { type Delivery, DeliveryModel, type DeliveryState } from "./models.js";
 
@@ -86,8 +87,11 @@ export async function dueDeliveries(
       .then((found) => {
         for (const d of found) state.backlog.add(String(d._id));
       })
-      // The database failed: the next pass fails too, or sweeps within itself.
-      .catch(() => state.reader.swept(false, "now"))
+      // The database failed: logged, and the next pass sweeps within itself (or fails too).
+      .catch((error: unknown) => {
+        dbWarning(error, "the background sweep for due deliveries failed; the next pass sweeps");
+        state.reader.swept(false, "now");
+      })
       .finally(() => {
         state.sweeping = undefined;
       });

@@ -269,7 +269,11 @@ export function createSlackApp(settings: SlackSettings, options: SlackAppOptions
         await client.chat
           .postMessage({
             channel: user.id,
-            text: `⚠️ Your form "${view.title?.text ?? ""}" was not saved: ${plainText(late.kind === "invalid" ? [Object.values(late.form.errors ?? {}).join(" ")] : late.view.text)}`,
+            // A refusal or an error, which says itself what was saved (an error after a commit names it).
+            text:
+              late.kind === "invalid"
+                ? `⚠️ Your form "${view.title?.text ?? ""}" was not saved: ${Object.values(late.form.errors ?? {}).join(" ")}`
+                : `Your form "${view.title?.text ?? ""}": ${plainText(late.view.text)}`,
           })
           .catch((error: unknown) =>
             logger.error({ err: error }, "could not tell the person their form was not saved"),

@@ -1,5 +1,6 @@
 import type { CommandContext } from "../../commands/context.js";
 import { loadRecord, transition } from "../../db/history.js";
+import { dbWarning } from "../../db/warnings.js";
 import { QopsError } from "../../errors.js";
 import { isZone } from "../../time/zone.js";
 import { SingleFlight } from "../../util/singleFlight.js";
@@ -128,7 +129,22 @@ export function forbidden(workspace: Workspace, roles: Role[], toDoWhat: string)
   );
 }
 
-/** The workspace's zone, for its calendar days (a bad stored value is never silently UTC: it was refused when set). */
+const badZones = new Set<string>();
+
+/**
+ * The workspace's zone, for its calendar days. A bad value is refused when it is set; one found
+ * stored anyway (an engine's zone list changed, data edited by hand) counts in UTC and is logged,
+ * once per workspace and value, never silently.
+ */
 export function zoneOf(workspace: Workspace): string {
-  return isZone(workspace.timezone) ? workspace.timezone : "UTC";
+  if (isZone(workspace.timezone)) return workspace.timezone;
+  const key = `${workspace.workspaceId}|${String(workspace.timezone)}`;
+  if (workspace.timezone && !badZones.has(key)) {
+    badZones.add(key);
+    dbWarning(null, "the workspace's stored time zone is not a zone; its days are counted in UTC", {
+      workspaceId: workspace.workspaceId,
+      timezone: String(workspace.timezone).slice(0, 60),
+    });
+  }
+  return "UTC";
 }
