@@ -503,6 +503,16 @@ describe("management reviews", () => {
     const approved = (await loadRecord<ManagementReview>("review", review._id)) as ManagementReview;
     expect(approved).toMatchObject({ state: "minutes_approved", minutesApprovedBy: top });
     expect(approved.decisions).toEqual([{ text: "Hire a second auditor", actionRef: action.ref }]);
+    // Approved minutes are closed: a decision after the approval is refused and raises nothing.
+    expect(
+      await typed(
+        ctx(qm, new Date("2026-12-16T10:00:00Z")),
+        `review ${ref} decide ${mention(omar)} 2027-04-01 Late idea`,
+      ),
+    ).toMatch(/can be given a decision only while held/);
+    expect(
+      ((await loadRecord<ManagementReview>("review", review._id)) as ManagementReview).decisions,
+    ).toHaveLength(1);
     const next = (await ManagementReviewModel.findOne({
       workspaceId: ws,
       _id: { $ne: review._id },
@@ -586,6 +596,30 @@ describe("controlled documents and objectives", () => {
     ).toBe(0);
     // The policy itself goes through.
     expect(await ok(ctx(top), `policy approve ${policy.ref}`)).toContain(policy.ref);
+  });
+
+  it("two approved versions published at once leave one published policy, the other superseded", async () => {
+    clock.t = new Date("2026-11-02T08:00:00Z");
+    const ws = "slack:TPOLTWO";
+    const ctx = await newWorkspace(ws);
+    const refs: string[] = [];
+    for (const text of ["Quality first.", "Customers first."]) {
+      expect((await submit(ctx(), "policy.draft", { text })).kind).toBe("done");
+      const draft = await ControlledDocumentModel.findOne({
+        workspaceId: ws,
+        documentType: "policy",
+        state: "draft",
+      }).lean();
+      await ok(ctx(top), `policy approve ${draft?.ref}`);
+      refs.push(draft?.ref ?? "");
+    }
+    const answers = await Promise.all(refs.map((ref) => typed(ctx(), `policy publish ${ref}`)));
+    const policies = await ControlledDocumentModel.find({ workspaceId: ws, documentType: "policy" }).lean();
+    const published = policies.filter((p) => p.state === "published");
+    expect(published, answers.join(" | ")).toHaveLength(1);
+    expect(policies.filter((p) => p.state === "superseded")).toHaveLength(1);
+    const current = (await readWorkspace(ws))?.currentPolicy;
+    expect(current).toBe(published[0]?.ref);
   });
 
   it("the weekly digest goes to the quality channel on Monday at 09:00 workspace time, and is skipped when there is nothing to say", async () => {
