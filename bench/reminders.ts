@@ -26,19 +26,43 @@ const logger = createLogger("silent", false);
 const clock = { now: () => new Date() };
 const core = deliveryCore(logger, () => new Date());
 
-async function drain(port: MessagingPort, until: () => Promise<boolean>) {
-  const deps = { logger, clock, port, core, workerId: "bench", claimLeaseMs: 120_000 };
-  while (!(await until())) {
-    const result = await runDeliveryPass(deps, 500);
-    if (result.sent === 0) await new Promise((r) => setTimeout(r, 100));
-  }
+/** Workers passing side by side, each with its own port (its own HTTP client), until `until`. */
+async function drain(ports: MessagingPort[], until: () => Promise<boolean>) {
+  await Promise.all(
+    ports.map(async (port, i) => {
+      const deps = { logger, clock, port, core, workerId: `bench-${i + 1}`, claimLeaseMs: 120_000 };
+      while (!(await until())) {
+        const result = await runDeliveryPass(deps, 500);
+        if (result.sent === 0) await new Promise((r) => setTimeout(r, 100));
+      }
+    }),
+  );
 }
 
+/** How many workers share each fan-out: BENCH_WORKERS=1,2 runs it once with one, once with two. */
+const WORKER_COUNTS = (process.env.BENCH_WORKERS ?? "1")
+  .split(",")
+  .map(Number)
+  .filter((n) => n >= 1);
+
 async function fanOut(): Promise<string> {
+  const rows: Record<string, string | number>[] = [];
+  for (const workers of WORKER_COUNTS) rows.push(await slackFanOutWith(workers));
+  return [
+    `Policy request to ${MEMBERS} members, Slack limit ${PER_MINUTE} posts per rolling minute`,
+    "",
+    table(rows),
+  ].join("\n");
+}
+
+async function slackFanOutWith(workers: number): Promise<Record<string, string | number>> {
   const fake = await new FakeSlack("xoxb-bench").start();
   fake.postsPerMinute = PER_MINUTE;
-  const port = new SlackMessagingPort("xoxb-bench", fake.apiUrl, logger);
-  const workspaceId = "slack:TFANOUT";
+  const ports = Array.from(
+    { length: workers },
+    () => new SlackMessagingPort("xoxb-bench", fake.apiUrl, logger),
+  );
+  const workspaceId = `slack:TFANOUT${workers}`;
   const now = new Date();
   await enqueueDeliveries(
     Array.from({ length: MEMBERS }, (_, i) => ({
@@ -53,7 +77,7 @@ async function fanOut(): Promise<string> {
   );
   const started = performance.now();
   await drain(
-    port,
+    ports,
     async () => (await ReminderDeliveryModel.countDocuments({ workspaceId, state: "sent" })) >= MEMBERS,
   );
   const seconds = (performance.now() - started) / 1000;
@@ -69,20 +93,15 @@ async function fanOut(): Promise<string> {
   }
   const refused = fake.callsTo("chat.postMessage").length - MEMBERS;
   await fake.stop();
-  return [
-    `Policy request to ${MEMBERS} members, Slack limit ${PER_MINUTE} posts per rolling minute`,
-    "",
-    table([
-      {
-        "total s": round(seconds),
-        "bound s": bound,
-        "vs. bound": bound ? `${round(seconds / bound, 2)}×` : "—",
-        "429s answered": refused,
-        duplicates,
-        lost,
-      },
-    ]),
-  ].join("\n");
+  return {
+    workers,
+    "total s": round(seconds),
+    "bound s": bound,
+    "vs. bound": bound ? `${round(seconds / bound, 2)}×` : "—",
+    "429s answered": refused,
+    duplicates,
+    lost,
+  };
 }
 
 const TEAMS_PER_SECOND = Number(process.env.BENCH_TEAMS_PER_SECOND ?? 30);
@@ -134,10 +153,13 @@ async function teamsFanOut(): Promise<string> {
     tokenIssuer: undefined,
     anyChannel: true,
   };
-  const { port } = createTeamsPort(settings, logger);
+  const ports = Array.from(
+    { length: WORKER_COUNTS.at(-1) ?? 1 },
+    () => createTeamsPort(settings, logger).port,
+  );
   const started = performance.now();
   await drain(
-    port,
+    ports,
     async () => (await ReminderDeliveryModel.countDocuments({ workspaceId, state: "sent" })) >= MEMBERS,
   );
   const seconds = (performance.now() - started) / 1000;
@@ -158,6 +180,7 @@ async function teamsFanOut(): Promise<string> {
     "",
     table([
       {
+        workers: ports.length,
         "total s": round(seconds),
         "bound s": round(bound),
         "vs. bound": `${round(seconds / bound, 2)}×`,

@@ -395,6 +395,55 @@ describe("the send budget every worker shares (Teams: a limit per tenant over an
   });
 });
 
+describe("claims on a slow platform", () => {
+  it("two workers on a platform slower than their claims' lease send each message once: a claim too old is given back, not sent under", async () => {
+    const people = Array.from({ length: 40 }, (_, i) => ({ id: `USLOW${i}`, tz: "UTC" }));
+    const workspaceId = await workspaceWith(people);
+    await enqueueFor(
+      workspaceId,
+      people.map((p) => p.id),
+      // Real time (the lease is), so not held for working hours whatever day the test runs.
+      { occasion: "slow-platform", at: new Date(), text: "Slowly, once", workingHoursOnly: false },
+    );
+    const received: string[] = [];
+    const slow = recordingPort("slack", (recipientId) => received.push(recipientId));
+    // Each send takes 700 ms; a pass claims 32 and sends 8 at a time, so its last sends would
+    // start about 2.1 s after its claims were taken, past a 1.5 s lease (without the half-lease
+    // rule the other worker takes them as abandoned: 8 of 40 end uncertain).
+    const slowPort: MessagingPort = {
+      ...slow,
+      send: async (recipient, view, deliveryId) => {
+        await new Promise((r) => setTimeout(r, 700));
+        return slow.send(recipient, view, deliveryId);
+      },
+    };
+    const clock = { now: () => new Date() };
+    const work = (workerId: string) => async () => {
+      const deadline = Date.now() + 40_000;
+      while (Date.now() < deadline) {
+        const left = await ReminderDeliveryModel.countDocuments({ workspaceId, state: { $ne: "sent" } });
+        if (left === 0) return;
+        await enginePass({
+          logger,
+          clock,
+          port: slowPort,
+          core: deliveryCore(logger, clock.now),
+          workerId,
+          claimLeaseMs: 1500,
+        });
+      }
+    };
+    await Promise.all([work("slow-a")(), work("slow-b")()]);
+    const deliveries = await ReminderDeliveryModel.find({ workspaceId }).lean();
+    expect(deliveries.filter((d) => d.state === "sent")).toHaveLength(40);
+    // One attempt each: none was taken for a worker that stopped mid-send (which would make it
+    // uncertain and use an attempt up), and a claim given back did not use one up either.
+    expect(deliveries.map((d) => d.attempts)).toEqual(deliveries.map(() => 1));
+    expect(received.length).toBe(40);
+    expect(new Set(received).size).toBe(40);
+  }, 60_000);
+});
+
 describe("reminders that became moot", () => {
   it("one being sent when it is cancelled goes out and stays 'sent' at its send time; one still waiting is cancelled and never sent", async () => {
     const workspaceId = await workspaceWith([

@@ -16,6 +16,8 @@ const jobs = [repairHistory, deliverDue, syncMembers, recordReminders, prune];
 export function createScheduler(db: Db, deps: JobDeps): Agenda {
   const agenda = new Agenda({
     backend: new MongoBackend({ mongo: db, collection: "agenda_jobs" }),
+    // Each job's lastModifiedBy names the worker (host:pid) that holds or last ran it.
+    name: deps.workerId,
     processEvery: "5 seconds",
   });
   agenda.on("error", (error: Error) => deps.logger.error({ err: error }, "scheduler error"));

@@ -51,7 +51,8 @@ export function startQops(env: Record<string, string>): { child: ChildProcess; o
 }
 
 export function exitOf(child: ChildProcess): Promise<number | null> {
-  if (child.exitCode !== null) return Promise.resolve(child.exitCode);
+  // Ended already: with a code, or by a signal (SIGKILL leaves exitCode null).
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(child.exitCode);
   return new Promise((resolve) => child.once("exit", (code) => resolve(code)));
 }
 
