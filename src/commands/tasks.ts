@@ -1,5 +1,6 @@
 import { effectsDone, pendingEffects } from "../db/history.js";
 import { PendingEffectsModel } from "../db/historyModels.js";
+import { findByIds } from "../db/read.js";
 import type { Logger } from "../logger.js";
 import { enqueueDeliveries, type NewDelivery } from "../outbox/enqueue.js";
 import {
@@ -108,6 +109,37 @@ export async function repairPending(
   return { completed, dropped };
 }
 
+/**
+ * Old claims, except one that still stands for an unsettled attempt (its worker died mid-send
+ * and no worker has looked since): that claim is what makes the next worker check the platform
+ * before sending again, so it stays until the attempt is settled.
+ */
+async function pruneClaims(before: Date): Promise<number> {
+  const old = (await DeliveryClaimModel.find({ at: { $lt: before } }, { _id: 1 }).lean()) as {
+    _id: string;
+  }[];
+  if (!old.length) return 0;
+  const deliveryOf = (claimId: string) => claimId.slice(0, claimId.lastIndexOf("#"));
+  const attemptOf = (claimId: string) => Number(claimId.slice(claimId.lastIndexOf("#") + 1));
+  const deliveries = await findByIds(DeliveryModel, [...new Set(old.map((c) => deliveryOf(c._id)))], {
+    state: 1,
+    attempts: 1,
+  });
+  const byId = new Map(deliveries.flatMap((d) => (d ? [[String(d._id), d] as const] : [])));
+  const stale = old
+    .filter((c) => {
+      const d = byId.get(deliveryOf(c._id));
+      const unsettled =
+        d && (d.state === "pending" || d.state === "uncertain") && d.attempts === attemptOf(c._id);
+      return !unsettled;
+    })
+    .map((c) => c._id);
+  let deleted = 0;
+  for (let i = 0; i < stale.length; i += 500)
+    deleted += (await DeliveryClaimModel.deleteMany({ _id: { $in: stale.slice(i, i + 500) } })).deletedCount;
+  return deleted;
+}
+
 export interface RetentionDays {
   workingRows: number;
   cancelled: number;
@@ -127,7 +159,7 @@ export async function prune(
   const slotBefore = `${Math.floor(before.getTime() / 1000)}`;
   const [slots, claims, tokens, pauses, cancelled, pending] = await Promise.all([
     DueSlotModel.deleteMany({ _id: { $lt: slotBefore } }),
-    DeliveryClaimModel.deleteMany({ at: { $lt: before } }),
+    pruneClaims(before),
     SendTokenModel.deleteMany({ at: { $lt: before } }),
     DeliveryPauseModel.deleteMany({ until: { $lt: before } }),
     DeliveryModel.deleteMany({
@@ -138,7 +170,7 @@ export async function prune(
   ]);
   return {
     slots: slots.deletedCount,
-    claims: claims.deletedCount,
+    claims,
     tokens: tokens.deletedCount,
     pauses: pauses.deletedCount,
     cancelled: cancelled.deletedCount,
