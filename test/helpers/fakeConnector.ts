@@ -14,6 +14,8 @@ export interface ConnectorCall {
 export interface ConnectorFault {
   status: number;
   retryAfter?: number;
+  /** The activity is posted (the member sees it), and then the answer is this fault anyway. */
+  afterPosting?: boolean;
 }
 
 export interface RosterEntry {
@@ -125,6 +127,7 @@ export class FakeConnector {
     const faultIndex = this.faults.findIndex((f) => f.where(call));
     if (faultIndex >= 0) {
       const fault = this.faults.splice(faultIndex, 1)[0]?.fault ?? { status: 500 };
+      if (fault.afterPosting) this.calls.push(call);
       return reply(
         fault.status,
         { error: { code: "Fault", message: `injected ${fault.status}` } },

@@ -1,4 +1,8 @@
 import { describe, expect, it } from "vitest";
+import { createTeamsPort } from "../../src/bot/teams/app.js";
+import { deliveryCore } from "../../src/commands/deliveries.js";
+import { createLogger } from "../../src/logger.js";
+import { runDeliveryPass } from "../../src/outbox/engine.js";
 import {
   ComplaintModel,
   HistoryEventModel,
@@ -21,6 +25,16 @@ import {
 } from "../helpers/teamsHarness.js";
 
 const h = useTeamsApp();
+/** The Teams port as a local worker runs it (no app id: the fake connector asks for no token). */
+const LOCAL_TEAMS = {
+  appId: "",
+  appPassword: undefined,
+  tenantId: undefined,
+  appType: "MultiTenant" as const,
+  openIdMetadataUrl: undefined,
+  tokenIssuer: undefined,
+  anyChannel: true,
+};
 const quinn = teamsUser("Quinn Manager");
 const robin = teamsUser("Robin Manager");
 const erin = teamsUser("Erin Employee");
@@ -180,36 +194,49 @@ describe("Teams: complaints end to end over HTTP", () => {
     );
   });
 
-  it("the connector answering 502 to the triage post: the complaint is kept, the post is not sent again, and its delivery says it is unconfirmed", async () => {
-    h.connector.failNextWhere((c) => c.method === "POST" && c.conversationId === QUALITY_CONVERSATION, {
-      status: 502,
+  for (const [label, afterPosting] of [
+    ["answering 502 to the triage post", false],
+    ["posting the triage post and then answering 502", true],
+  ] as const)
+    it(`the connector ${label}: the complaint is kept, the post is not sent again, and its delivery says it is unconfirmed`, async () => {
+      h.connector.failNextWhere((c) => c.method === "POST" && c.conversationId === QUALITY_CONVERSATION, {
+        status: 502,
+        afterPosting,
+      });
+      const form = (await say(h, erin, "complaint")).attachments?.[0]?.content;
+      const title = afterPosting ? "Late delivery, posted" : "Late delivery";
+      const logged = await submit(h, erin, form, { title, severity: "low", category: "delivery" });
+      const ref = /CMP-\d{4}-\d{4}/.exec(textOf(logged.card))?.[0] ?? "";
+      const complaint = await ComplaintModel.findOne({ workspaceId: `teams:${h.tenantId}`, ref }).lean();
+      expect(complaint?.state).toBe("new");
+      // A 502 may have been posted, and Teams cannot be asked: QOps records that and does not post
+      // it again (it never counts it as sent).
+      await poll(async () => {
+        const d = await ReminderDeliveryModel.findById(complaint?.post ?? "").lean();
+        return d?.state === "uncertain" || d?.state === "unconfirmed";
+      });
+      // A worker's next pass over it, later: its last word is "unconfirmed", with no second post.
+      const later = { now: () => new Date(Date.now() + 3_600_000) };
+      await runDeliveryPass({
+        logger: createLogger("silent", false),
+        clock: later,
+        port: createTeamsPort(LOCAL_TEAMS, createLogger("silent", false)).port,
+        core: deliveryCore(createLogger("silent", false), later.now),
+        // A worker of its own each time: its first pass sweeps every delivery due by then.
+        workerId: `test-recheck-${afterPosting}`,
+      });
+      const post = await poll(async () => {
+        const d = await ReminderDeliveryModel.findById(complaint?.post ?? "").lean();
+        return d?.state === "unconfirmed" ? d : undefined;
+      });
+      expect(post.lastError).toContain("502");
+      expect(h.connector.pendingFaults).toBe(0);
+      const posts = h.connector
+        .sent(QUALITY_CONVERSATION)
+        .filter((c) => JSON.stringify(c.body).includes(ref));
+      // Posted once when the connector posted before failing, never when it did not; never twice.
+      expect(posts).toHaveLength(afterPosting ? 1 : 0);
     });
-    const form = (await say(h, erin, "complaint")).attachments?.[0]?.content;
-    const logged = await submit(h, erin, form, {
-      title: "Late delivery",
-      severity: "low",
-      category: "delivery",
-    });
-    const ref = /CMP-\d{4}-\d{4}/.exec(textOf(logged.card))?.[0] ?? "";
-    const complaint = await ComplaintModel.findOne({ workspaceId: `teams:${h.tenantId}`, ref }).lean();
-    expect(complaint?.state).toBe("new");
-    // A 502 may have been posted, and Teams cannot be asked: QOps records that and does not post
-    // it again (it never counts it as sent).
-    const post = await poll(async () => {
-      const d = await ReminderDeliveryModel.findById(complaint?.post ?? "").lean();
-      return d && ["uncertain", "unconfirmed"].includes(d.state) ? d : undefined;
-    });
-    expect(post.lastError).toContain("502");
-    await new Promise((r) => setTimeout(r, 1000));
-    expect(h.connector.pendingFaults).toBe(0);
-    const reposts = h.connector.calls.filter(
-      (c) =>
-        c.method === "POST" &&
-        c.conversationId === QUALITY_CONVERSATION &&
-        JSON.stringify(c.body).includes(ref),
-    );
-    expect(reposts).toHaveLength(0);
-  });
 
   it("a form id replayed by someone else (clients echo it) logs their own complaint and never shows the first reporter's", async () => {
     const form = (await say(h, erin, "complaint")).attachments?.[0]?.content;
