@@ -212,6 +212,26 @@ describe("delivery engine", () => {
     expect(delivery).toMatchObject({ state: "sent", attempts: 2 });
   });
 
+  it("after a timeout of a post Slack made (it answered too late), the message is looked up, not posted twice", async () => {
+    const workspaceId = await workspaceWith([{ id: "UTIMEOUT", tz: "UTC" }]);
+    const clock = clockAt("2026-11-25T10:00:00Z");
+    await enqueueFor(workspaceId, ["UTIMEOUT"], { occasion: "slow-answer", at: clock.t, text: "Late answer" });
+    // Posted at once, answered after the client gave up (its timeout here: 300 ms).
+    fake.failNextWhere("chat.postMessage", (args) => args.channel === "UTIMEOUT", {
+      afterPosting: true,
+      delayMs: 1500,
+      error: "ok_but_late",
+    });
+    const impatient = new SlackMessagingPort("xoxb-engine", fake.apiUrl, logger, 300);
+    const first = await runDeliveryPass({ logger, clock, port: impatient, workerId: "w-timeout" });
+    expect(first.uncertain).toBe(1);
+    expect((await ReminderDeliveryModel.findOne({ workspaceId }).lean())?.lastError).toMatch(/^uncertain/);
+    clock.set("2026-11-25T10:01:00Z");
+    expect((await runDeliveryPass({ logger, clock, port: impatient, workerId: "w-timeout" })).sent).toBe(1);
+    expect(fake.dmsTo("UTIMEOUT")).toHaveLength(1);
+    expect(await ReminderDeliveryModel.findOne({ workspaceId }).lean()).toMatchObject({ state: "sent" });
+  });
+
   it("after internal_error when nothing was posted, it is sent again, once", async () => {
     const workspaceId = await workspaceWith([{ id: "UIE2", tz: "UTC" }]);
     const clock = clockAt("2026-11-25T10:00:00Z");
