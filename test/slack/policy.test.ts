@@ -208,6 +208,38 @@ describe("the quality policy", () => {
     ).toBeTruthy();
   });
 
+  it("someone Slack refuses to message reaches the QMs' escalation at once, with the reason, without waiting for reminders", async () => {
+    const policy = await poll(() => ControlledDocumentModel.findOne({ state: "published" }).lean());
+    h.fake.directory.push({ id: "UGHOST", name: "ghost", real_name: "Gus Ghost", tz: "UTC" });
+    // Every message to him is refused for good, as Slack does for an account it cannot DM.
+    for (let i = 0; i < 3; i++)
+      h.fake.failNextWhere("chat.postMessage", (args) => args.channel === "UGHOST", {
+        error: "cannot_dm_bot",
+      });
+    await syncAllMembers(jobDeps());
+    const request = await poll(() =>
+      ReminderDeliveryModel.findOne({
+        occasion: `policy:${policy.ref}:request`,
+        recipientId: "UGHOST",
+      }).lean(),
+    );
+    clock.t = new Date(Math.max(clock.t.getTime(), request.notBefore.getTime()) + 60_000);
+    await deliverDue(jobDeps());
+    await poll(async () => (await ReminderDeliveryModel.findById(request._id).lean())?.state === "failed");
+    const before = h.fake.dmsTo(qm.id).length;
+    await escalateAll(jobDeps());
+    await deliverDue(jobDeps());
+    clock.t = new Date(clock.t.getTime() + 24 * 3600_000);
+    await deliverDue(jobDeps());
+    const escalation = h.fake
+      .dmsTo(qm.id)
+      .slice(before)
+      .find((m) => allText(m).includes("could not be reached at all"));
+    expect(escalation, "the QM's escalation").toBeDefined();
+    expect(allText(escalation)).toContain("Gus Ghost (");
+    expect(allText(escalation)).toContain("cannot_dm_bot");
+  });
+
   it("/policy shows the current version, whether I acknowledged it, and the rate", async () => {
     const policy = await poll(() => ControlledDocumentModel.findOne({ state: "published" }).lean());
     const mine = h.slack.command("/policy", "", chicago);
