@@ -6,8 +6,10 @@ import { loadConfig } from "../src/config/index.js";
 import { connectDatabase, disconnectDatabase } from "../src/db/connection.js";
 import { creationIntentId } from "../src/db/history.js";
 import { HistoryAnchorModel, PendingEffectsModel } from "../src/db/historyModels.js";
+import { enqueueDeliveries } from "../src/outbox/enqueue.js";
 import { DeliveryModel } from "../src/outbox/models.js";
 import { ComplaintModel } from "../src/records/complaint/model.js";
+import { answer } from "../src/views/build.js";
 import { runningClock, TEST_START } from "./helpers/clock.js";
 import { act, core, ctxFor, setUp } from "./helpers/core.js";
 import { FakeConnector } from "./helpers/fakeConnector.js";
@@ -45,6 +47,30 @@ async function start(): Promise<RunningApp> {
   const app = await startApp({ config, logger: capturingLogger([]), dbName, clock: runningClock() });
   running.push(app);
   return app;
+}
+
+/**
+ * Waits for a pass of the restarted app's delivery worker: a message falls due a second after
+ * the app's clock (so only a worker's pass, not the send-at-once path, sends it), and whatever
+ * was due before it would have gone out first.
+ */
+async function afterAPass(ws: string, to: "person" | "channel", recipientId: string, sent: () => number) {
+  const due = new Date(Date.parse(TEST_START) + 1_000);
+  await enqueueDeliveries(
+    [
+      {
+        workspaceId: ws,
+        occasion: `marker:${randomBytes(3).toString("hex")}`,
+        to,
+        recipientId,
+        notBefore: due,
+        workingHoursOnly: false,
+        content: { view: answer("A later message") },
+      },
+    ],
+    new Date(Date.parse(TEST_START)),
+  );
+  await waitFor(() => sent() > 0, { timeoutMs: 30_000, what: "a later message, sent by a worker's pass" });
 }
 
 afterAll(async () => {
@@ -106,7 +132,7 @@ describe("a follow-up survives a crash between the commit and the post", () => {
     await first.stop();
 
     const again = await start();
-    await new Promise((r) => setTimeout(r, 3_000));
+    await afterAPass(workspaceId, "person", "UMARKER", () => fake.dmsTo("UMARKER").length);
     await again.stop();
     const posts = (fake.posted.get("CQUALITY") ?? []).filter((m) =>
       String(m.text).includes(complaint.ref ?? "?"),
@@ -149,7 +175,14 @@ describe("a follow-up survives a crash between the commit and the post", () => {
     await waitFor(() => about(channel).length > 0, { timeoutMs: 30_000, what: "the Teams triage post" });
     await first.stop();
     const again = await start();
-    await new Promise((r) => setTimeout(r, 3_000));
+    await afterAPass(
+      ws,
+      "channel",
+      channel,
+      () =>
+        (connector?.sent(channel) ?? []).filter((c) => JSON.stringify(c.body).includes("A later message"))
+          .length,
+    );
     await again.stop();
     expect(about(channel)).toHaveLength(1);
     // Teams shows a form's answer in the form's place: nothing is sent to the reporter's chat.

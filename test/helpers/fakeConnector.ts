@@ -1,5 +1,5 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import { setTimeout as sleep } from "node:timers/promises";
+import { waitFor } from "./poll.js";
 
 export interface ConnectorCall {
   method: string;
@@ -84,15 +84,9 @@ export class FakeConnector {
     );
   }
 
-  /** Waits until `predicate` holds for the recorded calls (polling). */
-  async waitFor<T>(find: () => T | undefined | null | false, timeoutMs = 10_000): Promise<T> {
-    const end = Date.now() + timeoutMs;
-    for (;;) {
-      const found = find();
-      if (found) return found;
-      if (Date.now() > end) throw new Error(`fake connector: condition not met in ${timeoutMs} ms`);
-      await sleep(20);
-    }
+  /** Waits until `find` finds something in the recorded calls (the tests' one polling helper). */
+  waitFor<T>(find: () => T | undefined | null | false, timeoutMs = 10_000): Promise<T> {
+    return waitFor(find, { timeoutMs, what: "the fake connector's calls to match" });
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {

@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { createServer } from "node:net";
-import { setTimeout as sleep } from "node:timers/promises";
+import { waitFor } from "./poll.js";
 
 export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -57,13 +57,11 @@ export function exitOf(child: ChildProcess): Promise<number | null> {
 }
 
 /** Polls until `check` is true or the deadline passes; returns the last result. */
-export async function eventually(check: () => Promise<boolean>, timeoutMs = 20_000): Promise<boolean> {
-  const end = Date.now() + timeoutMs;
-  while (Date.now() < end) {
-    if (await check().catch(() => false)) return true;
-    await sleep(100);
-  }
-  return false;
+export function eventually(check: () => Promise<boolean>, timeoutMs = 20_000): Promise<boolean> {
+  return waitFor(() => check().catch(() => false), { timeoutMs }).then(
+    () => true,
+    () => false,
+  );
 }
 
 export async function statusOf(url: string): Promise<number> {

@@ -107,7 +107,11 @@ describe("improvement ideas", () => {
     const top = h.slack.command("/idea", "list top", employee);
     await top.send();
     const text = allText(await h.fake.waitForResponse(top.responseId));
-    expect(text.indexOf("Ten people vote at once")).toBeLessThan(text.indexOf("Approve me"));
+    const mostVoted = text.indexOf("Ten people vote at once");
+    const fewer = text.indexOf("Approve me");
+    expect(mostVoted, "the most-voted idea is listed").toBeGreaterThanOrEqual(0);
+    expect(fewer, "the other idea is listed").toBeGreaterThanOrEqual(0);
+    expect(mostVoted).toBeLessThan(fewer);
   });
 
   it("an idea cannot be submitted without a title (inline error)", async () => {
@@ -164,15 +168,25 @@ describe("corrective actions", () => {
     expect(await CorrectiveActionModel.countDocuments({ problem: "Employee action" })).toBe(0);
   });
 
-  it("a due date in the past and a missing owner are inline errors", async () => {
-    const res = await h.slack.submitView(
+  it("a due date that is not a date, one in the past and a missing owner are inline errors, and nothing is saved", async () => {
+    const bad = await h.slack.submitView(
       "action.new",
       { problem: { value: "No owner" }, dueDate: { date: "not-a-date" } },
       qm,
     );
-    const errors = JSON.parse(res.body).errors;
+    const errors = JSON.parse(bad.body).errors;
     expect(errors.ownerId).toContain("Choose an owner");
-    expect(errors.dueDate).toContain("the due date");
+    expect(errors.dueDate).toBe("Choose the due date (YYYY-MM-DD).");
+    // The day before the app's clock starts (TEST_START), whatever today is.
+    const past = await h.slack.submitView(
+      "action.new",
+      { problem: { value: "Due yesterday" }, ownerId: { user: owner.id }, dueDate: { date: "2026-11-01" } },
+      qm,
+    );
+    expect(JSON.parse(past.body).errors.dueDate).toBe("Choose today or a later date.");
+    expect(
+      await CorrectiveActionModel.countDocuments({ problem: { $in: ["No owner", "Due yesterday"] } }),
+    ).toBe(0);
   });
 
   it("owner starts and completes; QM finds it not effective (reason required), then effective", async () => {

@@ -6,7 +6,7 @@ import type { JobDeps } from "../../src/jobs/deps.js";
 import { createLogger } from "../../src/logger.js";
 import { testJobDeps } from "../helpers/jobs.js";
 import { AcknowledgementModel, ControlledDocumentModel, ReminderDeliveryModel } from "../helpers/models.js";
-import { poll } from "../helpers/poll.js";
+import { poll, waitFor } from "../helpers/poll.js";
 import { allText, BOT_TOKEN, qm, setUpWorkspace, useSlackApp } from "../helpers/slackHarness.js";
 import type { SimUser } from "../helpers/slackRequests.js";
 
@@ -97,11 +97,13 @@ describe("the quality policy", () => {
     expect(requests.map((r) => r.recipientId).sort()).toEqual([chicago.id, qm.id, tokyo.id, top.id].sort());
 
     const received: Record<string, Date[]> = {};
-    // Sent at once where it is working time already (noon in Tokyo), as publishing records it.
-    await new Promise((r) => setTimeout(r, 500));
-    for (const person of [tokyo, chicago])
-      if (h.fake.dmsTo(person.id).length > (baseline[person.id] ?? 0))
-        received[person.id] = [new Date(clock.t)];
+    // Sent at once where it is working time already (noon in Tokyo), as publishing records it;
+    // Chicago's (21:00 there) waits: the hour-by-hour loop below shows when it went.
+    await waitFor(() => h.fake.dmsTo(tokyo.id).length > (baseline[tokyo.id] ?? 0), {
+      what: "the request to Tokyo at once",
+    });
+    received[tokyo.id] = [new Date(clock.t)];
+    expect(h.fake.dmsTo(chicago.id).length).toBe(baseline[chicago.id] ?? 0);
     const end = new Date("2026-12-24T00:00:00Z").getTime();
     for (; clock.t.getTime() < end; clock.t = new Date(clock.t.getTime() + 3600_000)) {
       const before = Object.fromEntries([tokyo, chicago].map((p) => [p.id, h.fake.dmsTo(p.id).length]));
