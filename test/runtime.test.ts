@@ -11,13 +11,15 @@ import type { Complaint } from "../src/records/complaint/model.js";
 import { ref } from "./helpers/clock.js";
 import { buildComplaint, newWorkspaceId } from "./helpers/factories.js";
 import { FakeSlack } from "./helpers/fakeSlack.js";
+import { capturingLogger } from "./helpers/logs.js";
+import { waitFor } from "./helpers/poll.js";
 import { eventually, exitOf, freePort, startQops, statusOf } from "./helpers/process.js";
 import { SlackClientSim } from "./helpers/slackRequests.js";
 
 const logger = createLogger("silent", false);
 
 describe("the running service", () => {
-  it("npm start answers /healthz with no configuration at all and exits 0 on SIGTERM", async () => {
+  it("npm start answers /healthz with no chat configuration and exits 0 on SIGTERM", async () => {
     const port = await freePort();
     const dataDir = await mkdtemp(join(tmpdir(), "qops-start-"));
     const { child, output } = startQops({ PORT: String(port), QOPS_DATA_DIR: dataDir, LOG_LEVEL: "info" });
@@ -73,7 +75,7 @@ describe("the running service", () => {
     const dataDir = await mkdtemp(join(tmpdir(), "qops-early-"));
     const { child, output } = startQops({ PORT: String(port), QOPS_DATA_DIR: dataDir, LOG_LEVEL: "info" });
     // The database is up but the HTTP server and scheduler are not yet: stop right there.
-    expect(await eventually(async () => output().includes("embedded database started"), 60_000)).toBe(true);
+    expect(await eventually(async () => output().includes("database ready"), 60_000)).toBe(true);
     child.kill("SIGTERM");
     expect(await exitOf(child)).toBe(0);
   });
@@ -95,6 +97,58 @@ describe("the running service", () => {
       await second.stop();
     }
   });
+
+  it("the embedded engine killed under load is started again on the same data: /healthz says it is down meanwhile, and nothing committed is lost", async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), "qops-kill-"));
+    const logs: Record<string, unknown>[] = [];
+    const config = loadConfig({ PORT: "0", QOPS_DATA_DIR: dataDir, QOPS_EMBEDDED_ENGINE: "ferretdb" });
+    const app = await startApp({ config, logger: capturingLogger(logs) });
+    const healthz = `http://127.0.0.1:${app.port}/healthz`;
+    const workspaceId = newWorkspaceId();
+    try {
+      // Complaints written one after another while the engine is killed under them.
+      const saved: Complaint[] = [];
+      let writing = true;
+      const writer = (async () => {
+        while (writing) {
+          try {
+            saved.push(await buildComplaint(workspaceId));
+          } catch {
+            // Refused while the engine is down (the reporter is told so): not among the saved.
+            await new Promise((r) => setTimeout(r, 50));
+          }
+        }
+      })();
+      await waitFor(() => saved.length >= 5, { what: "a few complaints saved before the kill" });
+      const pid = app.engine.pid();
+      expect(pid).toBeTypeOf("number");
+      process.kill(pid as number, "SIGKILL");
+      const down = await waitFor(async () => ((await statusOf(healthz)) === 503 ? true : null), {
+        timeoutMs: 5_000,
+        what: "/healthz reporting the dead engine",
+      });
+      expect(down).toBe(true);
+      await waitFor(async () => app.engine.pid() !== pid && (await statusOf(healthz)) === 200, {
+        timeoutMs: 60_000,
+        what: "the engine started again",
+      });
+      const before = saved.length;
+      await waitFor(() => saved.length >= before + 5, {
+        timeoutMs: 30_000,
+        what: "writes going on after the restart",
+      });
+      writing = false;
+      await writer;
+      expect(logs.some((l) => l.msg === "embedded database running again")).toBe(true);
+      // Every complaint whose creation was answered as saved is there, with its history.
+      for (const complaint of saved)
+        expect((await loadRecord<Complaint>("complaint", complaint._id))?.title, complaint.ref ?? "").toBe(
+          complaint.title,
+        );
+    } finally {
+      await app.stop();
+    }
+  }, 120_000);
 
   it("/readyz answers 503 while the database is down and 200 after it returns", async () => {
     const dbDir = await mkdtemp(join(tmpdir(), "qops-ready-"));

@@ -1,4 +1,5 @@
 import { type ChildProcess, spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
 import { createServer } from "node:net";
 import { waitFor } from "./poll.js";
 
@@ -34,11 +35,30 @@ export function machineEnv(): Record<string, string> {
   );
 }
 
-/** Runs `src/main.ts` as `npm start` does, with exactly the given environment (and the machine's). */
+/**
+ * The suite's choice of database, for a child that is not given one: with `MONGODB_URI`, a
+ * database of its own on that server (so the tests run with `MONGODB_URI` alone); else the
+ * embedded engine `QOPS_EMBEDDED_ENGINE` names, if any.
+ */
+export function databaseEnv(): Record<string, string> {
+  const uri = process.env.MONGODB_URI;
+  if (uri) {
+    const own = new URL(uri);
+    own.pathname = `/qops_child_${randomBytes(4).toString("hex")}`;
+    return { MONGODB_URI: own.toString() };
+  }
+  const engine = process.env.QOPS_EMBEDDED_ENGINE;
+  return engine ? { QOPS_EMBEDDED_ENGINE: engine } : {};
+}
+
+/**
+ * Runs `src/main.ts` as `npm start` does, with exactly the given environment, the machine's, and
+ * the suite's database unless the caller names one.
+ */
 export function startQops(env: Record<string, string>): { child: ChildProcess; output: () => string } {
   let output = "";
   const child = spawn(process.execPath, ["--import", "tsx", "src/main.ts"], {
-    env: { ...machineEnv(), ...env },
+    env: { ...machineEnv(), ...(env.MONGODB_URI ? {} : databaseEnv()), ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
   child.stdout?.on("data", (c: Buffer) => {
