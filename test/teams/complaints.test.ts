@@ -11,6 +11,7 @@ import {
 } from "../helpers/models.js";
 import { poll } from "../helpers/poll.js";
 import {
+  executesOf,
   installInTeam,
   postedCard,
   pressOn,
@@ -333,5 +334,32 @@ describe("Teams: complaints end to end over HTTP", () => {
       h.connector.updates(QUALITY_CONVERSATION).find((c) => JSON.stringify(c.body).includes(ref)),
     );
     expectLiteral(update.body, "the triage post's update");
+  });
+
+  it("a press that carries another tenant's record is refused and changes nothing", async () => {
+    const form = (await say(h, erin, "complaint")).attachments?.[0]?.content;
+    const logged = await submit(h, erin, form, {
+      title: "Cross-tenant press",
+      severity: "low",
+      category: "product",
+    });
+    const ref = /CMP-\d{4}-\d{4}/.exec(textOf(logged.card))?.[0] ?? "";
+    const triage = await h.connector.waitFor(() => postedCard(h, QUALITY_CONVERSATION, ref));
+    expect(executesOf(triage).find((e) => e.verb === "complaint.accept")?.data.ws).toBe(
+      `teams:${h.tenantId}`,
+    );
+    // The same card's button, as a message shared from another tenant would carry it.
+    const refused = await pressOn(
+      h,
+      quinn,
+      triage,
+      "complaint.accept",
+      { ws: "teams:another-tenant" },
+      { conversationId: QUALITY_CONVERSATION },
+    );
+    expect(textOf(refused.card)).toContain("belongs to another workspace's record");
+    const complaint = await ComplaintModel.findOne({ workspaceId: `teams:${h.tenantId}`, ref }).lean();
+    expect(complaint?.state).toBe("new");
+    expect(await HistoryEventModel.countDocuments({ recordKey: complaint?._id, type: "accepted" })).toBe(0);
   });
 });
