@@ -185,6 +185,8 @@ describe("delivery engine", () => {
     expect(
       waiting.every((d) => d.state === "pending" && d.notBefore.getTime() === clock.t.getTime() + 30_000),
     ).toBe(true);
+    // Only the one answered 429 used an attempt: those given back because of the pause did not.
+    expect(waiting.map((d) => d.attempts).sort()).toEqual([...waiting.map(() => 0).slice(1), 1]);
 
     clock.set("2026-11-25T10:00:29Z");
     expect((await runDeliveryPass({ logger, clock, port, workerId: "w4" })).sent).toBe(0);
