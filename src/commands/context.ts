@@ -1,5 +1,6 @@
 import type { Actor } from "../db/historyModels.js";
 import type { RequestScope } from "../db/scope.js";
+import { SLACK_SURFACE, type Surface, TEAMS_SURFACE } from "../views/surface.js";
 
 /** Who is asking, where, and when: everything a command needs to know about the request. */
 export interface CommandContext {
@@ -23,35 +24,8 @@ export interface CommandContext {
   scope?: RequestScope;
 }
 
-export interface Surface {
-  /**
-   * Where the answer to a submitted form goes: shown in the form's place (a Teams card), or
-   * sent as a message because the form closes (a Slack modal).
-   */
-  formAnswers: "inline" | "message";
-  /** Person pickers need the list of people (Teams choice sets); Slack lists the workspace itself. */
-  peopleLists: boolean;
-  /**
-   * How the quality channel is chosen: typed in it (Teams: "qms channel" in that channel) or
-   * named (Slack: "/qms channel #quality").
-   */
-  channelIsHere: boolean;
-  /** Whether a message's menu can log it as a complaint (Slack's message shortcut). */
-  messageShortcut: boolean;
-}
-
-export const SLACK_SURFACE: Surface = {
-  formAnswers: "message",
-  peopleLists: false,
-  channelIsHere: false,
-  messageShortcut: true,
-};
-export const TEAMS_SURFACE: Surface = {
-  formAnswers: "inline",
-  peopleLists: true,
-  channelIsHere: true,
-  messageShortcut: false,
-};
+// What each platform's surface can do lives with the neutral views (adapters read it too).
+export { SLACK_SURFACE, type Surface, TEAMS_SURFACE };
 
 export const SYSTEM: Actor = { id: "system", name: "QOps" };
 

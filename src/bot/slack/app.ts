@@ -10,7 +10,6 @@ import {
   webApi,
 } from "@slack/bolt";
 import type { CommandContext } from "../../commands/context.js";
-import { SLACK_SURFACE } from "../../commands/context.js";
 import type { Core } from "../../commands/core.js";
 import type { SlackSettings } from "../../config/index.js";
 import type { Clock } from "../../jobs/deps.js";
@@ -18,6 +17,7 @@ import type { Logger } from "../../logger.js";
 import type { RequestHandler } from "../../server.js";
 import { InFlight } from "../../util/inFlight.js";
 import { withTimeout } from "../../util/timeout.js";
+import { SLACK_SURFACE } from "../../views/surface.js";
 import type { ActionTarget, Answer, FormView, MessageView } from "../../views/types.js";
 import { keptAliveFetch } from "./keptAlive.js";
 import { boltLogger, QopsSlackReceiver } from "./receiver.js";

@@ -8,11 +8,11 @@ import {
   TurnContext,
 } from "botbuilder";
 import type { CommandContext } from "../../commands/context.js";
-import { TEAMS_SURFACE } from "../../commands/context.js";
 import type { Core } from "../../commands/core.js";
 import type { Clock } from "../../jobs/deps.js";
 import type { Logger } from "../../logger.js";
 import { answer as answerView } from "../../views/build.js";
+import { TEAMS_SURFACE } from "../../views/surface.js";
 import type { ActionTarget, Answer, MessageView, Token } from "../../views/types.js";
 import { attachment, CARD_CONTENT_TYPE } from "./cards.js";
 import { classifyTeamsError } from "./port.js";
