@@ -8,7 +8,8 @@ import { loadRecord } from "../src/db/history.js";
 import { deliverDue } from "../src/jobs/deliverDue.js";
 import type { JobDeps } from "../src/jobs/deps.js";
 import { createLogger } from "../src/logger.js";
-import { DeliveryModel as ReminderDeliveryModel } from "../src/outbox/models.js";
+import { enqueueDeliveries } from "../src/outbox/enqueue.js";
+import { DeliveryModel as ReminderDeliveryModel, UndeliverableModel } from "../src/outbox/models.js";
 import { type CorrectiveAction, CorrectiveActionModel } from "../src/records/action/model.js";
 import { type InternalAudit, InternalAuditModel } from "../src/records/audit/model.js";
 import { programmeStatus } from "../src/records/audit/programme.js";
@@ -17,9 +18,11 @@ import { ControlledDocumentModel } from "../src/records/document/model.js";
 import { ImprovementIdeaModel } from "../src/records/idea/model.js";
 import { createMember } from "../src/records/member/commands.js";
 import { QualityObjectiveModel } from "../src/records/objective/index.js";
+import { policyEscalations } from "../src/records/policy/status.js";
 import { type ManagementReview, ManagementReviewModel } from "../src/records/review/model.js";
 import { reviewPack } from "../src/records/review/pack.js";
 import { readWorkspace } from "../src/records/workspace/access.js";
+import type { Workspace } from "../src/records/workspace/model.js";
 import { act, core, ctxFor, setUp, textOf, typed } from "./helpers/core.js";
 import { useTestDatabase } from "./helpers/db.js";
 import { FakeSlack } from "./helpers/fakeSlack.js";
@@ -596,6 +599,49 @@ describe("controlled documents and objectives", () => {
     ).toBe(0);
     // The policy itself goes through.
     expect(await ok(ctx(top), `policy approve ${policy.ref}`)).toContain(policy.ref);
+  });
+
+  it("the QMs' policy escalation: Saturday's, Sunday's and Monday morning's runs make one list on Monday, drawn when it goes out", async () => {
+    clock.t = new Date("2026-11-02T08:00:00Z");
+    const ws = "slack:TPOLWEEKEND";
+    const ctx = await newWorkspace(ws);
+    expect((await submit(ctx(), "policy.draft", { text: "Quality first." })).kind).toBe("done");
+    const draft = await ControlledDocumentModel.findOne({ workspaceId: ws, documentType: "policy" }).lean();
+    await ok(ctx(top), `policy approve ${draft?.ref}`);
+    await ok(ctx(), `policy publish ${draft?.ref}`);
+    // Omar could not be reached at all: he is on the list from the first run on.
+    await UndeliverableModel.create({
+      _id: `undeliverable-${ws}`,
+      workspaceId: ws,
+      occasion: `policy:${draft?.ref}:request`,
+      recipientId: omar.id,
+      reason: "user_not_found",
+      at: clock.t,
+    });
+    const workspace = (await readWorkspace(ws)) as Workspace;
+    const occasions = async (iso: string) =>
+      (await policyEscalations(workspace, new Date(iso))).map((d) => `${d.occasion} → ${d.recipientId}`);
+    // Saturday 7 and Sunday 8 November 2026, and Monday 9 before the working day (UTC workspace).
+    const weekend = await Promise.all(
+      ["2026-11-07T10:00:00Z", "2026-11-08T10:00:00Z", "2026-11-09T07:00:00Z", "2026-11-09T10:00:00Z"].map(
+        occasions,
+      ),
+    );
+    expect(new Set(weekend.flat())).toEqual(
+      new Set([`escalation:policy:${draft?.ref}:2026-11-09 → ${qm.id}`]),
+    );
+    expect(await occasions("2026-11-10T10:00:00Z")).toEqual([
+      `escalation:policy:${draft?.ref}:2026-11-10 → ${qm.id}`,
+    ]);
+    // Recorded three times, it is one delivery; what it says is drawn when it is sent.
+    for (const iso of ["2026-11-07T10:00:00Z", "2026-11-08T10:00:00Z", "2026-11-09T07:00:00Z"])
+      await enqueueDeliveries(await policyEscalations(workspace, new Date(iso)), new Date(iso));
+    const recorded = await ReminderDeliveryModel.find({
+      workspaceId: ws,
+      occasion: { $regex: "^escalation" },
+    }).lean();
+    expect(recorded).toHaveLength(1);
+    expect(recorded[0]?.content).toMatchObject({ dynamic: { type: "policyEscalation" } });
   });
 
   it("two approved versions published at once leave one published policy, the other superseded", async () => {
