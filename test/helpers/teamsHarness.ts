@@ -71,7 +71,8 @@ export const teamsUser = (name: string): TeamsUser => {
 
 type Where = { conversationId?: string; personal?: boolean; mentions?: TeamsUser[] };
 
-function base(h: TeamsHarness, from: TeamsUser, where: Where) {
+/** The fields every activity from this person carries, as Teams sends them. */
+export function base(h: TeamsHarness, from: TeamsUser, where: Where = {}) {
   const personal = where.personal ?? !where.conversationId;
   const conversationId = where.conversationId ?? `a:personal-${from.id}`;
   return {

@@ -3,6 +3,7 @@ import { createTeamsPort } from "../../src/bot/teams/app.js";
 import { deliveryCore } from "../../src/commands/deliveries.js";
 import { createLogger } from "../../src/logger.js";
 import { runDeliveryPass } from "../../src/outbox/engine.js";
+import { ContactModel, ReportedZoneModel } from "../../src/outbox/models.js";
 import {
   ComplaintModel,
   HistoryEventModel,
@@ -11,8 +12,10 @@ import {
 } from "../helpers/models.js";
 import { poll } from "../helpers/poll.js";
 import {
+  base,
   executesOf,
   installInTeam,
+  post,
   postedCard,
   pressOn,
   QUALITY_CONVERSATION,
@@ -361,5 +364,31 @@ describe("Teams: complaints end to end over HTTP", () => {
     const complaint = await ComplaintModel.findOne({ workspaceId: `teams:${h.tenantId}`, ref }).lean();
     expect(complaint?.state).toBe("new");
     expect(await HistoryEventModel.countDocuments({ recordKey: complaint?._id, type: "accepted" })).toBe(0);
+  });
+
+  it("a message typed while the app's install is being handled keeps the time zone it reported (one write never overwrites the other)", async () => {
+    const people = Array.from({ length: 6 }, (_, i) => teamsUser(`Racer ${i}`));
+    const answered = await Promise.all(
+      people.flatMap((person) => [
+        post(h, {
+          ...base(h, person),
+          type: "conversationUpdate",
+          membersAdded: [{ id: "28:qops-bot", name: "QOps" }],
+        }),
+        post(h, { ...base(h, person), type: "message", text: "qms help", localTimezone: "Asia/Tokyo" }),
+      ]),
+    );
+    expect(answered.map((r) => r.status)).toEqual(answered.map(() => 200));
+    for (const person of people) {
+      const key = `teams:${h.tenantId}/zone/${person.aadObjectId}`;
+      const zone = await poll(() => ReportedZoneModel.findById(key).lean());
+      expect(zone.zone, person.name).toBe("Asia/Tokyo");
+      const contact = await poll(() =>
+        ContactModel.findById(`teams:${h.tenantId}/member/${person.aadObjectId}`).lean(),
+      );
+      expect((contact.reference as { conversation?: { id?: string } }).conversation?.id).toBe(
+        `a:personal-${person.id}`,
+      );
+    }
   });
 });
