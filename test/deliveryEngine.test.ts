@@ -133,6 +133,26 @@ describe("delivery engine", () => {
     expect(fake.dmsTo("UTOKYO")).toHaveLength(1);
   });
 
+  it("someone whose own zone is not known (a Teams member known only from the roster) gets the workspace's working day, not UTC's", async () => {
+    const workspaceId = `slack:T${Math.random().toString(36).slice(2, 8).toUpperCase()}`;
+    await setUp(ctxFor(workspaceId, qm, setUpAt), "Asia/Tokyo");
+    await createMember(workspaceId, { id: "UNOZONE", name: "No Zone" }, qm, setUpAt, {
+      tz: null,
+      isGuest: false,
+    });
+    // Friday 2026-11-27 10:00 UTC: 19:00 in Tokyo (after hours there), 10:00 in UTC (within them).
+    const clock = clockAt("2026-11-27T10:00:00Z");
+    await enqueueFor(workspaceId, ["UNOZONE"], { occasion: "no-zone", at: clock.t, text: "Hello" });
+    let sentAt: string | undefined;
+    for (let hour = 0; hour < 24 * 4 && !sentAt; hour++) {
+      await runDeliveryPass({ logger, clock, port, workerId: "w-nozone" });
+      if (fake.dmsTo("UNOZONE").length) sentAt = clock.t.toISOString();
+      clock.set(new Date(clock.t.getTime() + 3600_000).toISOString());
+    }
+    // Monday 30 November 09:00 in Tokyo.
+    expect(sentAt).toBe("2026-11-30T00:00:00.000Z");
+  });
+
   it("follows the workspace's own working hours (a Sunday-to-Thursday week)", async () => {
     const workspaceId = await workspaceWith([{ id: "UDUBAI", tz: "Asia/Dubai" }]);
     await setWorkingHours(ctxFor(workspaceId, qm, setUpAt), "08:00-16:00", "sun-thu");
@@ -217,7 +237,11 @@ describe("delivery engine", () => {
   it("after a timeout of a post Slack made (it answered too late), the message is looked up, not posted twice", async () => {
     const workspaceId = await workspaceWith([{ id: "UTIMEOUT", tz: "UTC" }]);
     const clock = clockAt("2026-11-25T10:00:00Z");
-    await enqueueFor(workspaceId, ["UTIMEOUT"], { occasion: "slow-answer", at: clock.t, text: "Late answer" });
+    await enqueueFor(workspaceId, ["UTIMEOUT"], {
+      occasion: "slow-answer",
+      at: clock.t,
+      text: "Late answer",
+    });
     // Posted at once, answered after the client gave up (its timeout here: 300 ms).
     fake.failNextWhere("chat.postMessage", (args) => args.channel === "UTIMEOUT", {
       afterPosting: true,
