@@ -4,7 +4,10 @@ import { SlackMessagingPort } from "../src/bot/slack/port.js";
 import type { CommandContext } from "../src/commands/context.js";
 import { deliveryCore } from "../src/commands/deliveries.js";
 import { weeklyDigest } from "../src/commands/digest.js";
+import { repairPending } from "../src/commands/tasks.js";
 import { loadRecord } from "../src/db/history.js";
+import { HistoryEventModel, PendingEffectsModel } from "../src/db/historyModels.js";
+import { verifyWorkspace } from "../src/db/verify.js";
 import { deliverDue } from "../src/jobs/deliverDue.js";
 import type { JobDeps } from "../src/jobs/deps.js";
 import { createLogger } from "../src/logger.js";
@@ -309,6 +312,25 @@ describe("internal audits", () => {
       ["F1", "major_nc", "8.4.1", action.ref],
       ["F2", "observation", "7.5.3", null],
     ]);
+    // A crash after the finding was committed, however long ago, leaves its entry: the repair runs
+    // its follow-ups again (raise the action, link it), and each step finds itself done.
+    const findingEvent = await HistoryEventModel.findOne({ recordKey: audit._id, type: "finding_recorded" })
+      .sort({ seq: 1 })
+      .lean();
+    if (!findingEvent) throw new Error("no finding event");
+    await PendingEffectsModel.create({
+      _id: `${findingEvent._id}|${findingEvent.idempotencyKey}`,
+      workspaceId: ws,
+      eventId: findingEvent._id,
+      idempotencyKey: findingEvent.idempotencyKey,
+      createdAt: new Date("2026-01-01T00:00:00Z"),
+    });
+    const repaired = await repairPending(new Date(clock.t.getTime() + 60_000), logger);
+    expect(repaired.completed).toBeGreaterThanOrEqual(1);
+    expect(await PendingEffectsModel.countDocuments({ workspaceId: ws })).toBe(0);
+    expect(await CorrectiveActionModel.countDocuments({ workspaceId: ws, sourceRef: `${ref}#F1` })).toBe(1);
+    expect((await loadRecord<InternalAudit>("audit", audit._id))?.findings[0]?.actionRef).toBe(action.ref);
+    expect((await verifyWorkspace(ws)).ok).toBe(true);
     await ok(ctx(tokyo), `audit ${ref} report`);
     expect(await typed(ctx(), `audit ${ref} close`)).toContain(`${action.ref} is open`);
     await press(ctx(omar), "action.start", action.ref ?? "");
