@@ -258,6 +258,39 @@ describe("delivery engine", () => {
     expect(await ReminderDeliveryModel.findOne({ workspaceId }).lean()).toMatchObject({ state: "sent" });
   });
 
+  it("after a relaunch, an uncertain delivery then answered 429 twice is looked up once, not on every retry", async () => {
+    const workspaceId = await workspaceWith([{ id: "URELAUNCH", tz: "UTC" }]);
+    const clock = clockAt("2026-11-25T10:00:00Z");
+    await enqueueFor(workspaceId, ["URELAUNCH"], {
+      occasion: "relaunch",
+      at: clock.t,
+      text: "After a relaunch",
+    });
+    fake.failNextWhere("chat.postMessage", (args) => args.channel === "URELAUNCH", {
+      error: "internal_error",
+    });
+    expect((await runDeliveryPass({ logger, clock, port, workerId: "w-relaunch" })).uncertain).toBe(1);
+    // A new process: nothing learnt about the person's DM channel survives.
+    const relaunched = new SlackMessagingPort("xoxb-engine", fake.apiUrl, logger);
+    const lookups = () =>
+      [...fake.callsTo("conversations.open"), ...fake.callsTo("conversations.history")].filter((c) =>
+        JSON.stringify(c.args).includes("RELAUNCH"),
+      ).length;
+    const before = lookups();
+    for (let i = 0; i < 2; i++)
+      fake.failNextWhere("chat.postMessage", (args) => String(args.channel).includes("RELAUNCH"), {
+        status: 429,
+        retryAfter: 1,
+      });
+    for (let minute = 1; minute <= 5 && fake.dmsTo("URELAUNCH").length === 0; minute++) {
+      clock.set(new Date(Date.parse("2026-11-25T10:00:00Z") + minute * 60_000).toISOString());
+      await runDeliveryPass({ logger, clock, port: relaunched, workerId: "w-relaunched" });
+    }
+    expect(fake.dmsTo("URELAUNCH")).toHaveLength(1);
+    // One conversations.open and one conversations.history, for the one look-up.
+    expect(lookups() - before).toBe(2);
+  });
+
   it("after internal_error when nothing was posted, it is sent again, once", async () => {
     const workspaceId = await workspaceWith([{ id: "UIE2", tz: "UTC" }]);
     const clock = clockAt("2026-11-25T10:00:00Z");
