@@ -23,7 +23,10 @@ export const QMS_HELP: HelpLine[] = [
     usage: "qms sla low|medium|high|critical DAYS",
     text: "days until a complaint of that severity is due (QM)",
   },
-  { usage: "qms status", text: "open complaints, overdue items, ideas and actions at a glance" },
+  {
+    usage: "qms status",
+    text: "open complaints, overdue items, ideas, actions and the calendar at a glance",
+  },
   { usage: "qms mine", text: "what you own, reported or audit; for QMs, the triage queue" },
   {
     usage: "qms timezone Europe/Berlin",

@@ -7,14 +7,24 @@ import {
 } from "../records/action/model.js";
 import { actionLine } from "../records/action/views.js";
 import { type InternalAudit, InternalAuditModel } from "../records/audit/model.js";
-import { auditDay } from "../records/audit/programme.js";
+import { auditDay, programmeStatus } from "../records/audit/programme.js";
+import { today } from "../records/common.js";
 import { type Complaint, ComplaintModel, OPEN_COMPLAINT_STATES } from "../records/complaint/model.js";
 import { complaintLine } from "../records/complaint/views.js";
+import { type ControlledDocument, ControlledDocumentModel } from "../records/document/model.js";
 import { type ImprovementIdea, ImprovementIdeaModel, OPEN_IDEA_STATES } from "../records/idea/model.js";
 import { type NonconformingOutput, NonconformingOutputModel, OPEN_NC_STATES } from "../records/nc/model.js";
+import {
+  objectiveStanding,
+  type QualityObjective,
+  QualityObjectiveModel,
+} from "../records/objective/index.js";
 import { defById } from "../records/refs.js";
 import { viewerFor } from "../records/registers.js";
-import { requireWorkspace, rolesOf } from "../records/workspace/access.js";
+import { type ManagementReview, ManagementReviewModel } from "../records/review/model.js";
+import { requireWorkspace, rolesOf, zoneOf } from "../records/workspace/access.js";
+import type { Workspace } from "../records/workspace/model.js";
+import { dayOf } from "../time/zone.js";
 import { context, divider, fields, heading, list, message } from "../views/build.js";
 import { cmd, day, type Rich, rich, strong } from "../views/rich.js";
 import type { Block, MessageView } from "../views/types.js";
@@ -31,16 +41,62 @@ const pairs = (counts: Record<string, number>) =>
     .map(([k, n]) => `${words(k)} ${n}`)
     .join(" · ");
 
-/** `qms status`: the numbers a QM reads in ten seconds. */
-export async function statusView(ctx: CommandContext): Promise<MessageView> {
-  await requireWorkspace(ctx);
+/**
+ * The calendar in `qms status`: this year's audits against the programme, the next management
+ * review, documents due for review and objectives off target, as of today in the workspace's zone.
+ */
+async function calendarRows(ctx: CommandContext, workspace: Workspace): Promise<[string, Rich | string][]> {
+  const now = today(ctx, workspace);
   const ws = { workspaceId: ctx.workspaceId };
-  const [complaints, ideas, actions, ncs] = (await Promise.all([
+  const [programme, reviews, documents, objectives] = await Promise.all([
+    programmeStatus(ctx, Number(now.slice(0, 4))),
+    ManagementReviewModel.find({ ...ws, state: "scheduled" }).lean() as Promise<ManagementReview[]>,
+    ControlledDocumentModel.find({ ...ws, state: "published" }).lean() as Promise<ControlledDocument[]>,
+    QualityObjectiveModel.find({ ...ws, state: "active" }).lean() as Promise<QualityObjective[]>,
+  ]);
+  const planned = programme.rows.reduce((n, r) => n + r.planned, 0);
+  const done = programme.rows.reduce((n, r) => n + r.done, 0);
+  const late = programme.rows.flatMap((r) => r.late.map((a) => a.ref ?? ""));
+  const next = reviews
+    .filter((r) => r.day && r.day >= now)
+    .sort((a, b) => String(a.day).localeCompare(String(b.day)))[0];
+  const due = documents
+    .filter((d) => d.documentType !== "policy")
+    .filter((d) => {
+      const reviewDay = d.nextReviewDay ?? (d.nextReviewAt ? dayOf(d.nextReviewAt, zoneOf(workspace)) : null);
+      return reviewDay !== null && reviewDay <= now;
+    });
+  const off = objectives.filter((o) => objectiveStanding(o).met === false);
+  return [
+    [
+      `Audits ${now.slice(0, 4)}`,
+      planned
+        ? `${done} of ${planned} planned done${late.length ? ` · ⚠️ late: ${late.join(", ")}` : ""}`
+        : "no programme yet",
+    ],
+    ["Next management review", next ? rich`${next.ref ?? ""} on ${day(next.day ?? "")}` : "none scheduled"],
+    ["Documents due for review", due.length ? due.map((d) => d.ref ?? "").join(", ") : "none"],
+    ["Objectives off target", off.length ? off.map((o) => o.name).join(", ") : "none"],
+  ];
+}
+
+/** `qms status`: the numbers a QM reads in ten seconds, the calendar included. */
+export async function statusView(ctx: CommandContext): Promise<MessageView> {
+  const workspace = await requireWorkspace(ctx);
+  const ws = { workspaceId: ctx.workspaceId };
+  const [complaints, ideas, actions, ncs, calendar] = (await Promise.all([
     ComplaintModel.find({ ...ws, state: { $in: OPEN_COMPLAINT_STATES } }).lean(),
     ImprovementIdeaModel.find(ws).lean(),
     CorrectiveActionModel.find(ws).lean(),
     NonconformingOutputModel.find({ ...ws, state: { $in: OPEN_NC_STATES } }).lean(),
-  ])) as [Complaint[], ImprovementIdea[], CorrectiveAction[], NonconformingOutput[]];
+    calendarRows(ctx, workspace),
+  ])) as [
+    Complaint[],
+    ImprovementIdea[],
+    CorrectiveAction[],
+    NonconformingOutput[],
+    [string, Rich | string][],
+  ];
   const sev = countBy(complaints, (c) => c.severity, ["critical", "high", "medium", "low"]);
   const overdueComplaints = complaints.filter((c) => c.dueAt < ctx.now).length;
   const overdueActions = actions.filter(
@@ -72,6 +128,7 @@ export async function statusView(ctx: CommandContext): Promise<MessageView> {
       ],
       ["Waiting for an effectiveness check", String(actions.filter((a) => a.state === "done").length)],
       ["Open nonconforming outputs", String(ncs.length)],
+      ...calendar,
     ]),
   ]);
 }

@@ -122,6 +122,14 @@ describe("Slack: audits, reviews, documents and objectives over HTTP", () => {
     expect(await command("/qms", `objectives ${objective?.ref} record 97`, employee)).toContain(
       "Only the owner of",
     );
+    // `/qms status` shows the calendar too: audits against the programme, the next review,
+    // documents due for review, objectives off target.
+    const status = await command("/qms", "status");
+    expect(status).toContain("Audits 2026");
+    expect(status).toMatch(/\d+ of \d+ planned done/);
+    expect(status).toContain(`${review?.ref} on 10 Dec 2026`);
+    expect(status).toMatch(/Documents due for review:?\*? none/);
+    expect(status).toMatch(/Objectives off target:?\*? On-time delivery/);
   });
 
   it("the buttons: top management approves the minutes, an owner records a document review and an objective's value", async () => {

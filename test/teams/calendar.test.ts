@@ -141,6 +141,13 @@ describe("Teams: audits and objectives over HTTP, the same commands as Slack", (
     expect(textOf((await press(h, omar, "document.reviewed", { ws: ws(), ref: doc })).card)).toContain(
       `${doc} reviewed with no change by Omar Owner; next review 2 Nov 2027`,
     );
+    // `qms status` carries the calendar too, as on Slack: the next review is the one the
+    // approval scheduled, the manual was just reviewed, the scrap rate is on target.
+    const status = textOf((await say(h, quinn, "qms status")).attachments?.[0]?.content);
+    expect(status).toContain("Audits 2026");
+    expect(status).toMatch(/MR-\d{4}-\d{4} on 2 Nov 2027/);
+    expect(status).toMatch(/Documents due for review\W+none/);
+    expect(status).toMatch(/Objectives off target\W+none/);
   });
 
   it("workspace settings are typed like in Slack; an activity without a sender is refused with 400", async () => {
