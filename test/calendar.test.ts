@@ -31,6 +31,8 @@ import { useTestDatabase } from "./helpers/db.js";
 import { FakeSlack } from "./helpers/fakeSlack.js";
 import { testJobDeps } from "./helpers/jobs.js";
 
+/** What "Mark done" asks for when the action does not say it yet (ISO 9001 10.2.1 b, c). */
+const DONE_INPUTS = { rootCause: "Supplier list never reviewed", actionTaken: "List reviewed and approved" };
 useTestDatabase();
 const logger = createLogger(process.env.TEST_LOG_LEVEL === "debug" ? "error" : "silent", false);
 let fake: FakeSlack;
@@ -334,7 +336,7 @@ describe("internal audits", () => {
     await ok(ctx(tokyo), `audit ${ref} report`);
     expect(await typed(ctx(), `audit ${ref} close`)).toContain(`${action.ref} is open`);
     await press(ctx(omar), "action.start", action.ref ?? "");
-    await press(ctx(omar), "action.complete", action.ref ?? "");
+    await press(ctx(omar), "action.complete", action.ref ?? "", DONE_INPUTS);
     // Done is enough to close the audit; its effectiveness is judged on the action itself.
     await ok(ctx(), `audit ${ref} close`);
     expect((await loadRecord<InternalAudit>("audit", audit._id))?.state).toBe("closed");
@@ -377,7 +379,7 @@ describe("management reviews", () => {
 
     // Actions raised in the period: the previous review's (2025-12-01: in the period), plus two more; one verified effective.
     await press(at("2026-01-05T10:00:00Z", omar), "action.start", previousAction.ref ?? "");
-    await press(at("2026-02-05T10:00:00Z", omar), "action.complete", previousAction.ref ?? "");
+    await press(at("2026-02-05T10:00:00Z", omar), "action.complete", previousAction.ref ?? "", DONE_INPUTS);
     await press(at("2026-03-10T10:00:00Z"), "action.effective", previousAction.ref ?? "");
     await newAction(at("2026-02-01T10:00:00Z"), "Calibrate scales", omar, "2026-03-01");
     await newAction(at("2026-06-01T10:00:00Z"), "Update work instruction", omar, "2026-12-31");

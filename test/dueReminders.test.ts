@@ -11,6 +11,8 @@ import { useTestDatabase } from "./helpers/db.js";
 import { FakeSlack } from "./helpers/fakeSlack.js";
 import { testJobDeps } from "./helpers/jobs.js";
 
+/** What "Mark done" asks for when the action does not say it yet (ISO 9001 10.2.1 b, c). */
+const DONE_INPUTS = { rootCause: "Supplier list never reviewed", actionTaken: "List reviewed and approved" };
 useTestDatabase();
 const logger = createLogger("silent", false);
 let fake: FakeSlack;
@@ -73,7 +75,7 @@ describe("reminders about actions and complaints", { timeout: 120_000 }, () => {
     await press(owner, "action.start", action.ref ?? "");
     await runUntil("2026-12-19T00:00:00Z", async () => {
       if (clock.t.toISOString() === "2026-12-11T13:00:00.000Z")
-        await press(owner, "action.complete", action.ref ?? "");
+        await press(owner, "action.complete", action.ref ?? "", DONE_INPUTS);
     });
     // After the week-overdue reminder went unanswered, the QM got the list once a day until done.
     const escalations = fake.dmsTo(qm.id).filter((m) => String(m.text).includes("overdue despite reminders"));
@@ -138,7 +140,7 @@ describe("reminders about actions and complaints", { timeout: 120_000 }, () => {
     clock.t = new Date("2026-12-20T09:00:00Z");
     const action = await createAction("Wrong torque", "2026-12-30");
     await press(owner, "action.start", action.ref ?? "");
-    await press(owner, "action.complete", action.ref ?? ""); // check due 30 days later
+    await press(owner, "action.complete", action.ref ?? "", DONE_INPUTS); // check due 30 days later
     await runUntil("2027-01-20T00:00:00Z");
     const asks = texts(qm.id).filter((t) => t.includes(`whether ${action.ref} was effective`));
     expect(asks).toHaveLength(1);

@@ -197,11 +197,37 @@ describe("corrective actions", () => {
 
     await h.slack.button("action.start", action.ref ?? "", owner, where).send();
     await stateIs("in_progress");
+    // The action says neither its root cause nor what was done: "Mark done" asks for both.
     await h.slack.button("action.complete", action.ref ?? "", owner, where).send();
-    await stateIs("done");
-    expect((await CorrectiveActionModel.findById(action._id).lean())?.effectivenessCheckAt).toBeInstanceOf(
-      Date,
+    const doneForm = await h.fake.waitForCall("views.open", (c) =>
+      allText(c.args).includes(`The root cause of ${action.ref}`),
     );
+    expect(allText(doneForm.args)).toContain("What was done");
+    const doneMeta = doneForm.args.view as { private_metadata: string; callback_id: string };
+    const missing = await h.slack.submitView(
+      doneMeta.callback_id,
+      { rootCause: { value: "Crates stored below -20 °C" }, actionTaken: { value: " " } },
+      owner,
+      { privateMetadata: doneMeta.private_metadata },
+    );
+    expect(JSON.parse(missing.body).errors.actionTaken).toContain("what was done");
+    expect((await CorrectiveActionModel.findById(action._id).lean())?.state).toBe("in_progress");
+    await h.slack.submitView(
+      doneMeta.callback_id,
+      {
+        rootCause: { value: "Crates stored below -20 °C" },
+        actionTaken: { value: "Crates moved to the -5 °C room" },
+      },
+      owner,
+      { privateMetadata: doneMeta.private_metadata },
+    );
+    await stateIs("done");
+    const done = await CorrectiveActionModel.findById(action._id).lean();
+    expect(done).toMatchObject({
+      rootCause: "Crates stored below -20 °C",
+      actionTaken: "Crates moved to the -5 °C room",
+    });
+    expect(done?.effectivenessCheckAt).toBeInstanceOf(Date);
 
     const ownerVerifies = h.slack.button("action.effective", action.ref ?? "", owner, where);
     await ownerVerifies.send();

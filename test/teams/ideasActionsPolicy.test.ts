@@ -145,8 +145,25 @@ describe("Teams: ideas, corrective actions and the policy over HTTP", () => {
     expect(textOf((await press(h, erin, "action.start", { ws: ws(), ref })).card)).toContain(
       "started by Erin Employee",
     );
-    expect(textOf((await press(h, erin, "action.complete", { ws: ws(), ref })).card)).toContain(
-      "marked done",
+    // Neither the root cause nor what was done is on the action: "Mark done" asks for them first.
+    const asked = textOf((await press(h, erin, "action.complete", { ws: ws(), ref })).card);
+    expect(asked).toContain(`The root cause of ${ref}`);
+    expect(asked).toContain("What was done");
+    expect((await CorrectiveActionModel.findOne({ ws: ws(), ref }).lean())?.state).toBe("in_progress");
+    expect(
+      textOf(
+        (
+          await press(h, erin, "action.complete", {
+            ws: ws(),
+            ref,
+            rootCause: "Ink dries too slowly in the cold",
+            actionTaken: "Switched to the fast-drying ink",
+          })
+        ).card,
+      ),
+    ).toContain("marked done");
+    expect((await CorrectiveActionModel.findOne({ ws: ws(), ref }).lean())?.actionTaken).toBe(
+      "Switched to the fast-drying ink",
     );
     expect(textOf((await press(h, erin, "action.effective", { ws: ws(), ref })).card)).toContain(
       "Only a quality manager",

@@ -47,7 +47,23 @@ export const start: Spec = {
   action: "start this action",
 };
 
-export const complete: Spec = {
+/** Required text of a "done" form's field, at most 3,000 characters. */
+function requireField(inputs: Parameters<typeof inputText>[0], field: string, what: string): string {
+  const text = (inputText(inputs, field) ?? "").trim();
+  if (!text || text.length > 3000)
+    throw new QopsError(
+      "invalid_input",
+      `${what} is needed (at most 3,000 characters) before the action is done. Nothing was changed.`,
+      { fieldErrors: { [field]: text ? "At most 3,000 characters." : `Please say ${what.toLowerCase()}.` } },
+    );
+  return text;
+}
+
+/**
+ * Done: ISO 9001 10.2.1 wants the cause found (b) and the action taken (c) on the record, so
+ * whichever of them is still empty is asked for before it is marked done.
+ */
+export const complete: Spec<{ rootCause?: string; actionTaken?: string }> = {
   id: "complete",
   event: "done",
   from: ["in_progress"],
@@ -57,9 +73,33 @@ export const complete: Spec = {
   style: "primary",
   done: "marked done",
   action: "mark this action done",
-  apply: (_a, _p, ctx, workspace) => {
+  input: (a) => [
+    ...(a.rootCause.trim()
+      ? []
+      : [
+          {
+            type: "text" as const,
+            id: "rootCause",
+            label: `The root cause of ${a.ref}`,
+            multiline: true,
+            max: 3000,
+          },
+        ]),
+    ...((a.actionTaken ?? "").trim()
+      ? []
+      : [{ type: "text" as const, id: "actionTaken", label: "What was done", multiline: true, max: 3000 }]),
+  ],
+  parse: (inputs, a) => ({
+    ...(a.rootCause.trim() ? {} : { rootCause: requireField(inputs, "rootCause", "The root cause") }),
+    ...((a.actionTaken ?? "").trim()
+      ? {}
+      : { actionTaken: requireField(inputs, "actionTaken", "What was done") }),
+  }),
+  apply: (_a, p, ctx, workspace) => {
     const check = addDays(today(ctx, workspace), EFFECTIVENESS_CHECK_DAYS);
     return {
+      ...(p.rootCause ? { rootCause: p.rootCause } : {}),
+      ...(p.actionTaken ? { actionTaken: p.actionTaken } : {}),
       doneAt: ctx.now,
       effectivenessCheckDay: check,
       effectivenessCheckAt: startOfDay(check, zoneOf(workspace)),

@@ -32,6 +32,8 @@ export interface CorrectiveAction extends RecordBase {
   containment: string;
   rootCause: string;
   plan: string;
+  /** What was done (ISO 9001 10.2.1 c), asked for when it is marked done, if empty. */
+  actionTaken?: string;
   owner: PersonRef;
   /** The day it is due in the workspace's zone; `dueAt` is when it becomes overdue. */
   dueDay?: string;
@@ -63,6 +65,7 @@ const actionSchema = new Schema<CorrectiveAction>(
     containment: { type: String, default: "" },
     rootCause: { type: String, default: "" },
     plan: { type: String, default: "" },
+    actionTaken: { type: String, default: "" },
     owner: { ...person, required: true },
     dueDay: { type: String },
     dueAt: { type: Date, required: true },

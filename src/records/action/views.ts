@@ -38,6 +38,7 @@ export async function actionCard(
   ];
   if (a.containment) blocks.push(paragraph(`Containment: ${a.containment}`));
   if (a.rootCause) blocks.push(paragraph(`Root cause: ${a.rootCause}`));
+  if (a.actionTaken) blocks.push(paragraph(`What was done: ${a.actionTaken}`));
   if (a.plan) blocks.push(paragraph(`Plan: ${a.plan}`));
   blocks.push(context(stateLine(a)));
   if (a.state === "reopened" && a.reopenReason)
