@@ -278,6 +278,34 @@ describe("internal audits", () => {
     expect(received[chicago.id]?.[1]?.toISOString()).toBe("2026-12-09T15:00:00.000Z");
   }, 180_000);
 
+  it("a finding's action is due after the days the workspace sets per grade (qms finding-days), only QMs change them, and bad input changes nothing", async () => {
+    clock.t = new Date("2026-12-01T10:00:00Z");
+    const ws = "slack:TFINDDAYS";
+    const ctx = await newWorkspace(ws);
+    await ok(ctx(), `audit programme set Purchasing 1 ${mention(omar)}`);
+    expect(await typed(ctx(omar), "qms finding-days 7 14")).toMatch(/Only a quality manager/);
+    expect(await typed(ctx(), "qms finding-days 7")).toContain("Give two numbers of days");
+    expect(await typed(ctx(), "qms finding-days 0 400")).toContain("between 1 and 365");
+    expect((await readWorkspace(ws))?.findingActionDays).toBeUndefined();
+    expect(await ok(ctx(), "qms finding-days 14 45")).toContain(
+      "major nonconformity is now due 14 days after the finding, from a minor one 45 days",
+    );
+    const audit = await scheduleAudit(
+      ctx(),
+      { process: "Purchasing", clauses: "8.4", date: "2026-12-01" },
+      tokyo,
+      [omar],
+    );
+    await ok(ctx(tokyo), `audit ${audit.ref} start`);
+    await ok(ctx(tokyo), `audit ${audit.ref} finding major 8.4.1 Supplier list not approved`);
+    await ok(ctx(tokyo), `audit ${audit.ref} finding minor 7.5.3 An old form in use`);
+    const due = async (finding: string) =>
+      (await CorrectiveActionModel.findOne({ workspaceId: ws, sourceRef: `${audit.ref}#${finding}` }).lean())
+        ?.dueDay;
+    expect(await due("F1")).toBe("2026-12-15");
+    expect(await due("F2")).toBe("2027-01-15");
+  });
+
   it("a nonconformity raises a corrective action linked to the audit and the finding; the audit closes once that action is done", async () => {
     clock.t = new Date("2026-12-01T10:00:00Z");
     const ws = "slack:TNC";

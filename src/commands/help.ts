@@ -37,6 +37,10 @@ export const QMS_HELP: HelpLine[] = [
     text: "days before an audit its auditor and auditees are reminded (QM)",
   },
   {
+    usage: "qms finding-days 30 60",
+    text: "days a corrective action from a major and a minor nonconformity gets (QM)",
+  },
+  {
     usage: "qms guests include|exclude",
     text: "whether guest accounts are members asked to acknowledge the policy (QM)",
   },

@@ -6,6 +6,7 @@ import {
   changeRole,
   listRoles,
   setAuditReminderDays,
+  setFindingActionDays,
   setGuestMembership,
   setQualityChannel,
   setSeveritySla,
@@ -180,6 +181,13 @@ export async function qmsCommand(
       const { record } = await setAuditReminderDays(ctx, words);
       return reply(
         rich`✅ Auditors and auditees are now reminded ${record.auditReminderDays.join(" and ")} days before an audit (changed by ${ctx.actor.name}).`,
+      );
+    }
+    case "finding-days": {
+      const { record } = await setFindingActionDays(ctx, words);
+      const days = record.findingActionDays ?? { major_nc: 30, minor_nc: 60 };
+      return reply(
+        rich`✅ A corrective action from a major nonconformity is now due ${days.major_nc} days after the finding, from a minor one ${days.minor_nc} days (changed by ${ctx.actor.name}). Actions already raised keep their due dates.`,
       );
     }
     default: {

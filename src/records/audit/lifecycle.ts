@@ -15,7 +15,7 @@ import type { AuditFinding, FindingType, InternalAudit } from "./model.js";
 export const AUDIT_REMINDER_DAYS = [14, 1] as const;
 export const REPORT_DUE_DAYS = 7;
 /** Days a corrective action from a nonconformity gets: a major one is more urgent. */
-const NC_ACTION_DAYS: Record<string, number> = { major_nc: 30, minor_nc: 60 };
+export const NC_ACTION_DAYS: Record<string, number> = { major_nc: 30, minor_nc: 60 };
 
 export const FINDING_NAMES: Record<FindingType, string> = {
   major_nc: "major nonconformity",
@@ -220,7 +220,11 @@ export const finding: Spec<{ type: FindingType; clause: string; evidence: string
 
 export const AUDIT_TRANSITIONS: readonly AnySpec<InternalAudit>[] = [schedule, start, report, close, finding];
 
-/** The due day of a finding's action, from its grade. */
+/** The due day of a finding's action, from its grade and the workspace's setting (`qms finding-days`). */
 export function findingActionDay(type: FindingType, ctx: CommandContext, workspace: Workspace): string {
-  return addDays(today(ctx, workspace), NC_ACTION_DAYS[type] ?? 30);
+  const days =
+    (type === "major_nc" || type === "minor_nc" ? workspace.findingActionDays?.[type] : undefined) ??
+    NC_ACTION_DAYS[type] ??
+    30;
+  return addDays(today(ctx, workspace), days);
 }

@@ -272,6 +272,34 @@ export function setAuditReminderDays(ctx: CommandContext, wordsTyped: string[]) 
   }));
 }
 
+/** How many days a finding's corrective action gets: `MAJOR MINOR`, e.g. "30 60". */
+export function setFindingActionDays(ctx: CommandContext, wordsTyped: string[]) {
+  const days = wordsTyped
+    .join(" ")
+    .split(/[\s,]+/)
+    .filter(Boolean)
+    .map(Number);
+  const [major, minor] = days;
+  if (
+    days.length !== 2 ||
+    major === undefined ||
+    minor === undefined ||
+    days.some((d) => !Number.isInteger(d) || d < 1 || d > 365)
+  )
+    throw new QopsError(
+      "invalid_input",
+      "Give two numbers of days between 1 and 365, for a major and a minor nonconformity, e.g. 30 60. Nothing was changed.",
+    );
+  return changeWorkspace(
+    ctx,
+    "finding_action_days_changed",
+    "change the days a finding's action gets",
+    () => ({
+      findingActionDays: { major_nc: major, minor_nc: minor },
+    }),
+  );
+}
+
 /** Says who set QOps up and whether the person holds the QM role now (the truth for `setup` run again). */
 export function setupOutcomeText(result: SetupResult, ctx: CommandContext) {
   const { workspace, outcome } = result;

@@ -47,6 +47,8 @@ export interface Workspace extends RecordBase {
   auditProgramme: AuditProgrammeEntry[];
   /** Days before an audit its auditor and auditees are reminded (default 14 and 1). */
   auditReminderDays: number[];
+  /** Days a corrective action from a major and from a minor nonconformity gets (default 30 and 60). */
+  findingActionDays?: { major_nc: number; minor_nc: number };
   /** Role holders by user id (absent in workspaces set up before roles moved here). */
   roles?: Record<string, { name: string; roles: Role[] }>;
   /** The published quality policy version (POL-v3), or null. */
@@ -68,6 +70,7 @@ const workspaceSchema = new Schema<Workspace>(
     includeGuests: { type: Boolean, default: false },
     timezone: { type: String, default: "UTC" },
     auditReminderDays: { type: [Number], default: () => [14, 1] },
+    findingActionDays: { type: { major_nc: Number, minor_nc: Number, _id: false }, default: undefined },
     auditProgramme: {
       type: [
         {
