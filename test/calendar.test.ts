@@ -278,7 +278,7 @@ describe("internal audits", () => {
     expect(received[chicago.id]?.[1]?.toISOString()).toBe("2026-12-09T15:00:00.000Z");
   }, 180_000);
 
-  it("a finding's action is due after the days the workspace sets per grade (qms finding-days), only QMs change them, and bad input changes nothing", async () => {
+  it("a finding's action is due after the days the workspace sets per grade (qms finding-days) or on the day the auditor gives; only QMs change the days, and bad input changes nothing", async () => {
     clock.t = new Date("2026-12-01T10:00:00Z");
     const ws = "slack:TFINDDAYS";
     const ctx = await newWorkspace(ws);
@@ -304,6 +304,24 @@ describe("internal audits", () => {
         ?.dueDay;
     expect(await due("F1")).toBe("2026-12-15");
     expect(await due("F2")).toBe("2027-01-15");
+    // The auditor may set the due date when recording it; a past one, or one on an observation, is refused.
+    expect(await typed(ctx(tokyo), `audit ${audit.ref} finding major 8.5.1 due 2026-11-30 Late`)).toContain(
+      "is in the past",
+    );
+    expect(
+      await typed(ctx(tokyo), `audit ${audit.ref} finding observation 9.1 due 2027-01-10 Good charts`),
+    ).toContain("Only a nonconformity raises an action with a due date");
+    const given = await ok(
+      ctx(tokyo),
+      `audit ${audit.ref} finding major 8.5.1 due 2027-01-10 Batch records missing`,
+    );
+    expect(given).toContain("due 10 Jan 2027");
+    expect(await due("F3")).toBe("2027-01-10");
+    expect((await loadRecord<InternalAudit>("audit", audit._id))?.findings.map((f) => f.evidence)).toEqual([
+      "Supplier list not approved",
+      "An old form in use",
+      "Batch records missing",
+    ]);
   });
 
   it("a nonconformity raises a corrective action linked to the audit and the finding; the audit closes once that action is done", async () => {

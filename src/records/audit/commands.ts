@@ -257,7 +257,7 @@ registerEffect("findingAction", async (effect, event) => {
     sourceRef: `${audit.ref}#${found.id}`,
     problem: `${FINDING_NAMES[found.type]} against clause ${found.clause} in audit ${audit.ref} (${audit.process}), finding ${found.id}: ${found.evidence}`,
     owner,
-    dueDay: findingActionDay(found.type, ctx, workspace),
+    dueDay: found.actionDueDay ?? findingActionDay(found.type, ctx, workspace),
     actionType: "corrective",
     link: { type: "linkFinding", audit: audit._id, finding: found.id, action: "{action}" },
   };

@@ -111,7 +111,7 @@ const helpLines = (): Rich[] => [
   rich`${cmd("audit AUD-2026-0003")} — one audit with its findings and history`,
   rich`${cmd("audit AUD-2026-0003 schedule @auditor YYYY-MM-DD [@auditee …]")} — staff a planned audit (QM; the lead auditor holds the auditor role)`,
   rich`${cmd("audit AUD-2026-0003 start | report | close")} — the lead auditor starts and reports; a QM closes once its actions are done`,
-  rich`${cmd("audit AUD-2026-0003 finding major|minor|observation|opportunity CLAUSE evidence")} — the lead auditor records a finding (a nonconformity raises a corrective action)`,
+  rich`${cmd("audit AUD-2026-0003 finding major|minor|observation|opportunity CLAUSE [due YYYY-MM-DD] evidence")} — the lead auditor records a finding (a nonconformity raises a corrective action, due after the workspace's days unless a due date is given)`,
   rich`${cmd("audit programme [YEAR]")} — planned versus done per process, and what is late`,
   rich`${cmd("audit programme set PROCESS TIMES_PER_YEAR [@owner]")} — how often a process is audited, and who owns it (QM)`,
   rich`${cmd("audit programme generate [YEAR]")} — create the year's planned audits (QM)`,
@@ -230,11 +230,19 @@ async function onRecord(ctx: CommandContext, ref: string, rest: Parameters<typeo
     );
   }
   if (verb === "finding") {
-    const [type, clause, ...evidence] = wordsOf(args);
+    const [type, clause, ...more] = wordsOf(args);
+    // `… finding major 8.4.1 due 2027-01-15 evidence`: the action's due day, if not the default.
+    const dueDate = more[0]?.toLowerCase() === "due" ? (more[1] ?? "") : undefined;
+    const evidence = dueDate === undefined ? more : more.slice(2);
     const result = await runTransition(
       auditKind,
       finding,
-      asAction(ctx, ref, { type, clause, evidence: evidence.join(" ") }),
+      asAction(ctx, ref, {
+        type,
+        clause,
+        evidence: evidence.join(" "),
+        ...(dueDate !== undefined ? { dueDate } : {}),
+      }),
     );
     if (result.kind !== "done") return result;
     const f = result.record.findings[result.record.findings.length - 1];

@@ -4,7 +4,7 @@ import { QopsError } from "../../errors.js";
 import { addDays, startOfDay } from "../../time/zone.js";
 import { answer } from "../../views/build.js";
 import { cmd, day, rich } from "../../views/rich.js";
-import { today } from "../common.js";
+import { requireDay, today } from "../common.js";
 import type { AnySpec, TransitionSpec } from "../lifecycle.js";
 import type { Notice } from "../notify.js";
 import { holders, rolesOf, zoneOf } from "../workspace/access.js";
@@ -166,7 +166,7 @@ export const close: Spec<{ open: string[] }> = {
  * process owner (else the first auditee), as an effect of the finding: raised once, and linked
  * back, after a crash too.
  */
-export const finding: Spec<{ type: FindingType; clause: string; evidence: string }> = {
+export const finding: Spec<{ type: FindingType; clause: string; evidence: string; dueDay: string | null }> = {
   id: "finding",
   event: "finding_recorded",
   from: ["in_progress"],
@@ -178,7 +178,7 @@ export const finding: Spec<{ type: FindingType; clause: string; evidence: string
   done: "given a finding",
   action: "record findings (start the audit first)",
   shows: () => false,
-  parse: (inputs) => {
+  parse: (inputs, _a, ctx, workspace) => {
     const type = findingType(String(inputs.type ?? ""));
     if (!type)
       throw new QopsError(
@@ -197,7 +197,17 @@ export const finding: Spec<{ type: FindingType; clause: string; evidence: string
         "invalid_input",
         "Describe the evidence (3 to 2,000 characters). Nothing was recorded.",
       );
-    return { type, clause, evidence };
+    // Typed only (`… due YYYY-MM-DD …`), so a "due" without a date is an error, not a default.
+    const dueText = typeof inputs.dueDate === "string" ? inputs.dueDate : undefined;
+    if (dueText !== undefined && type !== "major_nc" && type !== "minor_nc")
+      throw new QopsError(
+        "invalid_input",
+        "Only a nonconformity raises an action with a due date; leave out the due date. Nothing was recorded.",
+      );
+    const dueDay = dueText
+      ? requireDay(dueText, "dueDate", "the action's due date", today(ctx, workspace))
+      : null;
+    return { type, clause, evidence, dueDay };
   },
   apply: (a, p) => ({
     findings: [
@@ -208,6 +218,7 @@ export const finding: Spec<{ type: FindingType; clause: string; evidence: string
         clause: p.clause,
         evidence: p.evidence,
         actionRef: null,
+        ...(p.dueDay ? { actionDueDay: p.dueDay } : {}),
       },
     ],
   }),

@@ -19,6 +19,8 @@ export interface AuditFinding {
   clause: string;
   evidence: string;
   actionRef: string | null;
+  /** The due day the auditor gave the nonconformity's action, if not the workspace's default. */
+  actionDueDay?: string | null;
 }
 
 export interface InternalAudit extends RecordBase {
@@ -50,6 +52,7 @@ const findingSchema = new Schema<AuditFinding>(
     clause: { type: String, default: "" },
     evidence: { type: String, default: "" },
     actionRef: { type: String, default: null },
+    actionDueDay: { type: String },
   },
   { _id: false },
 );
