@@ -23,9 +23,10 @@ import { createMember } from "../src/records/member/commands.js";
 import { QualityObjectiveModel } from "../src/records/objective/index.js";
 import { policyEscalations } from "../src/records/policy/status.js";
 import { type ManagementReview, ManagementReviewModel } from "../src/records/review/model.js";
-import { reviewPack } from "../src/records/review/pack.js";
+import { packLines, reviewPack } from "../src/records/review/pack.js";
 import { readWorkspace } from "../src/records/workspace/access.js";
 import type { Workspace } from "../src/records/workspace/model.js";
+import { plain } from "../src/views/plain.js";
 import { act, core, ctxFor, setUp, textOf, typed } from "./helpers/core.js";
 import { useTestDatabase } from "./helpers/db.js";
 import { FakeSlack } from "./helpers/fakeSlack.js";
@@ -477,6 +478,7 @@ describe("management reviews", () => {
     const objectives = await QualityObjectiveModel.find({ workspaceId: ws }).lean();
     const otd = objectives.find((o) => o.name === "On-time delivery")?.ref;
     const ppm = objectives.find((o) => o.name === "Defects")?.ref;
+    await ok(at("2026-09-02T10:00:00Z", omar), `qms objectives ${otd} record 94 2026-08`);
     await ok(at("2026-10-02T10:00:00Z", omar), `qms objectives ${otd} record 96.5 2026-09`);
     await ok(at("2026-10-02T10:00:00Z", omar), `qms objectives ${ppm} record 620 2026-Q3`);
 
@@ -532,9 +534,15 @@ describe("management reviews", () => {
     });
     expect(pack.ideas).toEqual({ submitted: 3, approved: 2, implemented: 1 });
     expect(pack.objectives).toEqual([
-      { name: "On-time delivery", latest: 96.5, target: 95, unit: "%", met: true },
-      { name: "Defects", latest: 620, target: 500, unit: "ppm", met: false },
+      { name: "On-time delivery", latest: 96.5, target: 95, unit: "%", met: true, trend: 2.5 },
+      { name: "Defects", latest: 620, target: 500, unit: "ppm", met: false, trend: null },
     ]);
+    // The pack as people read it: each objective with its trend against the reading before.
+    const text = packLines(pack, { start: "2025-12-01", end: "2026-12-01" })
+      .map((l) => plain(l, { zone: "UTC", slash: false }))
+      .join("\n");
+    expect(text).toContain("On-time delivery 96.5% vs 95% (met, up 2.5% on the previous reading)");
+    expect(text).toContain("Defects 620 ppm vs 500 ppm (not met)");
     expect(pack.policy).toMatchObject({ acknowledged: 2, members: 5, rate: 0.4 });
     expect(pack.toFillIn.find((i) => i.key === "suppliers")?.text).toBe(
       "Two suppliers late twice; one replaced.",

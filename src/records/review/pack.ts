@@ -63,7 +63,15 @@ export interface ReviewPack {
     nonconformities: number;
   };
   audits: { planned: number; done: number; findings: Record<string, number> };
-  objectives: { name: string; latest: number | null; target: number; unit: string; met: boolean | null }[];
+  objectives: {
+    name: string;
+    latest: number | null;
+    target: number;
+    unit: string;
+    met: boolean | null;
+    /** The latest value minus the one before it (null with fewer than two readings). */
+    trend: number | null;
+  }[];
   ideas: { submitted: number; approved: number; implemented: number };
   policy: { ref: string; rate: number; acknowledged: number; members: number } | null;
   contributions: PackContribution[];
@@ -151,7 +159,7 @@ export async function reviewPack(ctx: CommandContext, review: ManagementReview):
     },
     objectives: objectives.map((o) => {
       const s = objectiveStanding(o);
-      return { name: o.name, latest: s.latest, target: o.target, unit: o.unit, met: s.met };
+      return { name: o.name, latest: s.latest, target: o.target, unit: o.unit, met: s.met, trend: s.trend };
     }),
     ideas: {
       submitted: periodIdeas.length,
@@ -180,13 +188,21 @@ const pct = (share: number | null) => (share === null ? "—" : `${Math.round(sh
 const trendWord = (n: number) => (n > 0 ? `↑ ${n} more` : n < 0 ? `↓ ${-n} fewer` : "→ the same");
 
 /** The pack as lines, one per ISO 9001 9.3.2 input. */
+/** ", up 1.5% on the previous reading": the objective's trend, in its unit. */
+function trendOf(o: ReviewPack["objectives"][number]): string {
+  if (o.trend === null) return "";
+  if (o.trend === 0) return ", unchanged on the previous reading";
+  const by = Math.round(Math.abs(o.trend) * 100) / 100;
+  return `, ${o.trend > 0 ? "up" : "down"} ${withUnit(by, o.unit)} on the previous reading`;
+}
+
 export function packLines(p: ReviewPack, periodDays: { start: string; end: string }): Rich[] {
   const c = p.complaints;
   return [
     rich`Period: ${day(periodDays.start)} – ${day(periodDays.end)}`,
     rich`a) Actions from previous reviews: ${p.previousActions.length ? p.previousActions.map((a) => `${a.text} (${a.actionRef ?? "no action"}: ${a.state.replaceAll("_", " ")})`).join("; ") : "none"}`,
     rich`c1) Complaints: ${c.total} (critical ${c.bySeverity.critical ?? 0}, high ${c.bySeverity.high ?? 0}, medium ${c.bySeverity.medium ?? 0}, low ${c.bySeverity.low ?? 0}); previous period ${c.previousTotal} (${trendWord(c.trend)}); overdue now ${c.overdueNow}`,
-    rich`c2) Quality objectives: ${p.objectives.length ? p.objectives.map((o) => `${o.name} ${o.latest === null ? "no value" : withUnit(o.latest, o.unit)} vs ${withUnit(o.target, o.unit)} (${o.met === null ? "not measured" : o.met ? "met" : "not met"})`).join("; ") : "none set"}`,
+    rich`c2) Quality objectives: ${p.objectives.length ? p.objectives.map((o) => `${o.name} ${o.latest === null ? "no value" : withUnit(o.latest, o.unit)} vs ${withUnit(o.target, o.unit)} (${o.met === null ? "not measured" : o.met ? "met" : "not met"}${trendOf(o)})`).join("; ") : "none set"}`,
     rich`c4) Nonconformities and corrective actions: ${p.actions.nonconformities} audit nonconformities; ${p.actions.raised} actions raised, ${p.actions.open} open, ${p.actions.overdue} overdue, ${p.actions.verifiedEffective} verified effective (${pct(p.actions.effectiveShare)})`,
     ...p.contributions.map((x) => rich`${x.clause}) ${x.line}`),
     rich`c6) Audit results: ${p.audits.done} of ${p.audits.planned} planned audits done; findings: major ${p.audits.findings.major_nc ?? 0}, minor ${p.audits.findings.minor_nc ?? 0}, observations ${p.audits.findings.observation ?? 0}, opportunities ${p.audits.findings.opportunity ?? 0}`,
