@@ -227,6 +227,25 @@ describe("transitions", () => {
     );
   });
 
+  it("a creation whose number was claimed (the commit point) is readable at once, before any repair, though its event and document were never written", async () => {
+    const workspaceId = newWorkspaceId();
+    const complaint = await buildComplaint(workspaceId, { title: "Committed, then the engine died" });
+    // What a crash right after the anchor leaves: no event, no document, nothing held in memory.
+    await HistoryEventModel.deleteOne({ _id: eventId(complaint._id, 1) });
+    await ComplaintModel.deleteOne({ _id: complaint._id });
+    forgetHeld();
+    const read = await loadRecord<Complaint>("complaint", complaint._id);
+    expect(read).toMatchObject({
+      ref: complaint.ref,
+      title: "Committed, then the engine died",
+      state: "new",
+    });
+    expect(await HistoryEventModel.countDocuments({ recordKey: complaint._id })).toBe(1);
+    expect((await verifyWorkspace(workspaceId)).ok).toBe(true);
+    // A reference nobody claimed is still not there.
+    expect(await loadRecord("complaint", `${workspaceId}/CMP-2026-9999`)).toBeNull();
+  });
+
   it("a creation that died after claiming its number is completed, not lost", async () => {
     const workspaceId = newWorkspaceId();
     const complaint = await buildComplaint(workspaceId);

@@ -26,6 +26,21 @@ export const MAX_ATTEMPTS = 200;
 
 export const eventId = (recordKey: string, seq: number) => `${recordKey}#${String(seq).padStart(6, "0")}`;
 export const anchorId = (stream: string, n: number) => `${stream}#${String(n).padStart(6, "0")}`;
+/** The stream of numbered references `PREFIX-YEAR-NNNN` of a workspace (CMP-2026 of slack:T1). */
+export const referenceStreamId = (workspaceId: string, prefix: string, year: number) =>
+  `${workspaceId}/${prefix}-${year}`;
+
+/**
+ * The anchor that claimed a numbered reference's number (`slack:T1/CMP-2026-0007` was claimed by
+ * `slack:T1/CMP-2026#000007`), or null for a record not numbered that way. It holds the whole
+ * creation, so a record whose first event was never written can still be read.
+ */
+export function anchorIdOfRecord(recordKey: string): string | null {
+  const m = /^(.+)\/([A-Z]+)-(\d{4})-(\d{4,})$/.exec(recordKey);
+  if (!m) return null;
+  return anchorId(referenceStreamId(m[1] ?? "", m[2] ?? "", Number(m[3])), Number(m[4]));
+}
+
 export const creationIntentId = (workspaceId: string, idempotencyKey: string) =>
   `create:${workspaceId}:${idempotencyKey}`;
 

@@ -1,7 +1,7 @@
 import type { Collection } from "mongodb";
 import type { Model } from "mongoose";
 import { engineCaps } from "./engineCaps.js";
-import { afterValues, castRecord, eventId, materialize } from "./history.js";
+import { afterValues, anchorIdOfRecord, castRecord, eventId, materialize } from "./history.js";
 import {
   type HistoryAnchor,
   HistoryAnchorModel,
@@ -124,15 +124,19 @@ export async function loadWithLast(kind: string, recordKey: string): Promise<Loa
   }
   const doc = (await recordModel(kind).findById(recordKey).lean()) as RecordBase | null;
   if (!doc) {
-    // A crash between the anchor and the document: the first event says what to build.
+    // A crash between the anchor (the commit point) and the document: the first event says
+    // what to build; without it, the anchor that claimed a numbered reference does.
     const first = await HistoryEventModel.findById(eventId(recordKey, 1)).lean();
+    const numbered = first ? null : anchorIdOfRecord(recordKey);
     const anchor = first
       ? await HistoryAnchorModel.findOne({
           workspaceId: first.workspaceId,
           idempotencyKey: first.idempotencyKey,
         }).lean()
-      : null;
-    if (!anchor) return null;
+      : numbered
+        ? await HistoryAnchorModel.findById(numbered).lean()
+        : null;
+    if (!anchor || anchor.recordKey !== recordKey) return null;
     await materialize(anchor as HistoryAnchor);
     return loadWithLast(kind, recordKey);
   }

@@ -1,5 +1,5 @@
 import { type CommandContext, requestKey } from "../commands/context.js";
-import { type CreateRecordResult, createRecord, loadRecord } from "../db/history.js";
+import { type CreateRecordResult, createRecord, loadRecord, referenceStreamId } from "../db/history.js";
 import type { Effect } from "../db/historyModels.js";
 import type { RecordBase } from "../db/recordBase.js";
 import { QopsError } from "../errors.js";
@@ -21,7 +21,7 @@ export function recordKeyOf(def: RecordKindDef, workspaceId: string, typed: stri
 /** Where a referenced record is numbered: per workspace, kind and year (in the workspace's zone). */
 export function referenceStream(workspaceId: string, prefix: string, year: number) {
   return {
-    stream: `${workspaceId}/${prefix}-${year}`,
+    stream: referenceStreamId(workspaceId, prefix, year),
     keyFor: (n: number) => {
       const ref = `${prefix}-${year}-${String(n).padStart(4, "0")}`;
       return { recordKey: `${workspaceId}/${ref}`, ref };
