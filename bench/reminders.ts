@@ -2,6 +2,7 @@ import mongoose from "mongoose";
 import { SlackMessagingPort } from "../src/bot/slack/port.js";
 import { createTeamsPort } from "../src/bot/teams/app.js";
 import { deliveryCore } from "../src/commands/deliveries.js";
+import { LOCAL_TEAMS } from "../src/config/index.js";
 import type { JobDeps } from "../src/jobs/deps.js";
 import { createScheduler, startScheduler } from "../src/jobs/index.js";
 import { createLogger } from "../src/logger.js";
@@ -144,18 +145,9 @@ async function teamsFanOut(): Promise<string> {
     })),
     now,
   );
-  const settings = {
-    appId: "",
-    appPassword: undefined,
-    tenantId: undefined,
-    appType: "MultiTenant" as const,
-    openIdMetadataUrl: undefined,
-    tokenIssuer: undefined,
-    anyChannel: true,
-  };
   const ports = Array.from(
     { length: WORKER_COUNTS.at(-1) ?? 1 },
-    () => createTeamsPort(settings, logger).port,
+    () => createTeamsPort(LOCAL_TEAMS, logger).port,
   );
   const started = performance.now();
   await drain(

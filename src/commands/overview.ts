@@ -11,6 +11,7 @@ import { auditDay, programmeStatus } from "../records/audit/programme.js";
 import { today } from "../records/common.js";
 import { type Complaint, ComplaintModel, OPEN_COMPLAINT_STATES } from "../records/complaint/model.js";
 import { complaintLine } from "../records/complaint/views.js";
+import { reviewDayOf } from "../records/document/index.js";
 import { type ControlledDocument, ControlledDocumentModel } from "../records/document/model.js";
 import { type ImprovementIdea, ImprovementIdeaModel, OPEN_IDEA_STATES } from "../records/idea/model.js";
 import { type NonconformingOutput, NonconformingOutputModel, OPEN_NC_STATES } from "../records/nc/model.js";
@@ -22,9 +23,8 @@ import {
 import { defById } from "../records/refs.js";
 import { viewerFor } from "../records/registers.js";
 import { type ManagementReview, ManagementReviewModel } from "../records/review/model.js";
-import { requireWorkspace, rolesOf, zoneOf } from "../records/workspace/access.js";
+import { requireWorkspace, rolesOf } from "../records/workspace/access.js";
 import type { Workspace } from "../records/workspace/model.js";
-import { dayOf } from "../time/zone.js";
 import { context, divider, fields, heading, list, message } from "../views/build.js";
 import { cmd, day, type Rich, rich, strong } from "../views/rich.js";
 import type { Block, MessageView } from "../views/types.js";
@@ -63,7 +63,7 @@ async function calendarRows(ctx: CommandContext, workspace: Workspace): Promise<
   const due = documents
     .filter((d) => d.documentType !== "policy")
     .filter((d) => {
-      const reviewDay = d.nextReviewDay ?? (d.nextReviewAt ? dayOf(d.nextReviewAt, zoneOf(workspace)) : null);
+      const reviewDay = reviewDayOf(d, workspace);
       return reviewDay !== null && reviewDay <= now;
     });
   const off = objectives.filter((o) => objectiveStanding(o).met === false);

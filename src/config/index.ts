@@ -90,6 +90,17 @@ export interface TeamsSettings {
   anyChannel: boolean;
 }
 
+/** Teams in local mode: no app id, so nothing is authenticated, and every channel is served. */
+export const LOCAL_TEAMS: TeamsSettings = {
+  appId: "",
+  appPassword: undefined,
+  tenantId: undefined,
+  appType: "MultiTenant",
+  openIdMetadataUrl: undefined,
+  tokenIssuer: undefined,
+  anyChannel: true,
+};
+
 export interface Config {
   env: Env["NODE_ENV"];
   port: number;
@@ -171,15 +182,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
         anyChannel: false,
       }
     : localMode
-      ? {
-          appId: "",
-          appPassword: undefined,
-          tenantId: undefined,
-          appType: "MultiTenant",
-          openIdMetadataUrl: undefined,
-          tokenIssuer: undefined,
-          anyChannel: true,
-        }
+      ? { ...LOCAL_TEAMS }
       : undefined;
 
   return {

@@ -69,11 +69,15 @@ describe("Slack: audits, reviews, documents and objectives over HTTP", () => {
       "Only the lead auditor or a quality manager can start this audit",
     );
     expect(await command("/audit", `${ref} start`, auditor)).toContain(`${ref} started by Ada Auditor`);
+    // The workspace's days for a finding's action, set over Slack (QMs only).
+    expect(await command("/qms", "finding-days 10 20", auditor)).toContain("Only a quality manager");
+    expect(await command("/qms", "finding-days 10 20")).toContain("from a minor one 20 days");
     const finding = await command(
       "/audit",
       `${ref} finding minor 8.4.1 The approved supplier list is from 2023`,
       auditor,
     );
+    expect(finding).toContain("due 22 Nov 2026");
     expect(finding).toMatch(/Finding F1 \(minor nonconformity, clause 8.4.1\) recorded/);
     expect(finding).toMatch(/Corrective action CA-\d{4}-\d{4} was raised for Omar Owner, due /);
     const report = h.slack.button("audit.report", ref, auditor, { channel: "DAUDIT", ts: "1.1" });

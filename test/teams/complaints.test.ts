@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { createTeamsPort } from "../../src/bot/teams/app.js";
 import { deliveryCore } from "../../src/commands/deliveries.js";
+import { LOCAL_TEAMS } from "../../src/config/index.js";
 import { createLogger } from "../../src/logger.js";
 import { runDeliveryPass } from "../../src/outbox/engine.js";
 import { ContactModel, ReportedZoneModel } from "../../src/outbox/models.js";
@@ -29,16 +30,6 @@ import {
 } from "../helpers/teamsHarness.js";
 
 const h = useTeamsApp();
-/** The Teams port as a local worker runs it (no app id: the fake connector asks for no token). */
-const LOCAL_TEAMS = {
-  appId: "",
-  appPassword: undefined,
-  tenantId: undefined,
-  appType: "MultiTenant" as const,
-  openIdMetadataUrl: undefined,
-  tokenIssuer: undefined,
-  anyChannel: true,
-};
 const quinn = teamsUser("Quinn Manager");
 const robin = teamsUser("Robin Manager");
 const erin = teamsUser("Erin Employee");

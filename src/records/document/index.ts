@@ -61,7 +61,8 @@ function nextReview(ctx: CommandContext, workspace: Workspace, months: number) {
   return { nextReviewDay: reviewDay, nextReviewAt: startOfDay(reviewDay, zoneOf(workspace)) };
 }
 
-const reviewDayOf = (d: ControlledDocument, workspace: Workspace) =>
+/** The day a document is due for review, in the workspace's zone (older records kept only the instant). */
+export const reviewDayOf = (d: ControlledDocument, workspace: Workspace) =>
   d.nextReviewDay ?? (d.nextReviewAt ? dayOf(d.nextReviewAt, zoneOf(workspace)) : null);
 
 type Spec<P = Record<string, never>> = TransitionSpec<ControlledDocument, P>;
