@@ -486,13 +486,14 @@ describe("claims on a slow platform", () => {
     );
     const received: string[] = [];
     const slow = recordingPort("slack", (recipientId) => received.push(recipientId));
-    // Each send takes 700 ms; a pass claims 32 and sends 8 at a time, so its last sends would
-    // start about 2.1 s after its claims were taken, past a 1.5 s lease (without the half-lease
-    // rule the other worker takes them as abandoned: 8 of 40 end uncertain).
+    // Each send takes 1.5 s; a pass claims 32 and sends 8 at a time, so its last sends would
+    // start about 4.5 s after its claims were taken, past a 4 s lease (without the half-lease
+    // rule the other worker takes them as abandoned and they end uncertain). Half the lease, 2 s,
+    // leaves a loaded machine room between a claim and its first send.
     const slowPort: MessagingPort = {
       ...slow,
       send: async (recipient, view, deliveryId) => {
-        await new Promise((r) => setTimeout(r, 700));
+        await new Promise((r) => setTimeout(r, 1500));
         return slow.send(recipient, view, deliveryId);
       },
     };
@@ -508,7 +509,7 @@ describe("claims on a slow platform", () => {
           port: slowPort,
           core: deliveryCore(logger, clock.now),
           workerId,
-          claimLeaseMs: 1500,
+          claimLeaseMs: 4000,
         });
       }
     };
