@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import {
   ControlledDocumentModel,
+  HistoryEventModel,
   InternalAuditModel,
   ManagementReviewModel,
   QualityObjectiveModel,
@@ -220,5 +221,83 @@ describe("Slack: audits, reviews, documents and objectives over HTTP", () => {
     expect(await command("/qms", "timezone UTC", employee)).toContain("Only a quality manager can");
     const workspace = await WorkspaceModel.findOne({ workspaceId: `slack:${h.teamId}` }).lean();
     expect(workspace).toMatchObject({ timezone: "Europe/Berlin", auditReminderDays: [30, 7, 1] });
+  });
+  it("document versions as the team numbers them: a change summary is required, a QM approves before issue, the previous version becomes obsolete and only its owner, QMs and auditors can open it", async () => {
+    clock.t = new Date("2026-12-14T10:00:00Z");
+    const added = await command(
+      "/qms",
+      "docs add manual Rev B 12 <@UOWN1|Omar Owner> https://docs.example.com/qm-b Quality manual",
+    );
+    expect(added).toMatch(/DOC-\d{4}-\d{4} "Quality manual" Rev B registered and approved by Quinn Manager/);
+    const ref = /DOC-\d{4}-\d{4}/.exec(added)?.[0] ?? "";
+    expect(
+      await command(
+        "/qms",
+        "docs add procedure 3.0 12 <@UOWN1|Omar Owner> https://docs.example.com/p9 Calibration",
+      ),
+    ).toContain('"Calibration" v3.0 registered');
+    expect(
+      await command("/qms", "docs add procedure three 12 <@UOWN1|Omar Owner> https://x.example.com/p Bad"),
+    ).toContain("A version label such as 3.0, 2.1 or Rev C");
+
+    // No change summary, a label already issued, an employee: refused, and nothing changes.
+    const before = await ControlledDocumentModel.findOne({ workspaceId: `slack:${h.teamId}`, ref }).lean();
+    expect(await command("/qms", `docs ${ref} version Rev C https://docs.example.com/qm-c`, owner)).toContain(
+      "Say what changed in this version",
+    );
+    expect(
+      await command("/qms", `docs ${ref} version rev b https://docs.example.com/qm-c Typo fixed`, owner),
+    ).toContain("already had version Rev B");
+    expect(
+      await command("/qms", `docs ${ref} version Rev C https://docs.example.com/qm-c Typo fixed`, employee),
+    ).toContain("Only the owner of");
+    expect(await ControlledDocumentModel.findOne({ workspaceId: `slack:${h.teamId}`, ref }).lean()).toEqual(
+      before,
+    );
+
+    expect(
+      await command(
+        "/qms",
+        `docs ${ref} version Rev C https://docs.example.com/qm-c Supplier approval added (8.4)`,
+        owner,
+      ),
+    ).toContain(
+      `${ref} Rev C proposed by Omar Owner (Supplier approval added (8.4)); Rev B stays current until a quality manager approves it`,
+    );
+    // Until it is approved, everyone works from Rev B; the draft's link is for its owner and the QMs.
+    const seenByEmployee = await command("/qms", `docs ${ref}`, employee);
+    expect(seenByEmployee).toContain("https://docs.example.com/qm-b");
+    expect(seenByEmployee).toContain("Rev C · awaiting approval · Supplier approval added (8.4)");
+    expect(seenByEmployee).not.toContain("qm-c");
+    expect(await command("/qms", `docs ${ref}`, owner)).toContain("https://docs.example.com/qm-c");
+    expect(await command("/qms", `docs ${ref} approve`, owner)).toContain(
+      "Only a quality manager can approve",
+    );
+
+    expect(await command("/qms", `docs ${ref} approve`)).toContain(
+      `${ref} Rev C approved by Quinn Manager and issued; Rev B is now obsolete`,
+    );
+    await h.fake.waitForCall(
+      "chat.postMessage",
+      (c) => h.fake.isDm(c, owner.id) && allText(c.args).includes(`Quinn Manager approved ${ref} Rev C`),
+    );
+    const versions = await command("/qms", `docs ${ref} versions`, employee);
+    expect(versions).toContain("Rev C · current · Supplier approval added (8.4)");
+    expect(versions).toContain("Rev B · obsolete, do not use");
+    expect(versions).not.toContain("qm-b");
+    await command("/qms", `roles grant <@${auditor.id}|${auditor.name}> auditor`);
+    expect(await command("/qms", `docs ${ref} versions`, auditor)).toContain("https://docs.example.com/qm-b");
+    expect(await command("/qms", "docs")).toContain("Quality manual · Rev C");
+
+    // The history says who proposed what and why, and who approved it.
+    const doc = await ControlledDocumentModel.findOne({ workspaceId: `slack:${h.teamId}`, ref }).lean();
+    const events = (await HistoryEventModel.find({ recordKey: doc?._id }).lean()).sort(
+      (a, b) => a.seq - b.seq,
+    );
+    expect(events.map((e) => [e.type, e.actor.name, e.reason])).toEqual([
+      ["created", "Quinn Manager", null],
+      ["new_version_proposed", "Omar Owner", "version Rev C: Supplier approval added (8.4)"],
+      ["version_approved", "Quinn Manager", null],
+    ]);
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { InternalAuditModel, QualityObjectiveModel } from "../helpers/models.js";
+import { ControlledDocumentModel, InternalAuditModel, QualityObjectiveModel } from "../helpers/models.js";
 import {
   installInTeam,
   post,
@@ -148,6 +148,63 @@ describe("Teams: audits and objectives over HTTP, the same commands as Slack", (
     expect(status).toMatch(/MR-\d{4}-\d{4} on 2 Nov 2027/);
     expect(status).toMatch(/Documents due for review\W+none/);
     expect(status).toMatch(/Objectives off target\W+none/);
+  });
+
+  it("a document's new version: typed with its label and what changed, sent back with a reason from the card, then approved from the card; the old version is obsolete", async () => {
+    const added = await say(
+      h,
+      quinn,
+      `qms docs add procedure 2.0 12 <at>${omar.name}</at> https://docs.example.com/cal-2 Calibration`,
+      { mentions: [omar] },
+    );
+    expect(added.text).toMatch(/DOC-\d{4}-\d{4} "Calibration" v2.0 registered/);
+    const doc = /DOC-\d{4}-\d{4}/.exec(added.text)?.[0] ?? "";
+    expect(
+      (await say(h, omar, `qms docs ${doc} version 2.1 https://docs.example.com/cal-21`)).text,
+    ).toContain("Say what changed in this version");
+    const proposed = await say(
+      h,
+      omar,
+      `qms docs ${doc} version 2.1 https://docs.example.com/cal-21 Torque range widened`,
+    );
+    expect(proposed.text).toContain(
+      `${doc} v2.1 proposed by Omar Owner (Torque range widened); v2.0 stays current`,
+    );
+    // The QM's card offers approve and reject; the reject asks for a reason first.
+    const card = (await say(h, quinn, `qms docs ${doc}`)).attachments?.[0]?.content;
+    expect(verbsOf(card)).toEqual(["document.approve", "document.reject"]);
+    expect(
+      textOf((await press(h, quinn, "document.reject", { ws: ws(), ref: doc, reason: "" })).card),
+    ).toContain("Please give a reason");
+    expect(
+      textOf(
+        (await press(h, quinn, "document.reject", { ws: ws(), ref: doc, reason: "Cite the new standard" }))
+          .card,
+      ),
+    ).toContain(`${doc}: the proposed version was not approved by Quinn Manager; v2.0 stays current`);
+    // A label that was not approved can be proposed again.
+    await say(
+      h,
+      omar,
+      `qms docs ${doc} version 2.1 https://docs.example.com/cal-21b Torque range widened per ISO 6789`,
+    );
+    expect(textOf((await press(h, omar, "document.approve", { ws: ws(), ref: doc })).card)).toContain(
+      "Only a quality manager can approve",
+    );
+    expect(textOf((await press(h, quinn, "document.approve", { ws: ws(), ref: doc })).card)).toContain(
+      `${doc} v2.1 approved by Quinn Manager and issued; v2.0 is now obsolete`,
+    );
+    const versions = (await say(h, omar, `qms docs ${doc} versions`)).attachments?.[0]?.content;
+    expect(textOf(versions)).toContain("v2.1 · current · Torque range widened per ISO 6789");
+    expect(textOf(versions)).toContain("v2.1 · not approved · Torque range widened");
+    expect(textOf(versions)).toContain("not approved: Cite the new standard");
+    expect(textOf(versions)).toContain("v2.0 · obsolete, do not use");
+    const stored = await ControlledDocumentModel.findOne({ ref: doc }).lean();
+    expect(stored).toMatchObject({
+      versionLabel: "2.1",
+      link: "https://docs.example.com/cal-21b",
+      state: "published",
+    });
   });
 
   it("workspace settings are typed like in Slack; an activity without a sender is refused with 400", async () => {

@@ -1,15 +1,13 @@
-import { createHash } from "node:crypto";
 import { z } from "zod";
 import type { CommandContext } from "../../commands/context.js";
-import { words } from "../../commands/context.js";
 import type { PersonRef } from "../../db/recordBase.js";
 import { QopsError } from "../../errors.js";
 import type { NewDelivery } from "../../outbox/enqueue.js";
-import { addMonths, dayOf, startOfDay } from "../../time/zone.js";
+import { dayOf } from "../../time/zone.js";
 import { buttons, context, fields, heading, list, message, withNotice } from "../../views/build.js";
 import { cmd, day, link, person, type Rich, rich, safeUrl, strong } from "../../views/rich.js";
 import type { Answer } from "../../views/types.js";
-import { parseForm, today } from "../common.js";
+import { parseForm } from "../common.js";
 import { stateLine } from "../complaint/views.js";
 import type { Action, ActionHandler, RecordKindDef, Viewer } from "../kind.js";
 import {
@@ -17,6 +15,7 @@ import {
   buttonId,
   buttonsFor,
   createReferenced,
+  loadByRef,
   pressTransition,
   runTransition,
   type TransitionSpec,
@@ -27,6 +26,19 @@ import { head, isPerson, wordsOf } from "../tokens.js";
 import { requireRole, requireWorkspace, zoneOf } from "../workspace/access.js";
 import type { Workspace } from "../workspace/model.js";
 import { type ControlledDocument, ControlledDocumentModel } from "./model.js";
+import {
+  approveVersion,
+  contentHash,
+  draftOf,
+  labelOf,
+  nextReview,
+  parseVersionLabel,
+  proposeVersion,
+  rejectVersion,
+  shownLabel,
+  versionLines,
+  versionsOf,
+} from "./versions.js";
 
 const documentInput = z.object({
   title: z
@@ -35,10 +47,14 @@ const documentInput = z.object({
     .min(3, "Give the document a title (3 to 150 characters).")
     .max(150, "At most 150 characters."),
   documentType: z.enum(["manual", "procedure"], { message: "Say whether it is the manual or a procedure." }),
-  version: z.coerce
-    .number({ message: "The version is a number, e.g. 3." })
-    .int("The version is a whole number.")
-    .min(1, "The version starts at 1."),
+  version: z.string().transform((v, c) => {
+    try {
+      return parseVersionLabel(v);
+    } catch {
+      c.addIssue({ code: "custom", message: "A version label such as 3.0, 2.1 or Rev C." });
+      return z.NEVER;
+    }
+  }),
   link: z
     .string()
     .trim()
@@ -50,16 +66,6 @@ const documentInput = z.object({
     .min(1, "At least every month.")
     .max(60, "At most every 60 months."),
 });
-
-const hash = (d: { title: string; version: number; link: string | null }) =>
-  createHash("sha256")
-    .update(JSON.stringify([d.title, d.version, d.link]))
-    .digest("hex");
-
-function nextReview(ctx: CommandContext, workspace: Workspace, months: number) {
-  const reviewDay = addMonths(today(ctx, workspace), months);
-  return { nextReviewDay: reviewDay, nextReviewAt: startOfDay(reviewDay, zoneOf(workspace)) };
-}
 
 /** The day a document is due for review, in the workspace's zone (older records kept only the instant). */
 export const reviewDayOf = (d: ControlledDocument, workspace: Workspace) =>
@@ -83,76 +89,45 @@ const reviewed: Spec = {
   }),
 };
 
-/** The owner proposes a new version (its link); a QM approves it. */
-const version: Spec<{ link: string }> = {
-  id: "version",
-  event: "new_version_proposed",
-  from: ["published"],
-  to: "draft",
-  who: "owner_or_qm",
-  label: "New version",
-  done: "given a new version",
-  action: "propose a new version",
-  shows: () => false,
-  parse: (inputs) => {
-    const url = String(inputs.link ?? "").trim();
-    if (!/^https?:\/\/\S+$/.test(url))
-      throw new QopsError(
-        "invalid_input",
-        "Give the new version's link (http:// or https://). Nothing was changed.",
-      );
-    return { link: url };
-  },
-  apply: (d, p) => ({
-    version: d.version + 1,
-    link: p.link,
-    contentHash: hash({ title: d.title, version: d.version + 1, link: p.link }),
-    approvedBy: null,
-  }),
-};
-
-const approve: Spec = {
-  id: "approve",
-  event: "version_approved",
-  from: ["draft"],
-  to: "published",
-  who: "qm",
-  label: "Approve version",
-  style: "primary",
-  done: "approved",
-  action: "approve document versions",
-  apply: (d, _p, ctx, workspace) => ({
-    approvedBy: ctx.actor,
-    publishedAt: ctx.now,
-    ...nextReview(ctx, workspace, d.reviewIntervalMonths ?? 12),
-  }),
-};
-
-const DOCUMENT_TRANSITIONS: readonly AnySpec<ControlledDocument>[] = [reviewed, version, approve];
+const DOCUMENT_TRANSITIONS: readonly AnySpec<ControlledDocument>[] = [
+  reviewed,
+  proposeVersion,
+  approveVersion,
+  rejectVersion,
+];
 
 function docLine(d: ControlledDocument, ctx: CommandContext, workspace: Workspace): Rich {
   const due = reviewDayOf(d, workspace);
   const url = d.link ? safeUrl(d.link) : null;
-  return rich`${strong(d.ref)} · ${d.documentType} · ${d.title} · v${d.version} · ${words(d.state)} · owner ${person(d.owner)}${d.lastReviewedAt ? [" · reviewed ", { at: d.lastReviewedAt.toISOString() }] : ""} · review ${due ? day(due) : "—"}${d.nextReviewAt && d.nextReviewAt <= ctx.now ? " ⚠️ due" : ""}${url ? [" · ", link(url, "open")] : ""}`;
+  return rich`${strong(d.ref)} · ${d.documentType} · ${d.title} · ${shownLabel(labelOf(d))}${d.state === "draft" ? ` · ${shownLabel(draftOf(d)?.label ?? "")} awaiting approval` : ""} · owner ${person(d.owner)}${d.lastReviewedAt ? [" · reviewed ", { at: d.lastReviewedAt.toISOString() }] : ""} · review ${due ? day(due) : "—"}${d.nextReviewAt && d.nextReviewAt <= ctx.now ? " ⚠️ due" : ""}${url ? [" · ", link(url, "open")] : ""}`;
 }
 
 async function docCard(ctx: CommandContext, d: ControlledDocument, viewer: Viewer) {
   const workspace = await requireWorkspace(ctx);
   const due = reviewDayOf(d, workspace);
   const url = d.link ? safeUrl(d.link) : null;
+  const draft = draftOf(d);
+  const current = shownLabel(labelOf(d));
   return {
-    ...message(rich`${d.ref} v${d.version} is ${words(d.state)}`, [
-      heading(rich`${d.ref} · ${d.title}`),
-      fields([
-        ["Type", d.documentType],
-        ["Version", String(d.version)],
-        ["Owner", [person(d.owner)]],
-        ["Next review", due ? [day(due)] : "—"],
-        ["Link", url ? [link(url, url)] : "—"],
-      ]),
-      context(stateLine(d)),
-      ...buttons(buttonsFor(ctx, documentKind, DOCUMENT_TRANSITIONS, d, viewer)),
-    ]),
+    ...message(
+      draft
+        ? rich`${d.ref} ${current} is current; ${shownLabel(draft.label)} awaits approval`
+        : rich`${d.ref} ${current} is current`,
+      [
+        heading(rich`${d.ref} · ${d.title}`),
+        fields([
+          ["Type", d.documentType],
+          ["Current version", current],
+          ["Owner", [person(d.owner)]],
+          ["Next review", due ? [day(due)] : "—"],
+          ["Link", url ? [link(url, url)] : "—"],
+        ]),
+        heading("Versions"),
+        list(versionLines(d, viewer)),
+        context(stateLine(d)),
+        ...buttons(buttonsFor(ctx, documentKind, DOCUMENT_TRANSITIONS, d, viewer)),
+      ],
+    ),
     refresh: { ws: d.workspaceId, ref: d.ref ?? "" },
   };
 }
@@ -162,7 +137,9 @@ const docsUsage = (): Rich[] => [
   rich`${cmd("qms docs add manual|procedure VERSION REVIEW_MONTHS @owner LINK TITLE")} — register one (QM)`,
   rich`${cmd("qms docs DOC-2026-0001")} — one document with its history`,
   rich`${cmd("qms docs DOC-2026-0001 reviewed")} — reviewed, no change (owner)`,
-  rich`${cmd("qms docs DOC-2026-0001 version LINK")} — a new version (owner); ${cmd("qms docs DOC-2026-0001 approve")} (QM)`,
+  rich`${cmd("qms docs DOC-2026-0001 version LABEL LINK WHAT_CHANGED")} — propose a new version, e.g. ${cmd("version 3.1 https://… Supplier checks added")} or ${cmd("version Rev C …")} (owner)`,
+  rich`${cmd("qms docs DOC-2026-0001 approve")}, ${cmd("qms docs DOC-2026-0001 reject REASON")} — approve it before it is issued (the previous version becomes obsolete), or send it back (QM)`,
+  rich`${cmd("qms docs DOC-2026-0001 versions")} — every version, what changed, who approved it; obsolete and draft versions open only for their owner, QMs, top management and (obsolete) auditors`,
 ];
 
 async function addDocument(
@@ -173,7 +150,7 @@ async function addDocument(
   const workspace = await requireRole(ctx, "qm", "register controlled documents");
   const ws = wordsOf(rest);
   const owner: PersonRef | undefined = rest.filter(isPerson)[0]?.person;
-  const [versionText, months, link_, ...title] = ws;
+  const [versionText, months, link_, ...title] = joinRev(ws);
   const fieldsIn = parseForm(
     documentInput,
     {
@@ -188,12 +165,29 @@ async function addDocument(
   if (!owner)
     throw new QopsError("invalid_input", "Name the document's owner (mention them). Nothing was saved.");
   await ensureMember(ctx);
+  const hash = contentHash({ title: fieldsIn.title, label: fieldsIn.version, link: fieldsIn.link });
   const { record, created } = await createReferenced<ControlledDocument>(ctx, documentKind, {
     ...fieldsIn,
+    version: 1,
+    versionLabel: fieldsIn.version,
+    versions: [
+      {
+        label: fieldsIn.version,
+        link: fieldsIn.link,
+        summary: "registered in QOps",
+        contentHash: hash,
+        state: "current",
+        proposedBy: ctx.actor,
+        proposedAt: ctx.now,
+        approvedBy: ctx.actor,
+        approvedAt: ctx.now,
+        endedAt: null,
+      },
+    ],
     state: "published",
     text: "",
     summary: "",
-    contentHash: hash(fieldsIn),
+    contentHash: hash,
     owner,
     ...nextReview(ctx, workspace, fieldsIn.reviewIntervalMonths),
     approvedBy: ctx.actor,
@@ -205,7 +199,7 @@ async function addDocument(
     view: withNotice(
       await docCard(ctx, record, viewerFor(ctx, workspace)),
       created
-        ? rich`✅ ${record.ref} "${record.title}" v${record.version} registered and approved by ${ctx.actor.name}; ${record.owner.name} reviews it by ${due ? day(due) : "—"}.`
+        ? rich`✅ ${record.ref} "${record.title}" ${shownLabel(labelOf(record))} registered and approved by ${ctx.actor.name}; ${record.owner.name} reviews it by ${due ? day(due) : "—"}.`
         : rich`Already registered as ${record.ref}.`,
     ),
   };
@@ -230,7 +224,7 @@ async function documentReminders(workspace: Workspace, now: Date): Promise<NewDe
     .filter((d) => d.nextReviewAt && d.nextReviewAt <= now)
     .map((d) => {
       const due = reviewDayOf(d, workspace) ?? "";
-      const text = rich`${d.ref} "${d.title}" (version ${d.version}) is due for its review. Record "reviewed, no change", or a new version with ${cmd(`qms docs ${d.ref} version LINK`)}.`;
+      const text = rich`${d.ref} "${d.title}" (version ${labelOf(d)}) is due for its review. Record "reviewed, no change", or propose a new version with ${cmd(`qms docs ${d.ref} version LABEL LINK WHAT_CHANGED`)}.`;
       return {
         workspaceId: workspace.workspaceId,
         occasion: `document:${d.ref}:review-${due}`,
@@ -254,6 +248,36 @@ async function documentReminders(workspace: Workspace, now: Date): Promise<NewDe
     });
 }
 
+const SPECS: Record<string, AnySpec<ControlledDocument>> = {
+  reviewed,
+  version: proposeVersion,
+  approve: approveVersion,
+  reject: rejectVersion,
+};
+
+/** "Rev C" is typed as two words; a label is one. */
+const joinRev = (ws: string[]) =>
+  ws[0]?.toLowerCase().replace(/\.$/, "") === "rev" && ws[1] ? [`Rev ${ws[1]}`, ...ws.slice(2)] : ws;
+
+/** The words after a typed verb as the transition's inputs. */
+function typedInputs(verb: string, after: string[]): Action["inputs"] {
+  if (verb === "version") {
+    const [version, link_, ...summary] = joinRev(after);
+    return { version, link: link_, summary: summary.join(" ") };
+  }
+  if (verb === "reject") return { reason: after.join(" ") };
+  return {};
+}
+
+/** `qms docs DOC-… versions`: every version with what changed; links only where this reader may open them. */
+async function versionsAnswer(ctx: CommandContext, ref: string): Promise<Answer> {
+  const d = await loadByRef<ControlledDocument>(ctx, documentKind, ref);
+  const workspace = await requireWorkspace(ctx);
+  const lines = versionLines(d, viewerFor(ctx, workspace));
+  const title = `${d.ref} ${d.title}: ${lines.length} version${lines.length === 1 ? "" : "s"}`;
+  return { kind: "reply", view: message(title, [heading(title), list(lines)]) };
+}
+
 /** What a person is told after a review, a new version or an approval: by whom, and what comes next. */
 function doneText(verb: string, d: ControlledDocument, ctx: CommandContext, workspace: Workspace): Rich {
   const ref = d.ref ?? "";
@@ -261,9 +285,16 @@ function doneText(verb: string, d: ControlledDocument, ctx: CommandContext, work
     const due = reviewDayOf(d, workspace);
     return rich`✅ ${ref} reviewed with no change by ${ctx.actor.name}; next review ${due ? day(due) : "—"}.`;
   }
-  if (verb === "version")
-    return rich`📝 ${ref} v${d.version} proposed by ${ctx.actor.name}; a quality manager approves it with ${cmd(`qms docs ${ref} approve`)}.`;
-  return rich`✅ ${ref} v${d.version} approved by ${ctx.actor.name}.`;
+  if (verb === "version") {
+    const draft = draftOf(d);
+    return rich`📝 ${ref} ${shownLabel(draft?.label ?? "")} proposed by ${ctx.actor.name} (${draft?.summary ?? ""}); ${shownLabel(labelOf(d))} stays current until a quality manager approves it with ${cmd(`qms docs ${ref} approve`)}.`;
+  }
+  if (verb === "reject")
+    return rich`↩️ ${ref}: the proposed version was not approved by ${ctx.actor.name}; ${shownLabel(labelOf(d))} stays current.`;
+  const obsolete = versionsOf(d)
+    .filter((v) => v.state === "obsolete")
+    .at(-1);
+  return rich`✅ ${ref} ${shownLabel(labelOf(d))} approved by ${ctx.actor.name} and issued${obsolete ? `; ${shownLabel(obsolete.label)} is now obsolete` : ""}.`;
 }
 
 export const documentKind: RecordKindDef = {
@@ -286,8 +317,9 @@ export const documentKind: RecordKindDef = {
       text: "register a document (QM)",
     },
     {
-      usage: "qms docs DOC-2026-0001 [reviewed|version LINK|approve]",
-      text: "one document; its owner records a review or a new version; a QM approves it",
+      usage:
+        "qms docs DOC-2026-0001 [reviewed|version LABEL LINK WHAT_CHANGED|approve|reject REASON|versions]",
+      text: "one document; its owner records a review or proposes a new version; a QM approves it before it is issued",
     },
   ],
   involves: () => true,
@@ -330,7 +362,8 @@ export const documentKind: RecordKindDef = {
       );
     const verb = (ws[0] ?? "").toLowerCase();
     if (!verb) return showAnswer(documentKind, ctx, ref);
-    const spec = { reviewed, version, approve }[verb as "reviewed" | "version" | "approve"];
+    if (verb === "versions") return versionsAnswer(ctx, ref);
+    const spec = SPECS[verb];
     if (!spec)
       throw new QopsError(
         "invalid_input",
@@ -338,8 +371,8 @@ export const documentKind: RecordKindDef = {
       );
     const result = await runTransition(
       documentKind,
-      spec as AnySpec<ControlledDocument>,
-      asAction(ctx, ref, { link: ws[1] }),
+      spec,
+      asAction(ctx, ref, typedInputs(verb, ws.slice(1))),
     );
     if (result.kind !== "done") return result;
     const d = result.record;
