@@ -380,7 +380,8 @@ describe("internal audits", () => {
     expect(await CorrectiveActionModel.countDocuments({ workspaceId: ws, sourceRef: `${ref}#F1` })).toBe(1);
     expect((await loadRecord<InternalAudit>("audit", audit._id))?.findings[0]?.actionRef).toBe(action.ref);
     expect((await verifyWorkspace(ws)).ok).toBe(true);
-    await ok(ctx(tokyo), `audit ${ref} report`);
+    await ok(ctx(tokyo), `audit ${ref} conclusion partly Supplier control works but evaluations are missing`);
+    expect(await ok(ctx(tokyo), `audit ${ref} report`)).toContain(`${ref} reported by`);
     expect(await typed(ctx(), `audit ${ref} close`)).toContain(`${action.ref} is open`);
     await press(ctx(omar), "action.start", action.ref ?? "");
     await press(ctx(omar), "action.complete", action.ref ?? "", DONE_INPUTS);
@@ -444,7 +445,11 @@ describe("management reviews", () => {
       at("2026-04-20T12:00:00Z", tokyo),
       `audit ${audit.ref} finding observation 7.1.5 Gauge label faded`,
     );
-    await ok(at("2026-04-21T10:00:00Z", tokyo), `audit ${audit.ref} report`);
+    await ok(
+      at("2026-04-21T09:00:00Z", tokyo),
+      `audit ${audit.ref} conclusion partly Stock is found but not labelled`,
+    );
+    expect(await ok(at("2026-04-21T10:00:00Z", tokyo), `audit ${audit.ref} report`)).toContain("reported by");
     await scheduleAudit(
       at("2026-04-01T10:00:00Z"),
       { process: "Sales", clauses: "8.2", date: "2026-11-20" },

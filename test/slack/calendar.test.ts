@@ -81,11 +81,74 @@ describe("Slack: audits, reviews, documents and objectives over HTTP", () => {
     expect(finding).toContain("due 22 Nov 2026");
     expect(finding).toMatch(/Finding F1 \(minor nonconformity, clause 8.4.1\) recorded/);
     expect(finding).toMatch(/Corrective action CA-\d{4}-\d{4} was raised for Omar Owner, due /);
+    // The report (ISO 19011 6.5): criteria and a strength typed, the rest on the form the button opens.
+    expect(
+      await command("/audit", `${ref} criteria ISO 9001:2015 8.4; procedure P-7 Purchasing`, auditor),
+    ).toContain("Still to do before the report: 2 checklist questions and the conclusion");
+    expect(await command("/audit", `${ref} strength Buyers know the approved list`, employee)).toContain(
+      "Only the lead auditor of this audit can record strengths",
+    );
+    await command("/audit", `${ref} strength Buyers know the approved list`, auditor);
+    expect(await command("/audit", `${ref} check 3 conforming Seen`, auditor)).toContain(
+      "Give the question's number, 1 to 2",
+    );
+    await command(
+      "/audit",
+      `${ref} check 2 conforming Goods-in checks signed for every delivery sampled`,
+      auditor,
+    );
     const report = h.slack.button("audit.report", ref, auditor, { channel: "DAUDIT", ts: "1.1" });
     await report.send();
-    expect(
-      allText(await h.fake.waitForResponse(report.responseId, (b) => allText(b).includes("✅"))),
-    ).toContain(`${ref} reported by Ada Auditor with 1 finding`);
+    const modal = await h.fake.waitForCall(
+      "views.open",
+      (c) => (c.args.view as { callback_id?: string }).callback_id === "audit.report",
+    );
+    const modalText = allText(modal.args);
+    expect(modalText).toContain("1. Is the supplier list approved?");
+    expect(modalText).not.toContain("2. Are deliveries checked?");
+    const metadata = String((modal.args.view as { private_metadata?: string }).private_metadata);
+    const incomplete = await h.slack.submitView("audit.report", { q1: { option: "finding" } }, auditor, {
+      privateMetadata: metadata,
+    });
+    expect(JSON.parse(incomplete.body)).toMatchObject({
+      response_action: "errors",
+      errors: { q1evidence: expect.stringContaining("Describe the evidence") },
+    });
+    expect((await InternalAuditModel.findOne({ ref }).lean())?.state).toBe("in_progress");
+    await h.slack.submitView(
+      "audit.report",
+      {
+        q1: { option: "finding" },
+        q1evidence: { value: "Approved list dated 2023, see F1" },
+        conclusion: { option: "partly_effective" },
+        conclusionText: { value: "Purchasing works day to day; supplier evaluation has lapsed." },
+      },
+      auditor,
+      { privateMetadata: metadata },
+    );
+    await h.fake.waitForCall(
+      "chat.postMessage",
+      (c) =>
+        h.fake.isDm(c, auditor.id) &&
+        allText(c.args).includes(`${ref} reported by Ada Auditor with 1 finding`),
+    );
+    const issued = await command("/audit", `${ref} report`, owner);
+    for (const line of [
+      `Internal audit report ${ref}`,
+      "ISO 9001:2015 8.4; procedure P-7 Purchasing",
+      "1. Is the supplier list approved? — finding: Approved list dated 2023, see F1",
+      "2. Are deliveries checked? — conforming: Goods-in checks signed for every delivery sampled",
+      "F1: minor nonconformity, clause 8.4.1: The approved supplier list is from 2023 → corrective action CA-",
+      "Buyers know the approved list",
+      "Purchasing is partly effective: Purchasing works day to day; supplier evaluation has lapsed.",
+    ])
+      expect(issued).toContain(line);
+    // Erin is an auditee and reads it; a colleague the audit does not name is told who can.
+    expect(await command("/audit", `${ref} report`, employee)).toContain(`Internal audit report ${ref}`);
+    expect(await command("/audit", `${ref} report`, { id: "UOTHER", name: "Olga Other" })).toContain(
+      `${ref} is not yours to see`,
+    );
+    expect(await command("/audit", `${ref} strength Too late`, auditor)).toContain("is reported");
     expect(await command("/audit", `${ref} close`)).toMatch(/cannot be closed yet: CA-\d{4}-\d{4} is open/);
     expect(await command("/audit", "list mine", auditor)).toContain("Internal audits — mine · 1 item");
     expect(await command("/audit", "programme 2026")).toContain("Purchasing: 1 of 2 done");

@@ -82,8 +82,37 @@ describe("Teams: audits and objectives over HTTP, the same commands as Slack", (
     );
     const finding = await say(h, ada, `audit ${ref} finding major 8.4.1 No supplier evaluation records`);
     expect(finding.text).toMatch(/Corrective action CA-\d{4}-\d{4} was raised for Omar Owner/);
-    const reported = await press(h, ada, "audit.report", { ws: ws(), ref });
-    expect(textOf(reported.card)).toContain(`${ref} reported by Ada Auditor with 1 finding`);
+    await say(h, ada, `audit ${ref} strength Buyers know the approved list`);
+    await say(h, ada, `audit ${ref} finding opportunity 8.4.2 A supplier scorecard would show trends`);
+    // The report asks for what is missing, on the card; nothing is issued until it is complete.
+    const form = await press(h, ada, "audit.report", { ws: ws(), ref });
+    expect(textOf(form.card)).toContain("1. Supplier list approved?");
+    const incomplete = await press(h, ada, "audit.report", { ws: ws(), ref, q1: "conforming" });
+    expect(textOf(incomplete.card)).toContain("Describe the evidence seen");
+    expect(textOf(incomplete.card)).toContain("Is the process effective, partly effective or not effective?");
+    expect((await InternalAuditModel.findOne({ ref }).lean())?.state).toBe("in_progress");
+    const reported = await press(h, ada, "audit.report", {
+      ws: ws(),
+      ref,
+      q1: "finding",
+      q1evidence: "No evaluation on file for 3 of 5 suppliers",
+      conclusion: "partly_effective",
+      conclusionText: "Orders are controlled; suppliers are not evaluated.",
+    });
+    expect(textOf(reported.card)).toContain(`${ref} reported by Ada Auditor with 2 findings`);
+    const issued = textOf((await say(h, quinn, `audit ${ref} report`)).attachments?.[0]?.content);
+    for (const line of [
+      `Internal audit report ${ref}`,
+      "Purchasing; ISO 9001 8.4",
+      "ISO 9001:2015 clauses 8.4 and the documented information of Purchasing",
+      "1. Supplier list approved? — finding: No evaluation on file for 3 of 5 suppliers",
+      "F1: major nonconformity, clause 8.4.1",
+      "Buyers know the approved list",
+      "F2: clause 8.4.2: A supplier scorecard would show trends",
+      "Purchasing is partly effective: Orders are controlled; suppliers are not evaluated.",
+    ])
+      expect(issued).toContain(line);
+    expect((await say(h, tara, `audit ${ref} report`)).text).toContain(`${ref} is not yours to see`);
     // Closing is a quality manager's: the auditor's card offers nothing more.
     expect(verbsOf(reported.card)).toEqual([]);
   });

@@ -20,9 +20,17 @@ import type { CorrectiveAction } from "../action/model.js";
 import { today } from "../common.js";
 import { stateLine } from "../complaint/views.js";
 import type { Action, ActionHandler, RecordKindDef, Viewer } from "../kind.js";
-import { type AnySpec, buttonId, buttonsFor, pressed, pressTransition, runTransition } from "../lifecycle.js";
-import { type RegisterSpec, registerAnswer, showAnswer, viewerFor } from "../registers.js";
-import { head, isPerson, peopleOf, wordsOf } from "../tokens.js";
+import {
+  type AnySpec,
+  buttonId,
+  buttonsFor,
+  loadByRef,
+  pressed,
+  pressTransition,
+  runTransition,
+} from "../lifecycle.js";
+import { type RegisterSpec, registerAnswer, requireSight, showAnswer, viewerFor } from "../registers.js";
+import { head, isPerson, wordsOf } from "../tokens.js";
 import { requireWorkspace, zoneOf } from "../workspace/access.js";
 import type { Workspace } from "../workspace/model.js";
 import {
@@ -33,10 +41,22 @@ import {
   staffPlanned,
   submitSchedule,
 } from "./commands.js";
-import { AUDIT_TRANSITIONS, FINDING_NAMES, finding, report, start } from "./lifecycle.js";
+import { FINDING_NAMES, finding, start } from "./lifecycle.js";
 import { type InternalAudit, InternalAuditModel } from "./model.js";
-import { auditDay, generateProgramme, programmeStatus, setProgrammeEntry } from "./programme.js";
+import { auditDay } from "./programme.js";
+import { programme } from "./programmeCommand.js";
 import { auditReminders } from "./reminders.js";
+import {
+  ANSWER_WORDS,
+  AUDIT_TRANSITIONS,
+  addStrength,
+  answerCheck,
+  CONCLUSION_WORDS,
+  conclude,
+  report,
+  reportView,
+  setCriteria,
+} from "./report.js";
 
 const openAudit = (a: InternalAudit) => !["reported", "closed"].includes(a.state);
 
@@ -50,7 +70,21 @@ export function auditLines(a: InternalAudit, workspace: Workspace) {
       ["Lead auditor", a.leadAuditor ? [person(a.leadAuditor)] : "not assigned"],
       ["Auditees", a.auditees.length ? join(a.auditees.map(person)) : "—"],
     ]),
-    ...(a.checklist.length ? [list(a.checklist.map((q, i) => `Checklist ${i + 1}: ${q}`))] : []),
+    ...(a.checklist.length
+      ? [
+          list(
+            a.checklist.map((q, i) => {
+              const found = a.answers?.find((x) => x.question === i + 1);
+              return `Checklist ${i + 1}: ${q}${found ? ` — ${ANSWER_WORDS[found.answer]}${found.evidence ? `: ${found.evidence}` : ""}` : ""}`;
+            }),
+          ),
+        ]
+      : []),
+    ...(a.criteria ? [fields([["Criteria", a.criteria]])] : []),
+    ...(a.strengths?.length ? [list(a.strengths.map((s) => `Strength: ${s}`))] : []),
+    ...(a.conclusion
+      ? [paragraph(`Conclusion: ${CONCLUSION_WORDS[a.conclusion.verdict]} — ${a.conclusion.text}`)]
+      : []),
     ...(a.findings.length
       ? [
           list(
@@ -111,6 +145,7 @@ const helpLines = (): Rich[] => [
   rich`${cmd("audit AUD-2026-0003")} — one audit with its findings and history`,
   rich`${cmd("audit AUD-2026-0003 schedule @auditor YYYY-MM-DD [@auditee …]")} — staff a planned audit (QM; the lead auditor holds the auditor role)`,
   rich`${cmd("audit AUD-2026-0003 start | report | close")} — the lead auditor starts and reports; a QM closes once its actions are done`,
+  rich`${cmd("audit AUD-2026-0003 criteria TEXT")}, ${cmd("check N conforming|finding|na EVIDENCE")}, ${cmd("strength TEXT")}, ${cmd("conclusion effective|partly|not TEXT")} — the lead auditor fills in the report while the audit is in progress; ${cmd("report")} issues it (its form asks for what is missing) and, once issued, shows it`,
   rich`${cmd("audit AUD-2026-0003 finding major|minor|observation|opportunity CLAUSE [due YYYY-MM-DD] evidence")} — the lead auditor records a finding (a nonconformity raises a corrective action, due after the workspace's days unless a due date is given)`,
   rich`${cmd("audit programme [YEAR]")} — planned versus done per process, and what is late`,
   rich`${cmd("audit programme set PROCESS TIMES_PER_YEAR [@owner]")} — how often a process is audited, and who owns it (QM)`,
@@ -126,82 +161,6 @@ const asAction = (ctx: CommandContext, ref: string, inputs: Action["inputs"] = {
   typed: true,
 });
 
-export async function programme(ctx: CommandContext, args: Parameters<typeof head>[0]): Promise<Answer> {
-  const [first, rest] = head(args);
-  const workspace = await requireWorkspace(ctx);
-  const thisYear = Number(today(ctx, workspace).slice(0, 4));
-  if (first === "set") {
-    const owner = peopleOf(rest)[0] ?? null;
-    const ws = wordsOf(rest);
-    const times = ws.length ? Number(ws[ws.length - 1]) : Number.NaN;
-    const process = ws.slice(0, -1).join(" ").replace(/^"|"$/g, "");
-    if (!process || !Number.isInteger(times))
-      throw new QopsError(
-        "invalid_input",
-        "Use audit programme set PROCESS TIMES_PER_YEAR [@owner], e.g. audit programme set Purchasing 2 @Omar.",
-      );
-    const { record } = await setProgrammeEntry(ctx, process, times, owner);
-    const text =
-      times === 0
-        ? rich`✅ ${process} is out of the audit programme (changed by ${ctx.actor.name}).`
-        : rich`✅ ${process} is audited ${times === 1 ? "once" : `${times} times`} a year (set by ${ctx.actor.name}).`;
-    return {
-      kind: "reply",
-      view: message(text, [
-        paragraph(text),
-        heading("Audit programme"),
-        list(
-          record.auditProgramme.map(
-            (p) => rich`${p.process}: ${p.perYear}× a year${p.owner ? [", owner ", person(p.owner)] : ""}`,
-          ),
-        ),
-      ]),
-    };
-  }
-  if (first === "generate") {
-    const year = wordsOf(rest)[0] ? Number(wordsOf(rest)[0]) : thisYear;
-    const { created, existing } = await generateProgramme(auditKind, ctx, year);
-    const text = rich`✅ ${created.length} planned audit${created.length === 1 ? "" : "s"} created for ${year} by ${ctx.actor.name}${existing ? ` (${existing} already planned or held)` : ""}. Staff each with ${cmd("audit AUD-… schedule @auditor DATE")}.`;
-    return {
-      kind: "reply",
-      view: message(text, [
-        paragraph(text),
-        ...(created.length
-          ? [list(created.map((a) => rich`${a.ref} · ${a.process} · planned ${day(a.day ?? "")}`))]
-          : []),
-      ]),
-    };
-  }
-  const year = first ? Number(first) : thisYear;
-  if (!Number.isInteger(year))
-    throw new QopsError(
-      "invalid_input",
-      "Use audit programme [YEAR], audit programme set … or audit programme generate [YEAR].",
-    );
-  const status = await programmeStatus(ctx, year);
-  const planned = status.rows.reduce((n, r) => n + r.planned, 0);
-  const done = status.rows.reduce((n, r) => n + r.done, 0);
-  const late = status.rows.flatMap((r) => r.late);
-  const text = rich`Audit programme ${year}: ${done} of ${planned} audits done${late.length ? `, ${late.length} late` : ""}.`;
-  return {
-    kind: "reply",
-    view: message(text, [
-      heading(`Audit programme ${year}`),
-      paragraph(text),
-      list(
-        status.rows.length
-          ? status.rows.map(
-              (r) =>
-                rich`${r.process}: ${r.done} of ${r.planned} done (${r.perYear}× a year${r.owner ? `, owner ${r.owner.name}` : ""})${r.late.length ? ` — late: ${r.late.map((a) => a.ref).join(", ")}` : ""}${r.next ? [` — next ${r.next.ref} on `, day(r.next.day ?? "")] : ""}`,
-            )
-          : [
-              rich`The programme is empty. Add processes with ${cmd("audit programme set PROCESS TIMES_PER_YEAR [@owner]")}.`,
-            ],
-      ),
-    ]),
-  };
-}
-
 function asReply(answer: Answer): Answer {
   return answer.kind === "update" || answer.kind === "done" ? { kind: "reply", view: answer.view } : answer;
 }
@@ -211,8 +170,11 @@ async function onRecord(ctx: CommandContext, ref: string, rest: Parameters<typeo
   if (!verb) return showAnswer(auditKind, ctx, ref);
   const action = asAction(ctx, ref);
   if (verb === "start") return asReply(await pressTransition(auditKind, start, action));
-  if (verb === "report")
-    return asReply(await pressTransition(auditKind, report, action, (a, c) => reportedText(a, c)));
+  if (verb === "report") return reportCommand(ctx, ref);
+  const filling = { check: answerCheck, criteria: setCriteria, strength: addStrength, conclusion: conclude }[
+    verb as "check"
+  ];
+  if (filling) return fillReport(ctx, ref, verb, wordsOf(args));
   if (verb === "close") return asReply(await closed(action));
   if (verb === "schedule") {
     const people = args.filter(isPerson).map((t) => t.person);
@@ -268,6 +230,55 @@ async function onRecord(ctx: CommandContext, ref: string, rest: Parameters<typeo
   );
 }
 
+/**
+ * `audit AUD-… report`: issues the report of an audit in progress (the form asks for what is
+ * missing); of a reported or closed audit, shows it to those who may read the audit.
+ */
+async function reportCommand(ctx: CommandContext, ref: string): Promise<Answer> {
+  const workspace = await requireWorkspace(ctx);
+  const audit = await loadByRef<InternalAudit>(ctx, auditKind, ref);
+  if (audit.state === "reported" || audit.state === "closed") {
+    requireSight(auditKind, ctx, audit, workspace);
+    return { kind: "reply", view: reportView(audit, workspace) };
+  }
+  // Not `submitted`: what is missing comes back as the form to fill in, not as an error.
+  const answer = await pressTransition(
+    auditKind,
+    report,
+    { ...asAction(ctx, ref), submitted: false },
+    reportedText,
+  );
+  return answer.kind === "update"
+    ? { kind: "reply", view: withNotice(answer.view, answer.note?.text ?? "") }
+    : asReply(answer);
+}
+
+/** `check N ANSWER EVIDENCE`, `criteria TEXT`, `strength TEXT`, `conclusion VERDICT TEXT`: the report, piece by piece. */
+async function fillReport(ctx: CommandContext, ref: string, verb: string, ws: string[]): Promise<Answer> {
+  const inputs: Action["inputs"] =
+    verb === "check"
+      ? { question: ws[0], answer: ws[1], evidence: ws.slice(2).join(" ") }
+      : verb === "conclusion"
+        ? { conclusion: ws[0], conclusionText: ws.slice(1).join(" ") }
+        : { [verb]: ws.join(" ") };
+  const spec = { check: answerCheck, criteria: setCriteria, strength: addStrength, conclusion: conclude }[
+    verb as "check"
+  ] as AnySpec<InternalAudit>;
+  const result = await runTransition(auditKind, spec, asAction(ctx, ref, inputs));
+  if (result.kind !== "done") return result;
+  const a = result.record;
+  const workspace = await requireWorkspace(ctx);
+  const open = a.checklist.length - (a.answers?.length ?? 0);
+  const missing = [
+    open ? `${open} checklist question${open === 1 ? "" : "s"}` : "",
+    a.conclusion ? "" : "the conclusion",
+  ].filter(Boolean);
+  const text = missing.length
+    ? rich`✅ ${ref} ${spec.done} by ${ctx.actor.name}. Still to do before the report: ${missing.join(" and ")}.`
+    : rich`✅ ${ref} ${spec.done} by ${ctx.actor.name}. The report is complete: issue it with ${cmd(`audit ${ref} report`)}.`;
+  return { kind: "reply", view: withNotice(await auditCard(ctx, a, viewerFor(ctx, workspace)), text) };
+}
+
 const reportedText = (a: InternalAudit, ctx: CommandContext) =>
   rich`✅ ${a.ref} reported by ${ctx.actor.name} with ${a.findings.length} finding${a.findings.length === 1 ? "" : "s"}.`;
 
@@ -317,7 +328,7 @@ export const auditKind: RecordKindDef = {
         view: message("Internal audits", [heading("Internal audits"), list(helpLines())]),
       };
     if (first === "list") return registerAnswer(auditKind, register, ctx, wordsOf(rest)[0]);
-    if (first === "programme" || first === "program") return programme(ctx, rest);
+    if (first === "programme" || first === "program") return programme(auditKind, ctx, rest);
     if (!auditKind.refPattern.test(first))
       throw new QopsError(
         "invalid_input",

@@ -5,7 +5,7 @@ import { addDays, startOfDay } from "../../time/zone.js";
 import { answer } from "../../views/build.js";
 import { cmd, day, rich } from "../../views/rich.js";
 import { requireDay, today } from "../common.js";
-import type { AnySpec, TransitionSpec } from "../lifecycle.js";
+import type { TransitionSpec } from "../lifecycle.js";
 import type { Notice } from "../notify.js";
 import { holders, rolesOf, zoneOf } from "../workspace/access.js";
 import type { AuditProgrammeEntry, Workspace } from "../workspace/model.js";
@@ -62,15 +62,21 @@ export function auditorProblem(
 }
 
 /** The lead auditor (or a QM named in the audit) moves it along; a QM who is not named may not. */
-const leadOrNamedQm = {
+export const leadOrNamedQm = {
   rule: (record: { owner: PersonRef | null }, userId: string, roles: string[]) =>
     record.owner?.id === userId || roles.includes("qm"),
   who: "the lead auditor or a quality manager",
 };
 
+/** What only the audit's lead auditor records: findings and the report's contents. */
+export const leadAuditorOnly = {
+  rule: (a: { owner: PersonRef | null }, userId: string) => a.owner?.id === userId,
+  who: "the lead auditor of this audit",
+};
+
 type Spec<P = Record<string, never>> = TransitionSpec<InternalAudit, P>;
 
-function announceNotices(
+export function announceNotices(
   after: InternalAudit,
   ctx: CommandContext,
   workspace: Workspace,
@@ -127,20 +133,6 @@ export const start: Spec = {
   action: "start this audit",
 };
 
-export const report: Spec = {
-  id: "report",
-  event: "reported",
-  from: ["in_progress"],
-  to: "reported",
-  who: leadOrNamedQm,
-  label: "Issue report",
-  style: "primary",
-  done: "reported",
-  action: "issue the audit report",
-  apply: (_a, _p, ctx) => ({ reportedAt: ctx.now }),
-  notices: (after, _b, ctx, _p, workspace) => announceNotices(after, ctx, workspace, "reported"),
-};
-
 export const close: Spec<{ open: string[] }> = {
   id: "close",
   event: "closed",
@@ -170,10 +162,7 @@ export const finding: Spec<{ type: FindingType; clause: string; evidence: string
   id: "finding",
   event: "finding_recorded",
   from: ["in_progress"],
-  who: {
-    rule: (a, userId) => a.owner?.id === userId,
-    who: "the lead auditor of this audit",
-  },
+  who: leadAuditorOnly,
   label: "Record finding",
   done: "given a finding",
   action: "record findings (start the audit first)",
@@ -228,8 +217,6 @@ export const finding: Spec<{ type: FindingType; clause: string; evidence: string
     return [{ type: "findingAction", audit: after._id, finding: f.id, at: ctx.now.toISOString() }];
   },
 };
-
-export const AUDIT_TRANSITIONS: readonly AnySpec<InternalAudit>[] = [schedule, start, report, close, finding];
 
 /** The due day of a finding's action, from its grade and the workspace's setting (`qms finding-days`). */
 export function findingActionDay(type: FindingType, ctx: CommandContext, workspace: Workspace): string {

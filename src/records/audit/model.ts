@@ -23,6 +23,19 @@ export interface AuditFinding {
   actionDueDay?: string | null;
 }
 
+/** An answer to one checklist question (1-based), with the evidence seen. */
+export const CHECK_ANSWERS = ["conforming", "finding", "not_applicable"] as const;
+export type CheckAnswer = (typeof CHECK_ANSWERS)[number];
+export interface ChecklistAnswer {
+  question: number;
+  answer: CheckAnswer;
+  evidence: string;
+}
+
+/** The auditor's conclusion on the effectiveness of the process audited (ISO 19011 6.4.9). */
+export const CONCLUSIONS = ["effective", "partly_effective", "not_effective"] as const;
+export type Conclusion = (typeof CONCLUSIONS)[number];
+
 export interface InternalAudit extends RecordBase {
   state: AuditState;
   /** The lead auditor, who moves the audit along (null while only planned). */
@@ -40,7 +53,13 @@ export interface InternalAudit extends RecordBase {
   scheduledFor: Date | null;
   checklist: string[];
   findings: AuditFinding[];
+  /** What the audit was measured against (standard clauses, procedures, contracts). */
+  criteria?: string;
+  answers?: ChecklistAnswer[];
+  strengths?: string[];
+  conclusion?: { verdict: Conclusion; text: string } | null;
   reportedAt: Date | null;
+  reportedBy?: PersonRef | null;
 }
 
 const person = { type: { id: String, name: String }, _id: false };
@@ -53,6 +72,15 @@ const findingSchema = new Schema<AuditFinding>(
     evidence: { type: String, default: "" },
     actionRef: { type: String, default: null },
     actionDueDay: { type: String },
+  },
+  { _id: false },
+);
+
+const answerSchema = new Schema<ChecklistAnswer>(
+  {
+    question: { type: Number, required: true },
+    answer: { type: String, enum: CHECK_ANSWERS, required: true },
+    evidence: { type: String, default: "" },
   },
   { _id: false },
 );
@@ -73,7 +101,16 @@ const auditSchema = new Schema<InternalAudit>(
     scheduledFor: { type: Date, default: null },
     checklist: { type: [String], default: [] },
     findings: { type: [findingSchema], default: [] },
+    criteria: { type: String, default: "" },
+    answers: { type: [answerSchema], default: [] },
+    strengths: { type: [String], default: [] },
+    conclusion: {
+      type: { verdict: { type: String, enum: CONCLUSIONS }, text: String },
+      _id: false,
+      default: null,
+    },
     reportedAt: { type: Date, default: null },
+    reportedBy: { ...person, default: null },
   },
   { ...recordSchemaOptions, collection: "internal_audits" },
 );

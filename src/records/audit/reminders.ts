@@ -7,9 +7,10 @@ import { buttonsFor } from "../lifecycle.js";
 import { zoneOf } from "../workspace/access.js";
 import type { Workspace } from "../workspace/model.js";
 import { auditKind, auditLines } from "./index.js";
-import { AUDIT_REMINDER_DAYS, REPORT_DUE_DAYS, report, start } from "./lifecycle.js";
+import { AUDIT_REMINDER_DAYS, REPORT_DUE_DAYS, start } from "./lifecycle.js";
 import { type InternalAudit, InternalAuditModel } from "./model.js";
 import { auditDay } from "./programme.js";
+import { report } from "./report.js";
 
 /**
  * The audit calendar: the lead auditor and auditees some days before (each in their working
