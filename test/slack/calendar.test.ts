@@ -215,12 +215,32 @@ describe("Slack: audits, reviews, documents and objectives over HTTP", () => {
     expect(allText(await h.fake.waitForResponse(refused.responseId))).toContain(
       "Only top management can approve",
     );
+    expect(await command("/review", `${ref} export`)).toContain(
+      `The minutes of ${ref} are not approved yet (it is held)`,
+    );
     const approve = h.slack.button("review.approve_minutes", ref, top, { channel: "DTOP", ts: "2.2" });
     await approve.send();
     expect(
       allText(await h.fake.waitForResponse(approve.responseId, (b) => allText(b).includes("✅"))),
     ).toMatch(
       new RegExp(`Minutes of ${ref} approved by Tara Top\\. The next review is scheduled for 10 Dec 2027`),
+    );
+    // The approved minutes are a record that can be exported, with the pack as it was presented.
+    const packNow = await command("/review", `${ref} pack`);
+    const exported = await command("/review", `${ref} export`, top);
+    for (const line of [
+      `# Management review ${ref}: approved minutes`,
+      "Meeting: 10 Dec 2026",
+      "Attendees: Tara Top",
+      "Minutes approved by: Tara Top on 2026-12-10T15:00:00.000Z",
+      "Resources are short; one more auditor.",
+      "- c6) Audit results: 1 of 1 planned audits done",
+      "SHA-256 of the text above: ",
+    ])
+      expect(exported).toContain(line);
+    expect(packNow).toContain("c6) Audit results: 1 of 1 planned audits done");
+    expect(await command("/review", `${ref} export`, { id: "UOTHER", name: "Olga Other" })).toContain(
+      `${ref} is not yours to see`,
     );
 
     const doc = await ControlledDocumentModel.findOne({

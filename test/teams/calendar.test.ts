@@ -156,6 +156,11 @@ describe("Teams: audits and objectives over HTTP, the same commands as Slack", (
     expect(textOf((await press(h, tara, "review.approve_minutes", { ws: ws(), ref })).card)).toMatch(
       new RegExp(`Minutes of ${ref} approved by Tara Top\\. The next review is scheduled for 2 Nov 2027`),
     );
+    const exported = textOf((await say(h, tara, `review ${ref} export`)).attachments?.[0]?.content);
+    expect(exported).toContain(`Management review ${ref}: approved minutes`);
+    expect(exported).toContain("Minutes approved by: Tara Top");
+    expect(exported).toContain("Audit capacity is short.");
+    expect(exported).toContain("Inputs (ISO 9001 9.3.2), as presented");
 
     const added = await say(
       h,

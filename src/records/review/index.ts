@@ -34,6 +34,7 @@ import { head, isPerson, peopleOf, wordsOf } from "../tokens.js";
 import { holders, requireRole, requireWorkspace, rolesOf, zoneOf } from "../workspace/access.js";
 import type { Workspace } from "../workspace/model.js";
 import { approve, decide, hold, input, type R, REVIEW_TRANSITIONS, reviewDay } from "./lifecycle.js";
+import { exportMinutes } from "./minutes.js";
 import { type ManagementReview, ManagementReviewModel } from "./model.js";
 import { MANUAL_INPUTS, packLines, reviewPack } from "./pack.js";
 import { reviewReminders } from "./reminders.js";
@@ -178,7 +179,8 @@ const helpLines = (): Rich[] => [
   rich`${cmd(`review MR-2026-0001 input ${Object.keys(MANUAL_INPUTS).join("|")} TEXT`)} — fill in what QOps cannot know (QM)`,
   rich`${cmd("review MR-2026-0001 minutes TEXT")} — from the meeting's day on (QM)`,
   rich`${cmd("review MR-2026-0001 decide @owner YYYY-MM-DD DECISION")} — a decision becomes an action (QM)`,
-  rich`${cmd("review MR-2026-0001 approve")} — top management approves the minutes; the next review is scheduled`,
+  rich`${cmd("review MR-2026-0001 approve")} — top management approves the minutes (the pack's figures are kept with them); the next review is scheduled`,
+  rich`${cmd("review MR-2026-0001 export")} — the approved minutes as a document: inputs as presented, minutes, decisions with their actions, who approved them, and the hashes that tie it to the record`,
 ];
 
 const asAction = (ctx: CommandContext, ref: string, inputs: Action["inputs"] = {}): Action => ({
@@ -263,6 +265,7 @@ async function onRecord(ctx: CommandContext, ref: string, rest: Parameters<typeo
     return { kind: "reply", view: withNotice(await reviewCard(ctx, fresh, viewerFor(ctx, workspace)), line) };
   }
   if (verb === "approve") return asReply(await approveMinutes(asAction(ctx, ref)));
+  if (verb === "export") return exportMinutes(reviewKind, ctx, ref);
   throw new QopsError(
     "invalid_input",
     `Unknown review sub-command "${verb.slice(0, 20)}". review help lists them.`,

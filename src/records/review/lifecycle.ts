@@ -2,6 +2,7 @@ import { createRecord, loadRecord, transition } from "../../db/history.js";
 import type { PersonRef } from "../../db/recordBase.js";
 import { QopsError } from "../../errors.js";
 import { addMonths, dayOf, formatDay } from "../../time/zone.js";
+import { plain } from "../../views/plain.js";
 import type { RaiseActionEffect } from "../action/commands.js";
 import { today } from "../common.js";
 import { registerEffect } from "../effects.js";
@@ -10,7 +11,7 @@ import { readWorkspace, zoneOf } from "../workspace/access.js";
 import type { Workspace } from "../workspace/model.js";
 import { reviewFields } from "./index.js";
 import type { ManagementReview } from "./model.js";
-import { MANUAL_INPUTS } from "./pack.js";
+import { MANUAL_INPUTS, packLines, reviewPack } from "./pack.js";
 
 export type R = ManagementReview & { owner: PersonRef | null };
 export type Spec<P> = TransitionSpec<R, P>;
@@ -101,7 +102,11 @@ export const decide: Spec<{ text: string; owner: PersonRef; dueDay: string }> = 
   },
 };
 
-export const approve: Spec<Record<string, never>> = {
+/**
+ * Top management approves the minutes. The pack's figures as they stand now are kept with the
+ * approval, so the exported minutes show the inputs the review decided on, not later figures.
+ */
+export const approve: Spec<{ inputs: string[] }> = {
   id: "approve_minutes",
   event: "minutes_approved",
   from: ["held"],
@@ -111,7 +116,17 @@ export const approve: Spec<Record<string, never>> = {
   style: "primary",
   done: "approved",
   action: "approve management review minutes",
-  apply: (_r, _p, ctx) => ({ minutesApprovedBy: ctx.actor }),
+  parse: async (_inputs, r, ctx, workspace) => {
+    const pack = await reviewPack(ctx, r);
+    const zone = zoneOf(workspace);
+    const period = { start: dayOf(pack.periodStart, zone), end: reviewDay(r, workspace) };
+    return { inputs: packLines(pack, period).map((line) => plain(line, { zone, slash: false })) };
+  },
+  apply: (_r, p, ctx) => ({
+    minutesApprovedBy: ctx.actor,
+    minutesApprovedAt: ctx.now,
+    packAtApproval: p.inputs,
+  }),
   effects: (after) => [{ type: "nextReview", review: after._id }],
 };
 

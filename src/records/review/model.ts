@@ -26,6 +26,9 @@ export interface ManagementReview extends RecordBase {
   minutes: string;
   decisions: { text: string; actionRef: string | null }[];
   minutesApprovedBy: PersonRef | null;
+  minutesApprovedAt?: Date | null;
+  /** The pack's lines (9.3.2 inputs) as they stood when the minutes were approved. */
+  packAtApproval?: string[];
 }
 
 const person = { type: { id: String, name: String }, _id: false };
@@ -46,6 +49,8 @@ const reviewSchema = new Schema<ManagementReview>(
     minutes: { type: String, default: "" },
     decisions: { type: [{ text: String, actionRef: String, _id: false }], default: [] },
     minutesApprovedBy: { ...person, default: null },
+    minutesApprovedAt: { type: Date, default: null },
+    packAtApproval: { type: [String], default: undefined },
   },
   { ...recordSchemaOptions, collection: "management_reviews" },
 );
