@@ -304,6 +304,15 @@ export async function pressed<R extends StatefulRecord>(
   return { kind: "update", view: card, note: answer(line, "good") };
 }
 
+/**
+ * The answer to a typed command that ran a press's transition: a reply (there is no message to
+ * redraw), with the line that says what happened on top of the card.
+ */
+export function typedReply(a: Answer): Answer {
+  if (a.kind === "update") return { kind: "reply", view: a.note ? withNotice(a.view, a.note.text) : a.view };
+  return a.kind === "done" ? { kind: "reply", view: a.view } : a;
+}
+
 /** A transition run from a press or form, answered the usual way. */
 export async function pressTransition<R extends StatefulRecord, P>(
   def: RecordKindDef,

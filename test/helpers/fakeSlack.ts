@@ -282,7 +282,13 @@ export class FakeSlack {
         return { ok: true, view: { id: `VH${this.ts++}` } };
       case "users.info": {
         const id = String(args.user ?? "");
-        const user = this.users.get(id) ?? { name: id.toLowerCase(), real_name: `User ${id}`, tz: "UTC" };
+        // Slack answers users.info for anyone in the workspace's directory, as users.list lists them.
+        const user = this.users.get(id) ??
+          this.directory.find((u) => u.id === id) ?? {
+            name: id.toLowerCase(),
+            real_name: `User ${id}`,
+            tz: "UTC",
+          };
         return { ok: true, user: { id, ...user } };
       }
       case "auth.test":

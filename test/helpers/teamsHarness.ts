@@ -69,7 +69,7 @@ export const teamsUser = (name: string): TeamsUser => {
   return { aadObjectId, id: `29:${aadObjectId.slice(0, 8)}`, name };
 };
 
-type Where = { conversationId?: string; personal?: boolean; mentions?: TeamsUser[] };
+type Where = { conversationId?: string; personal?: boolean; mentions?: TeamsUser[]; timezone?: string };
 
 /** The fields every activity from this person carries, as Teams sends them. */
 export function base(h: TeamsHarness, from: TeamsUser, where: Where = {}) {
@@ -113,7 +113,7 @@ export async function say(h: TeamsHarness, from: TeamsUser, text: string, where:
     ...base(h, from, where),
     type: "message",
     text: where.conversationId ? `<at>QOps</at> ${text}` : text,
-    localTimezone: "Europe/Berlin",
+    localTimezone: where.timezone ?? "Europe/Berlin",
     entities: [
       ...(where.conversationId
         ? [{ type: "mention", text: "<at>QOps</at>", mentioned: { id: "28:qops-bot", name: "QOps" } }]

@@ -28,6 +28,7 @@ import {
   pressed,
   pressTransition,
   runTransition,
+  typedReply,
 } from "../lifecycle.js";
 import { type RegisterSpec, registerAnswer, requireSight, showAnswer, viewerFor } from "../registers.js";
 import { head, isPerson, wordsOf } from "../tokens.js";
@@ -161,28 +162,24 @@ const asAction = (ctx: CommandContext, ref: string, inputs: Action["inputs"] = {
   typed: true,
 });
 
-function asReply(answer: Answer): Answer {
-  return answer.kind === "update" || answer.kind === "done" ? { kind: "reply", view: answer.view } : answer;
-}
-
 async function onRecord(ctx: CommandContext, ref: string, rest: Parameters<typeof head>[0]): Promise<Answer> {
   const [verb, args] = head(rest);
   if (!verb) return showAnswer(auditKind, ctx, ref);
   const action = asAction(ctx, ref);
-  if (verb === "start") return asReply(await pressTransition(auditKind, start, action));
+  if (verb === "start") return typedReply(await pressTransition(auditKind, start, action));
   if (verb === "report") return reportCommand(ctx, ref);
   const filling = { check: answerCheck, criteria: setCriteria, strength: addStrength, conclusion: conclude }[
     verb as "check"
   ];
   if (filling) return fillReport(ctx, ref, verb, wordsOf(args));
-  if (verb === "close") return asReply(await closed(action));
+  if (verb === "close") return typedReply(await closed(action));
   if (verb === "schedule") {
     const people = args.filter(isPerson).map((t) => t.person);
     const when = wordsOf(args).find((w) => /^\d{4}-\d{2}-\d{2}$/.test(w));
     const result = await staffPlanned(auditKind, ctx, ref, people, when);
     if (result.kind !== "done") return result;
     const a = result.record;
-    return asReply(
+    return typedReply(
       await pressed(
         auditKind,
         action,
@@ -242,15 +239,9 @@ async function reportCommand(ctx: CommandContext, ref: string): Promise<Answer> 
     return { kind: "reply", view: reportView(audit, workspace) };
   }
   // Not `submitted`: what is missing comes back as the form to fill in, not as an error.
-  const answer = await pressTransition(
-    auditKind,
-    report,
-    { ...asAction(ctx, ref), submitted: false },
-    reportedText,
+  return typedReply(
+    await pressTransition(auditKind, report, { ...asAction(ctx, ref), submitted: false }, reportedText),
   );
-  return answer.kind === "update"
-    ? { kind: "reply", view: withNotice(answer.view, answer.note?.text ?? "") }
-    : asReply(answer);
 }
 
 /** `check N ANSWER EVIDENCE`, `criteria TEXT`, `strength TEXT`, `conclusion VERDICT TEXT`: the report, piece by piece. */

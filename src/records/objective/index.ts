@@ -23,6 +23,7 @@ import {
   pressed,
   runTransition,
   type TransitionSpec,
+  typedReply,
 } from "../lifecycle.js";
 import { ensureMember } from "../member/commands.js";
 import { showAnswer, viewerFor } from "../registers.js";
@@ -379,8 +380,7 @@ export const objectiveKind: RecordKindDef = {
       submitted: true,
       typed: true,
     };
-    const answer = await pressRecord(action);
-    return answer.kind === "update" || answer.kind === "done" ? { kind: "reply", view: answer.view } : answer;
+    return typedReply(await pressRecord(action));
   },
   actions: { [buttonId({ id: "objective" }, record)]: pressRecord },
   card: (ctx, o, viewer) => objectiveCard(ctx, o as QualityObjective, viewer),

@@ -26,6 +26,7 @@ import {
   pressed,
   pressTransition,
   runTransition,
+  typedReply,
 } from "../lifecycle.js";
 import { ensureMember } from "../member/commands.js";
 import { notifyEffect } from "../notify.js";
@@ -192,9 +193,6 @@ const asAction = (ctx: CommandContext, ref: string, inputs: Action["inputs"] = {
   typed: true,
 });
 
-const asReply = (a: Answer): Answer =>
-  a.kind === "update" || a.kind === "done" ? { kind: "reply", view: a.view } : a;
-
 async function onRecord(ctx: CommandContext, ref: string, rest: Parameters<typeof head>[0]): Promise<Answer> {
   const [verb, args] = head(rest);
   const text = wordsOf(args).join(" ");
@@ -218,7 +216,7 @@ async function onRecord(ctx: CommandContext, ref: string, rest: Parameters<typeo
   }
   if (verb === "input") {
     const [key = "", ...rest_] = wordsOf(args);
-    return asReply(
+    return typedReply(
       await pressTransition(
         reviewKind,
         input,
@@ -229,7 +227,7 @@ async function onRecord(ctx: CommandContext, ref: string, rest: Parameters<typeo
     );
   }
   if (verb === "minutes")
-    return asReply(
+    return typedReply(
       await pressTransition(
         reviewKind,
         hold,
@@ -264,7 +262,7 @@ async function onRecord(ctx: CommandContext, ref: string, rest: Parameters<typeo
     const line = rich`✅ Decision recorded in ${ref} by ${ctx.actor.name}; ${actionRef ? `action ${actionRef}` : "an action"} for ${owner.name}, due ${day(dueDay)}.`;
     return { kind: "reply", view: withNotice(await reviewCard(ctx, fresh, viewerFor(ctx, workspace)), line) };
   }
-  if (verb === "approve") return asReply(await approveMinutes(asAction(ctx, ref)));
+  if (verb === "approve") return typedReply(await approveMinutes(asAction(ctx, ref)));
   if (verb === "export") return exportMinutes(reviewKind, ctx, ref);
   throw new QopsError(
     "invalid_input",
