@@ -1,5 +1,10 @@
 import { describe, expect, it } from "vitest";
-import { ControlledDocumentModel, InternalAuditModel, QualityObjectiveModel } from "../helpers/models.js";
+import {
+  ControlledDocumentModel,
+  CorrectiveActionModel,
+  InternalAuditModel,
+  QualityObjectiveModel,
+} from "../helpers/models.js";
 import {
   installInTeam,
   post,
@@ -80,10 +85,29 @@ describe("Teams: audits and objectives over HTTP, the same commands as Slack", (
     expect(textOf((await press(h, ada, "audit.start", { ws: ws(), ref })).card)).toContain(
       `${ref} started by Ada Auditor`,
     );
-    const finding = await say(h, ada, `audit ${ref} finding major 8.4.1 No supplier evaluation records`);
-    expect(finding.text).toMatch(/Corrective action CA-\d{4}-\d{4} was raised for Omar Owner/);
+    // The days a finding's action gets are the workspace's (QMs only); the auditor may give a day.
+    expect((await say(h, ada, "qms finding-days 10 20")).text).toContain("Only a quality manager");
+    expect((await say(h, quinn, "qms finding-days 10 20")).text).toContain("from a minor one 20 days");
+    const finding = await say(
+      h,
+      ada,
+      `audit ${ref} finding major 8.4.1 due 2026-12-31 No supplier evaluation records`,
+    );
+    expect(finding.text).toMatch(
+      /Corrective action CA-\d{4}-\d{4} was raised for Omar Owner, due 31 Dec 2026/,
+    );
+    // The owner is told at once (it is 11:00 in Berlin), not when the report is issued.
+    await h.connector.waitFor(() =>
+      h.connector
+        .sent(`a:personal-${omar.id}`)
+        .find((c) => /Ada Auditor raised CA-\d{4}-\d{4} for you/.test(String(c.body.text))),
+    );
     await say(h, ada, `audit ${ref} strength Buyers know the approved list`);
     await say(h, ada, `audit ${ref} finding opportunity 8.4.2 A supplier scorecard would show trends`);
+    // Without a day, a minor nonconformity's action gets the workspace's 20 days (2 Nov + 20).
+    expect((await say(h, ada, `audit ${ref} finding minor 7.5.3 Purchase orders unsigned`)).text).toMatch(
+      /Corrective action CA-\d{4}-\d{4} was raised for Omar Owner, due 22 Nov 2026/,
+    );
     // The report asks for what is missing, on the card; nothing is issued until it is complete.
     const form = await press(h, ada, "audit.report", { ws: ws(), ref });
     expect(textOf(form.card)).toContain("1. Supplier list approved?");
@@ -99,7 +123,12 @@ describe("Teams: audits and objectives over HTTP, the same commands as Slack", (
       conclusion: "partly_effective",
       conclusionText: "Orders are controlled; suppliers are not evaluated.",
     });
-    expect(textOf(reported.card)).toContain(`${ref} reported by Ada Auditor with 2 findings`);
+    expect(textOf(reported.card)).toContain(`${ref} reported by Ada Auditor with 3 findings`);
+    // The major one kept the day the auditor gave.
+    expect(await CorrectiveActionModel.findOne({ sourceRef: `${ref}#F1` }).lean()).toMatchObject({
+      dueDay: "2026-12-31",
+      owner: { name: "Omar Owner" },
+    });
     const issued = textOf((await say(h, quinn, `audit ${ref} report`)).attachments?.[0]?.content);
     for (const line of [
       `Internal audit report ${ref}`,
