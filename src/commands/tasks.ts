@@ -2,7 +2,7 @@ import { effectsDone, pendingEffects } from "../db/history.js";
 import { PendingEffectsModel } from "../db/historyModels.js";
 import { findByIds } from "../db/read.js";
 import type { Logger } from "../logger.js";
-import { enqueueDeliveries, type NewDelivery } from "../outbox/enqueue.js";
+import { enqueueDeliveries, type NewDelivery, retimePending } from "../outbox/enqueue.js";
 import {
   DeliveryClaimModel,
   DeliveryModel,
@@ -52,6 +52,8 @@ export async function recordReminders(now: Date, logger: Logger): Promise<number
       const digest = nextDigest(workspace, now);
       if (digest) items.push(digest);
       recorded += await enqueueDeliveries(items, now);
+      // Recorded a week ahead: a zone changed since moves this week's to the new 09:00.
+      if (digest) await retimePending(digest, now);
     } catch (error) {
       logger.error(
         { err: error, workspaceId: workspace.workspaceId },

@@ -88,6 +88,22 @@ export async function enqueueDeliveries(items: NewDelivery[], now: Date): Promis
 }
 
 /**
+ * Moves a delivery not yet attempted to the time `item` says, when a setting it was timed by has
+ * changed since it was recorded (the digest's 09:00 after the workspace's zone changed). One
+ * already attempted, sent or cancelled stays as it is. Returns whether it moved.
+ */
+export async function retimePending(item: NewDelivery, now: Date): Promise<boolean> {
+  const _id = deliveryId(item.workspaceId, item.occasion, item.recipientId);
+  const moved = await DeliveryModel.updateOne(
+    { _id, state: "pending", attempts: 0, notBefore: { $ne: item.notBefore } },
+    { $set: { notBefore: item.notBefore } },
+  );
+  if (!moved.modifiedCount) return false;
+  await noteDue([{ id: _id, at: item.notBefore }], now);
+  return true;
+}
+
+/**
  * Stops deliveries that became moot (the person acknowledged, the action is done). A delivery is
  * cancelled under the same claim its next attempt would be sent under, so one being sent right
  * now is not relabelled: it goes out and stays "sent". An uncertain one (it may have reached the

@@ -160,4 +160,20 @@ describe("Teams: the audit rules an auditor checks (issue 14, points 1 to 5)", (
       }),
     ).toBe(0);
   });
+
+  it("the weekly digest goes to the quality channel at 09:00 workspace time, recorded ahead, not at the next hourly run after it", async () => {
+    await sayTo(quinn, "qms timezone Europe/Berlin");
+    const digests = () =>
+      h.connector.sent(QUALITY_CONVERSATION).filter((c) => String(c.body.text).includes("The QMS this week"));
+    // Monday 7 Dec 2026: the hourly run at 08:05 Berlin (07:05 UTC) records it; nothing goes yet.
+    clock.t = new Date("2026-12-07T07:05:00Z");
+    await jobDeps().tasks.recordReminders(clock.now());
+    await deliverDue(jobDeps());
+    expect(digests()).toHaveLength(0);
+    // At 09:00 Berlin it goes, with no hourly run in between.
+    clock.t = new Date("2026-12-07T08:00:01Z");
+    await deliverDue(jobDeps());
+    expect(digests()).toHaveLength(1);
+    expect(JSON.stringify(digests()[0]?.body)).toContain("Management reviews in the next 30 days");
+  });
 });
