@@ -4,7 +4,7 @@ import { deliverDue } from "../../src/jobs/deliverDue.js";
 import { createLogger } from "../../src/logger.js";
 import type { InternalAudit } from "../../src/records/audit/model.js";
 import { testJobDeps } from "../helpers/jobs.js";
-import { InternalAuditModel, ReminderDeliveryModel } from "../helpers/models.js";
+import { InternalAuditModel, ManagementReviewModel, ReminderDeliveryModel } from "../helpers/models.js";
 import { poll } from "../helpers/poll.js";
 import {
   allText,
@@ -143,6 +143,19 @@ describe("Slack: the audit rules an auditor checks (issue 14, points 1 to 5)", (
     expect((await InternalAuditModel.findOne({ ref: planned?.ref }).lean())?.day).not.toBe("2027-01-12");
 
     await command("/qms", `roles grant <@${owner.id}|${owner.name}> top_management`);
+    // Attendees are anyone, the QM too, as long as top management is there.
+    expect(
+      await command("/review", `schedule 2026-12-22 <@${qm.id}|${qm.name}> <@${ada.id}|${ada.name}>`),
+    ).toContain("top management");
+    expect(
+      await command("/review", `schedule 2026-12-22 <@${qm.id}|${qm.name}> <@${owner.id}|${owner.name}>`),
+    ).toMatch(/Management review MR-\d{4}-\d{4} scheduled by Quinn Manager for 22 Dec 2026/);
+    expect(
+      (await ManagementReviewModel.findOne({ workspaceId: ws(), day: "2026-12-22" }).lean())?.attendees,
+    ).toEqual([
+      { id: qm.id, name: qm.name },
+      { id: owner.id, name: owner.name },
+    ]);
     const review = await command("/review", "schedule 2026-12-21");
     const mr = /MR-\d{4}-\d{4}/.exec(review)?.[0] ?? "";
     expect(await command("/review", `${mr} minutes Held early`)).toContain(
