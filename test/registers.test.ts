@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { readSnapshot, SnapshotModel } from "../src/db/snapshots.js";
-import { ComplaintModel } from "../src/records/complaint/model.js";
+import { findByIds } from "../src/db/read.js";
+import { markChanged, readSnapshot, SnapshotModel } from "../src/db/snapshots.js";
+import { type Complaint, ComplaintModel, OPEN_COMPLAINT_STATES } from "../src/records/complaint/model.js";
 import { act, ctxFor, setUp, typed } from "./helpers/core.js";
 import { useTestDatabase } from "./helpers/db.js";
 import { alice, buildComplaint, newWorkspaceId } from "./helpers/factories.js";
@@ -62,5 +63,66 @@ describe("the open complaints register, kept as a snapshot", () => {
     });
     expect(built.map((c) => (c as { title: string }).title)).toEqual(["Before"]);
     expect(await typed(ctx(), "complaint list open")).toContain(late);
+  });
+
+  it("a stale snapshot is brought up to date from the records that changed, without reading the whole register again", async () => {
+    const workspaceId = newWorkspaceId();
+    const ctx = () => ctxFor(workspaceId, alice);
+    await setUp(ctx());
+    const older = await buildComplaint(workspaceId, { title: "Older" });
+    // Past the clock-skew margin, so the snapshot is built after the log began.
+    await new Promise((resolve) => setTimeout(resolve, 1_200));
+    let builds = 0;
+    const open = () =>
+      readSnapshot(
+        workspaceId,
+        "complaint",
+        "open-test",
+        async () => {
+          builds++;
+          return (await ComplaintModel.find({
+            workspaceId,
+            state: { $in: OPEN_COMPLAINT_STATES },
+          }).lean()) as Complaint[];
+        },
+        {
+          read: (keys) => findByIds(ComplaintModel, keys) as Promise<(Complaint | null)[]>,
+          keeps: (c) => c.workspaceId === workspaceId && OPEN_COMPLAINT_STATES.includes(c.state),
+        },
+      );
+    const titles = async () => (await open()).map((c) => `${c.title} ${c.state}`).sort();
+    expect(await titles()).toEqual(["Older new"]);
+    expect(builds).toBe(1);
+    const fresh = await buildComplaint(workspaceId, { title: "Fresh" });
+    expect(await titles()).toEqual(["Fresh new", "Older new"]);
+    await act(ctx(), "complaint.accept", fresh.ref ?? "");
+    expect(await titles()).toEqual(["Fresh accepted", "Older new"]);
+    await act(ctx(), "complaint.reject", older.ref ?? "", { reason: "Not ours" });
+    expect(await titles()).toEqual(["Fresh accepted"]);
+    // Every change was read by its key: the register was built once.
+    expect(builds).toBe(1);
+
+    // A log trimmed past the snapshot (hundreds of changes since) cannot patch it: rebuilt.
+    await SnapshotModel.updateOne(
+      { _id: `${workspaceId}/complaint/changed` },
+      { $set: { trimmedTo: new Date(Date.now() + 60_000) } },
+    );
+    await buildComplaint(workspaceId, { title: "After the trim" });
+    expect(await titles()).toEqual(["After the trim new", "Fresh accepted"]);
+    expect(builds).toBe(2);
+  });
+
+  it("the marker's log keeps the newest changes when it grows, and says how far back it reaches", async () => {
+    const workspaceId = newWorkspaceId();
+    for (let i = 0; i < 405; i++) await markChanged("complaint", `${workspaceId}/c${i}`);
+    const marker = (await SnapshotModel.findById(`${workspaceId}/complaint/changed`).lean()) as {
+      log: { key: string; at: Date }[];
+      trimmedTo: Date;
+    };
+    // Trimmed to 200 when it passed 400, then four more.
+    expect(marker.log).toHaveLength(204);
+    expect(marker.log.at(-1)?.key).toBe(`${workspaceId}/c404`);
+    expect(marker.log[0]?.key).toBe(`${workspaceId}/c201`);
+    expect(marker.trimmedTo.getTime()).toBeLessThanOrEqual(new Date(marker.log[0]?.at ?? 0).getTime());
   });
 });

@@ -1,3 +1,5 @@
+import type { Model } from "mongoose";
+import { findByIds } from "../db/read.js";
 import { readSnapshot } from "../db/snapshots.js";
 import {
   type CorrectiveAction,
@@ -155,12 +157,20 @@ export async function myItems(ctx: CommandContext): Promise<MyItems> {
   const ws = { workspaceId: ctx.workspaceId };
   // The open records of each kind: a query each, kept as snapshots on the embedded engine (where
   // a query reads the whole collection, closed records and all).
-  const open = <T>(kind: string, model: { find: (q: object) => { lean: () => unknown } }, states: string[]) =>
-    readSnapshot(
+  const open = <T extends { workspaceId: string; state: string }>(
+    kind: string,
+    model: Model<T>,
+    states: string[],
+  ) =>
+    readSnapshot<T>(
       ctx.workspaceId,
       kind,
       "open-records",
       async () => (await model.find({ ...ws, state: { $in: states } }).lean()) as T[],
+      {
+        read: (keys) => findByIds(model, keys) as Promise<(T | null)[]>,
+        keeps: (r) => r.workspaceId === ctx.workspaceId && states.includes(r.state),
+      },
     );
   const [complaints, ideas, actions, audits, ncs] = await Promise.all([
     open<Complaint>("complaint", ComplaintModel, OPEN_COMPLAINT_STATES),

@@ -1,3 +1,4 @@
+import { findByIds } from "../../db/read.js";
 import type { RecordBase } from "../../db/recordBase.js";
 import { readSnapshot } from "../../db/snapshots.js";
 import type { NewDelivery } from "../../outbox/enqueue.js";
@@ -22,6 +23,7 @@ import { complaintCard, complaintLine } from "./views.js";
 
 /** What a register line shows; the long texts stay in the database. */
 const LINE_FIELDS = "ref state severity title dueDay dueAt owner reporter workspaceId createdAt kind";
+const LINE_PROJECTION = Object.fromEntries(LINE_FIELDS.split(" ").map((f) => [f, 1 as const]));
 const reads = new SingleFlight<Complaint[]>();
 
 /**
@@ -32,7 +34,11 @@ function readComplaints(workspaceId: string, openOnly: boolean): Promise<Complai
   return reads.run(`${workspaceId}|${openOnly}`, async () => {
     const query = openOnly ? { workspaceId, state: { $in: OPEN_COMPLAINT_STATES } } : { workspaceId };
     const read = async () => (await ComplaintModel.find(query, LINE_FIELDS).lean()) as Complaint[];
-    return openOnly ? readSnapshot(workspaceId, "complaint", "open", read) : read();
+    if (!openOnly) return read();
+    return readSnapshot(workspaceId, "complaint", "open", read, {
+      read: (keys) => findByIds(ComplaintModel, keys, LINE_PROJECTION) as Promise<(Complaint | null)[]>,
+      keeps: (c) => c.workspaceId === workspaceId && OPEN_COMPLAINT_STATES.includes(c.state),
+    });
   });
 }
 
