@@ -17,6 +17,7 @@ import {
   HistoryEventModel,
   PendingEffectsModel,
   StreamHeadModel,
+  TransitionKeyModel,
 } from "../src/db/historyModels.js";
 import { findByIds, forgetHeld, loadWithLast } from "../src/db/read.js";
 import { newScope } from "../src/db/scope.js";
@@ -125,6 +126,43 @@ describe("transitions", () => {
         expect(stored?.state, kind).toBe("accepted");
         forgetHeld();
         expect((await loadRecord<Complaint>("complaint", complaint._id))?.owner?.id, kind).toBe("UOWN");
+      }
+    } finally {
+      setEngineCaps(engine);
+    }
+  });
+
+  it("a retried request is recognised on the engine's path and the plain one: the same key twice is one event; a key whose attempt lost its number is not a replay", async () => {
+    const engine = engineCaps().kind;
+    try {
+      for (const kind of [engine, "external"] as const) {
+        setEngineCaps(kind);
+        const complaint = await buildComplaint(newWorkspaceId());
+        const assign = (key: string, owner: string) =>
+          transition<Complaint>({
+            kind: "complaint",
+            recordKey: complaint._id,
+            type: "owner_assigned",
+            actor: alice,
+            idempotencyKey: key,
+            decide: () => ({ fields: { owner: { id: owner, name: owner } } }),
+          });
+        const first = await assign("press-1", "UONE");
+        const again = await assign("press-1", "UONE");
+        expect([first.replayed, again.replayed], kind).toEqual([false, true]);
+        expect(again.event._id, kind).toBe(first.event._id);
+        // Another request's event under the number this key once tried: not this request's.
+        await TransitionKeyModel.replaceOne(
+          { _id: `${complaint.workspaceId}|press-2` },
+          { eventId: first.event._id },
+          { upsert: true },
+        );
+        const second = await assign("press-2", "UTWO");
+        expect(second.replayed, kind).toBe(false);
+        expect(
+          (await recordHistory(complaint._id)).map((e) => e.idempotencyKey),
+          kind,
+        ).toEqual([expect.any(String), "press-1", "press-2"]);
       }
     } finally {
       setEngineCaps(engine);

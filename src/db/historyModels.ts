@@ -116,6 +116,23 @@ historyAnchorSchema.index({ workspaceId: 1, at: 1 });
 
 export const HistoryAnchorModel = defineModel<HistoryAnchor>("HistoryAnchor", historyAnchorSchema);
 
+/**
+ * On the embedded FerretDB only: which event a request's idempotency key last tried to commit,
+ * so a retried request is recognised by reading two documents by `_id` instead of a query over
+ * every event (FerretDB's SQLite backend filters nothing but `_id`). Written before the event's
+ * insert, so a key whose event is missing or carries another key was never committed. On
+ * MongoDB the same question is an indexed query on `history_events`.
+ */
+export interface TransitionKey {
+  _id: string;
+  eventId: string;
+}
+const transitionKeySchema = new Schema<TransitionKey>(
+  { _id: { type: String, required: true }, eventId: { type: String, required: true } },
+  { collection: "history_transition_keys", versionKey: false },
+);
+export const TransitionKeyModel = defineModel<TransitionKey>("TransitionKey", transitionKeySchema);
+
 /** A hint of a stream's last number, so allocation does not scan. Never authoritative. */
 export interface StreamHead {
   _id: string;

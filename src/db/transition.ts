@@ -21,6 +21,7 @@ import {
   type HistoryEvent,
   HistoryEventModel,
   PendingEffectsModel,
+  TransitionKeyModel,
 } from "./historyModels.js";
 import { recordModel } from "./kinds.js";
 import { holdLoaded, loadRecord, loadWithLast, storeState } from "./read.js";
@@ -126,6 +127,19 @@ export async function transition<T extends RecordBase>(
         await PendingEffectsModel.replaceOne({ _id: pendingId }, entry);
       }
     }
+    if (input.idempotencyKey && engineCaps().scansQueries)
+      await TransitionKeyModel.replaceOne(
+        { _id: transitionKeyId(record.workspaceId, input.idempotencyKey) },
+        { eventId: id },
+        { upsert: true },
+      ).catch(async (error: unknown) => {
+        // The same request retried at once upserted first: the key exists now.
+        if (!isDuplicateKey(error)) throw error;
+        await TransitionKeyModel.updateOne(
+          { _id: transitionKeyId(record.workspaceId, input.idempotencyKey ?? "") },
+          { $set: { eventId: id } },
+        );
+      });
     try {
       await insertRaw(HistoryEventModel, event);
     } catch (error) {
@@ -165,10 +179,7 @@ export async function replayOf<T extends RecordBase>(
   input: TransitionInput<T>,
 ): Promise<TransitionResult<T> | null> {
   const workspaceId = input.recordKey.split("/")[0] ?? "";
-  const earlier = (await HistoryEventModel.findOne({
-    workspaceId,
-    idempotencyKey: input.idempotencyKey,
-  }).lean()) as HistoryEvent | null;
+  const earlier = await committedWith(workspaceId, input.idempotencyKey ?? "");
   if (!earlier) return null;
   if (earlier.recordKey !== input.recordKey || earlier.actor.id !== input.actor.id)
     throw new QopsError(
@@ -177,6 +188,18 @@ export async function replayOf<T extends RecordBase>(
     );
   const current = await loadRecord<T>(input.kind, input.recordKey);
   return { record: current as T, event: earlier, replayed: true, pendingId: null };
+}
+
+const transitionKeyId = (workspaceId: string, idempotencyKey: string) => `${workspaceId}|${idempotencyKey}`;
+
+/** The committed event a request's key produced, if any (see TransitionKey for the embedded engine). */
+async function committedWith(workspaceId: string, idempotencyKey: string): Promise<HistoryEvent | null> {
+  if (!engineCaps().scansQueries)
+    return (await HistoryEventModel.findOne({ workspaceId, idempotencyKey }).lean()) as HistoryEvent | null;
+  const key = await TransitionKeyModel.findById(transitionKeyId(workspaceId, idempotencyKey)).lean();
+  if (!key) return null;
+  const event = (await HistoryEventModel.findById(key.eventId).lean()) as HistoryEvent | null;
+  return event?.idempotencyKey === idempotencyKey ? event : null;
 }
 
 /** Writes a committed change onto its document (see storeState for how each engine does it). */
