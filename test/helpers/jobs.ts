@@ -1,5 +1,8 @@
+import { SlackMessagingPort } from "../../src/bot/slack/port.js";
+import { createTeamsPort } from "../../src/bot/teams/app.js";
 import { deliveryCore } from "../../src/commands/deliveries.js";
 import { recordReminders, syncAllMembers } from "../../src/commands/tasks.js";
+import { loadConfig } from "../../src/config/index.js";
 import type { Clock, JobDeps } from "../../src/jobs/deps.js";
 import type { Logger } from "../../src/logger.js";
 
@@ -28,4 +31,16 @@ export function testJobDeps(
     workerId: options.workerId ?? "test-worker",
     ...(options.stopping ? { stopping: options.stopping } : {}),
   };
+}
+
+/** The jobs' deps with the Teams port as local mode configures it (no credentials). */
+export function teamsJobDeps(logger: Logger, clock: Clock): JobDeps {
+  const settings = loadConfig({}).teams;
+  if (!settings) throw new Error("local mode gives no Teams settings");
+  return testJobDeps(logger, clock, { teams: createTeamsPort(settings, logger).port });
+}
+
+/** The jobs' deps with the Slack port pointed at a fake Slack. */
+export function slackJobDeps(logger: Logger, clock: Clock, token: string, apiUrl: string): JobDeps {
+  return testJobDeps(logger, clock, { slack: new SlackMessagingPort(token, apiUrl, logger) });
 }

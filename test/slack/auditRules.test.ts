@@ -1,9 +1,8 @@
 import { beforeAll, describe, expect, it } from "vitest";
-import { SlackMessagingPort } from "../../src/bot/slack/port.js";
 import { deliverDue } from "../../src/jobs/deliverDue.js";
 import { createLogger } from "../../src/logger.js";
 import type { InternalAudit } from "../../src/records/audit/model.js";
-import { testJobDeps } from "../helpers/jobs.js";
+import { slackJobDeps } from "../helpers/jobs.js";
 import { InternalAuditModel, ManagementReviewModel, ReminderDeliveryModel } from "../helpers/models.js";
 import { poll } from "../helpers/poll.js";
 import {
@@ -31,8 +30,7 @@ async function command(name: string, text: string, user = qm) {
 }
 
 const logger = createLogger("silent", false);
-const jobDeps = () =>
-  testJobDeps(logger, clock, { slack: new SlackMessagingPort(BOT_TOKEN, h.fake.apiUrl, logger) });
+const jobDeps = () => slackJobDeps(logger, clock, BOT_TOKEN, h.fake.apiUrl);
 
 const auditOf = async (process: string, state: InternalAudit["state"]) =>
   (await InternalAuditModel.find({ workspaceId: ws(), process, state }).lean())[0];
@@ -47,11 +45,7 @@ beforeAll(async () => {
   ];
   await setUpWorkspace(h);
   // The daily member sync: names and each person's time zone, as Slack reports them.
-  const logger = createLogger("silent", false);
-  const deps = testJobDeps(logger, clock, {
-    slack: new SlackMessagingPort(BOT_TOKEN, h.fake.apiUrl, logger),
-  });
-  await deps.tasks.syncAllMembers(clock.now());
+  await jobDeps().tasks.syncAllMembers(clock.now());
 });
 
 describe("Slack: the audit rules an auditor checks (issue 14, points 1 to 5)", () => {

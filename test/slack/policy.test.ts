@@ -1,10 +1,9 @@
 import { TZDate } from "@date-fns/tz";
 import { beforeAll, describe, expect, it } from "vitest";
-import { SlackMessagingPort } from "../../src/bot/slack/port.js";
 import { deliverDue } from "../../src/jobs/deliverDue.js";
 import type { JobDeps } from "../../src/jobs/deps.js";
 import { createLogger } from "../../src/logger.js";
-import { testJobDeps } from "../helpers/jobs.js";
+import { slackJobDeps } from "../helpers/jobs.js";
 import { AcknowledgementModel, ControlledDocumentModel, ReminderDeliveryModel } from "../helpers/models.js";
 import { poll, waitFor } from "../helpers/poll.js";
 import { allText, BOT_TOKEN, qm, setUpWorkspace, useSlackApp } from "../helpers/slackHarness.js";
@@ -18,8 +17,7 @@ const top: SimUser = { id: "UTOP", name: "Tara Top" };
 const tokyo: SimUser = { id: "UTOKYO", name: "Kenji Tokyo" };
 const chicago: SimUser = { id: "UCHI", name: "Carla Chicago" };
 
-const jobDeps = (): JobDeps =>
-  testJobDeps(logger, clock, { slack: new SlackMessagingPort(BOT_TOKEN, h.fake.apiUrl, logger) });
+const jobDeps = (): JobDeps => slackJobDeps(logger, clock, BOT_TOKEN, h.fake.apiUrl);
 /** The daily jobs as a worker runs them: reminders and escalations, and the member sync. */
 const escalateAll = (deps: JobDeps) => deps.tasks.recordReminders(deps.clock.now());
 const syncAllMembers = (deps: JobDeps) => deps.tasks.syncAllMembers(deps.clock.now());

@@ -1,11 +1,9 @@
 import { beforeAll, describe, expect, it } from "vitest";
-import { createTeamsPort } from "../../src/bot/teams/app.js";
-import { loadConfig } from "../../src/config/index.js";
 import { deliverDue } from "../../src/jobs/deliverDue.js";
 import type { JobDeps } from "../../src/jobs/deps.js";
 import { createLogger } from "../../src/logger.js";
 import type { InternalAudit } from "../../src/records/audit/model.js";
-import { testJobDeps } from "../helpers/jobs.js";
+import { teamsJobDeps } from "../helpers/jobs.js";
 import { InternalAuditModel, ReminderDeliveryModel } from "../helpers/models.js";
 import { poll } from "../helpers/poll.js";
 import {
@@ -29,11 +27,7 @@ const nina = teamsUser("Nina NewYork");
 const erin = teamsUser("Erin Employee");
 const omar = teamsUser("Omar Owner");
 
-const jobDeps = (): JobDeps => {
-  const settings = loadConfig({}).teams;
-  if (!settings) throw new Error("local mode gives no Teams settings");
-  return testJobDeps(logger, clock, { teams: createTeamsPort(settings, logger).port });
-};
+const jobDeps = (): JobDeps => teamsJobDeps(logger, clock);
 const auditOf = async (process: string, state: InternalAudit["state"]) =>
   (await InternalAuditModel.find({ process, state }).lean())[0];
 const mention = (u: typeof ada) => ({ text: `<at>${u.name}</at>`, where: { mentions: [u] } });

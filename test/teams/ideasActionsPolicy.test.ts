@@ -1,11 +1,9 @@
 import { addDays, formatISO } from "date-fns";
 import { beforeAll, describe, expect, it } from "vitest";
-import { createTeamsPort } from "../../src/bot/teams/app.js";
-import { loadConfig } from "../../src/config/index.js";
 import { deliverDue } from "../../src/jobs/deliverDue.js";
 import type { JobDeps } from "../../src/jobs/deps.js";
 import { createLogger } from "../../src/logger.js";
-import { testJobDeps } from "../helpers/jobs.js";
+import { teamsJobDeps } from "../helpers/jobs.js";
 import {
   AcknowledgementModel,
   ControlledDocumentModel,
@@ -40,11 +38,7 @@ const guest = teamsUser("A Guest");
 
 const ws = () => `teams:${h.tenantId}`;
 // Teams in local mode, as the configuration gives it with no credentials.
-const jobDeps = (): JobDeps => {
-  const settings = loadConfig({}).teams;
-  if (!settings) throw new Error("local mode gives no Teams settings");
-  return testJobDeps(logger, clock, { teams: createTeamsPort(settings, logger).port });
-};
+const jobDeps = (): JobDeps => teamsJobDeps(logger, clock);
 
 beforeAll(async () => {
   h.connector.rosters.set(
