@@ -30,7 +30,11 @@ describe("local mode: npm start with no credentials talks to a Bot Framework cli
         await eventually(async () => (await statusOf(`http://127.0.0.1:${port}/healthz`)) === 200, 60_000),
         output(),
       ).toBe(true);
-      expect(output()).toContain("local mode (no authentication)");
+      // The log line and the first answer of /healthz race through the pipe: wait for the line.
+      expect(
+        await eventually(async () => output().includes("local mode (no authentication)"), 10_000),
+        output(),
+      ).toBe(true);
       const url = `http://127.0.0.1:${port}/api/messages`;
       const send = (activity: unknown) =>
         fetch(url, {
