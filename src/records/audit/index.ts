@@ -50,13 +50,10 @@ import { auditReminders } from "./reminders.js";
 import {
   ANSWER_WORDS,
   AUDIT_TRANSITIONS,
-  addStrength,
-  answerCheck,
   CONCLUSION_WORDS,
-  conclude,
+  REPORT_PARTS,
   report,
   reportView,
-  setCriteria,
 } from "./report.js";
 
 const openAudit = (a: InternalAudit) => !["reported", "closed"].includes(a.state);
@@ -168,10 +165,8 @@ async function onRecord(ctx: CommandContext, ref: string, rest: Parameters<typeo
   const action = asAction(ctx, ref);
   if (verb === "start") return typedReply(await pressTransition(auditKind, start, action));
   if (verb === "report") return reportCommand(ctx, ref);
-  const filling = { check: answerCheck, criteria: setCriteria, strength: addStrength, conclusion: conclude }[
-    verb as "check"
-  ];
-  if (filling) return fillReport(ctx, ref, verb, wordsOf(args));
+  const filling = REPORT_PARTS[verb];
+  if (filling) return fillReport(ctx, ref, verb, filling, wordsOf(args));
   if (verb === "close") return typedReply(await closed(action));
   if (verb === "schedule") {
     const people = args.filter(isPerson).map((t) => t.person);
@@ -245,16 +240,19 @@ async function reportCommand(ctx: CommandContext, ref: string): Promise<Answer> 
 }
 
 /** `check N ANSWER EVIDENCE`, `criteria TEXT`, `strength TEXT`, `conclusion VERDICT TEXT`: the report, piece by piece. */
-async function fillReport(ctx: CommandContext, ref: string, verb: string, ws: string[]): Promise<Answer> {
+async function fillReport(
+  ctx: CommandContext,
+  ref: string,
+  verb: string,
+  spec: AnySpec<InternalAudit>,
+  ws: string[],
+): Promise<Answer> {
   const inputs: Action["inputs"] =
     verb === "check"
       ? { question: ws[0], answer: ws[1], evidence: ws.slice(2).join(" ") }
       : verb === "conclusion"
         ? { conclusion: ws[0], conclusionText: ws.slice(1).join(" ") }
         : { [verb]: ws.join(" ") };
-  const spec = { check: answerCheck, criteria: setCriteria, strength: addStrength, conclusion: conclude }[
-    verb as "check"
-  ] as AnySpec<InternalAudit>;
   const result = await runTransition(auditKind, spec, asAction(ctx, ref, inputs));
   if (result.kind !== "done") return result;
   const a = result.record;

@@ -176,6 +176,14 @@ export const conclude: Spec<{ verdict: Conclusion; text: string }> = {
   apply: (_a, p) => ({ conclusion: p }),
 };
 
+/** The typed words that fill in the report, and what each records. */
+export const REPORT_PARTS: Record<string, AnySpec<InternalAudit>> = {
+  check: answerCheck,
+  criteria: setCriteria,
+  strength: addStrength,
+  conclusion: conclude,
+};
+
 /** What the "Issue report" form asks for: only what is still missing, so a complete report issues at once. */
 function reportFields(a: InternalAudit): FieldView[] {
   const open = unanswered(a);
