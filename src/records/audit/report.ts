@@ -310,7 +310,7 @@ export const report: Spec<ReportParts> = {
   parse: (inputs, a) => parseReport(inputs, a),
   check: (a, p) => {
     // Against the record the write finds: another answer may have landed since the form was drawn.
-    const merged = { ...a, ...p, answers: p.answers };
+    const merged = { ...a, ...p };
     if (unanswered(merged).length || !merged.conclusion)
       throw new QopsError(
         "invalid_transition",

@@ -98,7 +98,7 @@ export function versionLines(d: ControlledDocument, viewer: Viewer): Rich[] {
     .map((v) => {
       const url = v.link ? safeUrl(v.link) : null;
       const opens = url && mayOpen(v, d, viewer);
-      return rich`${shownLabel(v.label)} · ${STATE_WORDS[v.state]}${v.summary ? ` · ${v.summary}` : ""} · proposed by ${v.proposedBy.name} ${at(v.proposedAt)}${v.approvedBy && v.approvedAt ? [` · approved by ${v.approvedBy.name} `, at(v.approvedAt)] : ""}${v.rejectedReason ? ` · not approved: ${v.rejectedReason}` : ""}${opens ? [" · ", link(url, "open")] : url ? " · link for its owner, quality managers, top management and auditors" : ""}`;
+      return rich`${shownLabel(v.label)} · ${STATE_WORDS[v.state]}${v.summary ? ` · ${v.summary}` : ""} · proposed by ${v.proposedBy.name} ${at(v.proposedAt)}${v.approvedBy && v.approvedAt ? [` · approved by ${v.approvedBy.name} `, at(v.approvedAt)] : ""}${v.rejectedReason ? ` · not approved: ${v.rejectedReason}` : ""}${opens ? [" · ", link(url, "open")] : url ? ` · link for ${v.state === "draft" ? "its owner, quality managers and top management" : "its owner, quality managers, top management and auditors"}` : ""}`;
     });
 }
 
