@@ -40,6 +40,8 @@ export class FakeConnector {
   perSecond: number | null = null;
   /** How many requests the per-tenant rate refused with 429. */
   rateRefusals = 0;
+  /** Activities posted (POST …/activities answered 200): a count, cheap to poll. */
+  activitiesPosted = 0;
   private recent: number[] = [];
   private faults: { fault: ConnectorFault; where: (call: ConnectorCall) => boolean }[] = [];
   private server: Server | undefined;
@@ -142,8 +144,10 @@ export class FakeConnector {
       const members = (call.body.members as { id: string }[] | undefined) ?? [];
       return reply(200, { id: `a:personal-${members[0]?.id ?? "unknown"}` });
     }
-    if (req.method === "POST" && parts[4] === "activities")
+    if (req.method === "POST" && parts[4] === "activities") {
+      this.activitiesPosted++;
       return reply(200, { id: `activity-${this.next++}` });
+    }
     if (req.method === "PUT" && parts[4] === "activities") return reply(200, { id: call.activityId });
     if (req.method === "GET" && parts[4] === "pagedmembers") {
       const roster = this.rosters.get(conversationId) ?? [];

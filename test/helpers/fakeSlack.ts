@@ -6,6 +6,8 @@ export interface SlackCall {
   method: string;
   args: Record<string, unknown>;
   at: number;
+  /** Answered 429 by the rolling-minute limit (not posted). */
+  refused?: boolean;
 }
 
 export interface Fault {
@@ -68,6 +70,8 @@ export class FakeSlack {
   readonly posted = new Map<string, PostedMessage[]>();
   /** 429s answered, per method. */
   readonly limited = new Map<string, number>();
+  /** chat.postMessage calls answered as posted, without a fault (kept as a count: cheap to poll). */
+  postCount = 0;
 
   constructor(private readonly token = "xoxb-test-token") {}
 
@@ -143,6 +147,7 @@ export class FakeSlack {
     this.calls.length = 0;
     this.responses.length = 0;
     this.faults.clear();
+    this.postCount = 0;
   }
 
   waitForCall(
@@ -192,7 +197,7 @@ export class FakeSlack {
           ? this.limit("lookup", this.lookupsPerMinute)
           : null;
     if (wait !== null) {
-      this.calls.push({ method, args, at: Date.now() });
+      this.calls.push({ method, args, at: Date.now(), refused: true });
       this.limited.set(method, (this.limited.get(method) ?? 0) + 1);
       res.writeHead(429, { "content-type": "application/json", "retry-after": String(wait) });
       res.end(JSON.stringify({ ok: false, error: "ratelimited" }));
@@ -200,6 +205,7 @@ export class FakeSlack {
     }
     const fault = this.takeFault(method, args);
     this.calls.push({ method, args, at: Date.now() });
+    if (method === "chat.postMessage" && !fault) this.postCount++;
     if (fault?.afterPosting) {
       this.answer(method, args);
       if (fault.delayMs) await sleep(fault.delayMs);
