@@ -264,6 +264,7 @@ async function pickup(): Promise<string> {
       syncAllMembers: async () => 0,
       repairPending: async () => ({ completed: 0, dropped: 0 }),
       prune: async () => ({}),
+      buildEvidencePacks: async () => 0,
     },
     workerId: "bench",
     stopping: stopping.signal,

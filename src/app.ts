@@ -14,6 +14,10 @@ import type { Config } from "./config/index.js";
 import { connectDatabase, disconnectDatabase } from "./db/connection.js";
 import { type DatabaseEngine, startDatabaseEngine } from "./db/engine.js";
 import { setDbLogger } from "./db/warnings.js";
+import { setPackKick } from "./evidence/command.js";
+import { evidenceDownload } from "./evidence/http.js";
+import { PackBuilder } from "./evidence/runner.js";
+import { DOWNLOAD_PATH, setEvidenceSettings } from "./evidence/settings.js";
 import { type Clock, type JobDeps, portFor, systemClock } from "./jobs/deps.js";
 import { createScheduler, startScheduler } from "./jobs/index.js";
 import type { Logger } from "./logger.js";
@@ -112,6 +116,8 @@ export async function startApp(options: StartOptions): Promise<RunningApp> {
     logger,
   );
   setKick((ids) => dispatcher.push(ids));
+  const packs = new PackBuilder(logger, () => clock.now(), workerId);
+  setPackKick((id) => packs.kick(id));
 
   let server: Server | undefined;
   let port = 0;
@@ -124,7 +130,11 @@ export async function startApp(options: StartOptions): Promise<RunningApp> {
     ...(options.slackRetryConfig ? { slackRetryConfig: options.slackRetryConfig } : {}),
   });
   if (config.role !== "worker") {
-    server = createHttpServer(logger, platforms.routes, () => engine.alive());
+    const routes = {
+      ...platforms.routes,
+      [`GET ${DOWNLOAD_PATH}`]: evidenceDownload(logger, () => clock.now()),
+    };
+    server = createHttpServer(logger, routes, () => engine.alive());
     port = await listen(server, config.port, config.host);
     await platforms.start();
     logger.info(
@@ -137,6 +147,11 @@ export async function startApp(options: StartOptions): Promise<RunningApp> {
       "listening",
     );
   }
+
+  setEvidenceSettings({
+    publicUrl: config.publicUrl ?? `http://localhost:${port || config.port}`,
+    linkHours: config.evidenceLinkHours,
+  });
 
   const db = mongoose.connection.db;
   if (!db) throw new Error("database connection has no db handle");
@@ -153,6 +168,7 @@ export async function startApp(options: StartOptions): Promise<RunningApp> {
       syncAllMembers: (now) => syncAllMembers(now, logger),
       repairPending: (now) => repairPending(now, logger),
       prune: (now) => prune(now),
+      buildEvidencePacks: () => packs.runDue(),
     },
   };
   const agenda: Agenda = createScheduler(db, jobDeps);
@@ -166,6 +182,8 @@ export async function startApp(options: StartOptions): Promise<RunningApp> {
       if (server) await closeServer(server);
       await platforms.stop();
       setKick(undefined);
+      setPackKick(undefined);
+      await packs.idle();
       await dispatcher.idle();
       // Let running jobs finish (or release their locks) before the database goes away.
       if (processing) {

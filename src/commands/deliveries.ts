@@ -2,6 +2,7 @@ import { loadRecord, transition } from "../db/history.js";
 import { findByIds } from "../db/read.js";
 import type { RecordBase } from "../db/recordBase.js";
 import { QopsError } from "../errors.js";
+import { evidencePackView } from "../evidence/command.js";
 import type { Logger } from "../logger.js";
 import { contactsFor, rememberContact, reportedZones } from "../outbox/contacts.js";
 import type { DeliveryCore } from "../outbox/engine.js";
@@ -179,6 +180,8 @@ async function drawn(delivery: Delivery, now: Date, logger: Logger): Promise<Mes
       return reviewEveView(String(dynamic.recordKey), now);
     case "digest":
       return weeklyDigest(workspace, now);
+    case "evidencePack":
+      return evidencePackView(String(dynamic.packId), now);
     default:
       logger.error(
         { delivery: delivery._id, type: dynamic.type },

@@ -1,4 +1,5 @@
 import { QopsError } from "../errors.js";
+import { evidenceCommand } from "../evidence/command.js";
 import { SEVERITIES, type Severity } from "../records/complaint/model.js";
 import { channelOf, head, peopleOf, wordsOf } from "../records/tokens.js";
 import { requireWorkspace, roleName } from "../records/workspace/access.js";
@@ -150,6 +151,8 @@ export async function qmsCommand(
     }
     case "status":
       return { kind: "reply", view: await statusView(ctx) };
+    case "evidence":
+      return evidenceCommand(ctx, rest);
     case "mine":
       return { kind: "reply", view: await mineView(ctx) };
     case "guests": {

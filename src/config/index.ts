@@ -62,6 +62,14 @@ const envSchema = z.object({
       .optional(),
   ),
   MICROSOFT_TOKEN_ISSUER: optionalString,
+  QOPS_PUBLIC_URL: optionalString.pipe(
+    z.url({ message: "must be the URL people reach QOps at, e.g. https://qops.example.com" }).optional(),
+  ),
+  QOPS_EVIDENCE_LINK_HOURS: z.coerce
+    .number({ message: "must be a number of hours, e.g. 24" })
+    .min(0.01, "must be more than 0 hours")
+    .max(720, "must be at most 720 hours (30 days)")
+    .default(24),
   QOPS_LOCAL_MODE: z
     .enum(["auto", "true", "false"], { message: "must be auto, true or false" })
     .default("auto"),
@@ -118,6 +126,10 @@ export interface Config {
    * only, never with NODE_ENV=production.
    */
   localMode: boolean;
+  /** Where people reach QOps's own web server (download links); unset: http://localhost:PORT. */
+  publicUrl: string | undefined;
+  /** How long an evidence pack's download link holds. */
+  evidenceLinkHours: number;
 }
 
 export class ConfigError extends Error {
@@ -199,6 +211,8 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     slack,
     teams,
     localMode,
+    publicUrl: env.QOPS_PUBLIC_URL,
+    evidenceLinkHours: env.QOPS_EVIDENCE_LINK_HOURS,
   };
 }
 

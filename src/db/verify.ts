@@ -35,6 +35,8 @@ export interface VerifyReport {
    * remaining link valid, and only a seal taken earlier can show it.
    */
   seal: string;
+  /** What the seal is computed over (sorted): `stream#n:hash` per creation, `recordKey:hash` per chain. */
+  heads: string[];
 }
 
 /** Checks every chain of a workspace: streams of anchors, each record's events, each document. */
@@ -168,6 +170,7 @@ export async function verifyWorkspace(workspaceId: string): Promise<VerifyReport
     problems: problems.sort(byPosition),
     incomplete,
     seal: sha256(heads.join("\n")),
+    heads,
   };
 }
 

@@ -13,6 +13,8 @@ export interface Tasks {
   syncAllMembers(now: Date): Promise<number>;
   repairPending(now: Date): Promise<{ completed: number; dropped: number }>;
   prune(now: Date): Promise<Record<string, number>>;
+  /** Builds evidence packs left queued, or abandoned by a process that died; returns how many. */
+  buildEvidencePacks(now: Date): Promise<number>;
 }
 
 /** What jobs may use: no chat SDKs, no records; these, handed over by the composition root. */

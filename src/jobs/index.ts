@@ -5,12 +5,13 @@ import type { Db } from "mongodb";
 import { withTimeout } from "../util/timeout.js";
 import * as deliverDue from "./deliverDue.js";
 import type { JobDeps } from "./deps.js";
+import * as evidencePacks from "./evidencePacks.js";
 import * as prune from "./prune.js";
 import * as recordReminders from "./recordReminders.js";
 import * as repairHistory from "./repairHistory.js";
 import * as syncMembers from "./syncMembers.js";
 
-const jobs = [repairHistory, deliverDue, syncMembers, recordReminders, prune];
+const jobs = [repairHistory, deliverDue, syncMembers, recordReminders, prune, evidencePacks];
 
 /** Agenda on QOps's own connection, with every job defined. */
 export function createScheduler(db: Db, deps: JobDeps): Agenda {

@@ -54,8 +54,23 @@ export interface RecordKindDef {
   ): Promise<{ clause: string; line: Rich; figures: Record<string, number> }>;
   /** The field that records where its quality-channel post landed (`triageMessage`). */
   postField?: string;
+  /** Its section of the certification auditor's evidence pack (`qms evidence`). */
+  evidence?: EvidenceSpec;
   /** The forms this kind shows, with their fields (for the platform parity test). */
   forms?: Record<string, FieldView[]>;
+}
+
+export interface EvidenceSpec {
+  /** ISO 9001 clauses, in the order the pack lists them: ["8.2.1", "9.1.2"]. */
+  clauses: string[];
+  title: string;
+  /**
+   * States in which a record is finished: it is in a period's pack only if it changed in the
+   * period. A record in any other state at the period's end is in it whenever it changed.
+   */
+  finished: readonly string[];
+  /** Records of another model that belong to this section (a policy's acknowledgements). */
+  related?: { kind: string; model: Model<RecordBase>; title: string }[];
 }
 
 export interface HelpLine {

@@ -27,6 +27,7 @@ export function testJobDeps(
       syncAllMembers: (now) => syncAllMembers(now, logger),
       repairPending: async () => ({ completed: 0, dropped: 0 }),
       prune: async () => ({}),
+      buildEvidencePacks: async () => 0,
     },
     workerId: options.workerId ?? "test-worker",
     ...(options.stopping ? { stopping: options.stopping } : {}),

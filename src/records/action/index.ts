@@ -35,6 +35,7 @@ const register: RegisterSpec<CorrectiveAction> = {
 
 export const actionKind: RecordKindDef = {
   id: "action",
+  evidence: { clauses: ["10.2"], title: "Corrective actions", finished: ["verified_effective"] },
   kind: "action",
   model: CorrectiveActionModel as never,
   noun: "corrective action",

@@ -284,6 +284,7 @@ async function closed(action: Action): Promise<Answer> {
 
 export const auditKind: RecordKindDef = {
   id: "audit",
+  evidence: { clauses: ["9.2"], title: "Internal audits and findings", finished: ["closed"] },
   kind: "audit",
   model: InternalAuditModel as never,
   noun: "internal audit",

@@ -104,6 +104,7 @@ async function complaintReminders(workspace: Workspace, now: Date): Promise<NewD
 
 export const complaintKind: RecordKindDef = {
   id: "complaint",
+  evidence: { clauses: ["8.2.1", "9.1.2"], title: "Customer complaints", finished: ["closed", "rejected"] },
   kind: "complaint",
   model: ComplaintModel as never,
   noun: "complaint",

@@ -299,6 +299,7 @@ function doneText(verb: string, d: ControlledDocument, ctx: CommandContext, work
 
 export const documentKind: RecordKindDef = {
   id: "document",
+  evidence: { clauses: ["7.5"], title: "Controlled documents", finished: ["superseded"] },
   kind: "document",
   model: ControlledDocumentModel as never,
   noun: "controlled document",

@@ -199,6 +199,7 @@ const register: RegisterSpec<ImprovementIdea> = {
 
 export const ideaKind: RecordKindDef = {
   id: "idea",
+  evidence: { clauses: ["10.3"], title: "Improvement ideas", finished: ["rejected", "implemented"] },
   kind: "idea",
   model: ImprovementIdeaModel as never,
   noun: "improvement idea",

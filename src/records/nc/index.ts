@@ -267,6 +267,7 @@ async function ncReminders(workspace: Workspace, now: Date): Promise<NewDelivery
 
 export const ncKind: RecordKindDef = {
   id: "nc",
+  evidence: { clauses: ["8.7"], title: "Nonconforming outputs", finished: ["closed"] },
   kind: "nc",
   model: NonconformingOutputModel as never,
   noun: "nonconforming output",

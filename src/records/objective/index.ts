@@ -319,6 +319,7 @@ async function pressRecord(action: Action): Promise<Answer> {
 
 export const objectiveKind: RecordKindDef = {
   id: "objective",
+  evidence: { clauses: ["4.4", "6.2"], title: "Quality objectives", finished: ["retired"] },
   kind: "objective",
   model: QualityObjectiveModel as never,
   noun: "quality objective",

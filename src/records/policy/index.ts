@@ -123,6 +123,12 @@ async function pressed(
 
 export const policyKind: RecordKindDef = {
   id: "policy",
+  evidence: {
+    clauses: ["5.2"],
+    title: "Quality policy and acknowledgements",
+    finished: ["superseded"],
+    related: [{ kind: "acknowledgement", model: AcknowledgementModel as never, title: "Acknowledgements" }],
+  },
   kind: "document",
   model: ControlledDocumentModel as never,
   noun: "policy version",

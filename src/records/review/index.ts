@@ -285,6 +285,7 @@ async function approveMinutes(action: Action): Promise<Answer> {
 
 export const reviewKind: RecordKindDef = {
   id: "review",
+  evidence: { clauses: ["9.3"], title: "Management reviews", finished: ["minutes_approved"] },
   kind: "review",
   model: ManagementReviewModel as never,
   noun: "management review",

@@ -1,0 +1,154 @@
+import { type Plain, toPlain } from "../db/canonical.js";
+import type { HistoryEvent } from "../db/historyModels.js";
+import type { RecordBase } from "../db/recordBase.js";
+import { allDefs } from "../records/refs.js";
+import { formatDay, formatInstant } from "../time/zone.js";
+import type { Section } from "./collect.js";
+
+/** The printable report of a pack (index.html), written in pieces as the records stream past. */
+
+export const esc = (text: string) =>
+  text.replace(
+    /[&<>"']/g,
+    (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c] ?? c,
+  );
+
+const HIDDEN = new Set(["_id", "workspaceId", "kind", "seq"]);
+const refPattern = () =>
+  new RegExp(
+    `\\b(?:${allDefs()
+      .map((d) => d.prefix)
+      .join("|")})-[A-Za-z0-9][A-Za-z0-9.-]*[A-Za-z0-9]`,
+    "g",
+  );
+
+/** Escaped text where each reference to a record in the pack links to it (finding → action). */
+function linked(text: string, included: ReadonlySet<string>): string {
+  const pattern = refPattern();
+  let out = "";
+  let last = 0;
+  for (const m of text.matchAll(pattern)) {
+    out += esc(text.slice(last, m.index));
+    out += included.has(m[0]) ? `<a href="#${esc(m[0])}">${esc(m[0])}</a>` : esc(m[0]);
+    last = (m.index ?? 0) + m[0].length;
+  }
+  return out + esc(text.slice(last));
+}
+
+/** A stored value as a reader sees it: people by name, instants in the workspace's zone. */
+function shown(value: Plain, zone: string, included: ReadonlySet<string>): string {
+  if (value === null || value === "") return "—";
+  if (typeof value === "string") {
+    if (/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/.test(value))
+      return esc(formatInstant(new Date(value), zone));
+    return linked(value, included);
+  }
+  if (typeof value !== "object") return esc(String(value));
+  if (Array.isArray(value))
+    return value.length
+      ? `<ul>${value.map((v) => `<li>${shown(v, zone, included)}</li>`).join("")}</ul>`
+      : "—";
+  if (typeof value.name === "string" && typeof value.id === "string") return esc(value.name);
+  const rows = Object.entries(value).map(([k, v]) => `<b>${esc(k)}</b>: ${shown(v, zone, included)}`);
+  return rows.join("; ");
+}
+
+function changeText(e: HistoryEvent, zone: string, included: ReadonlySet<string>): string {
+  const rows = Object.entries(e.changes)
+    .filter(([field]) => field !== "seq")
+    .map(([field, c]) => {
+      const before = e.type === "created" ? "" : `${shown(toPlain(c.before), zone, included)} → `;
+      return `<div><b>${esc(field)}</b>: ${before}${shown(toPlain(c.after), zone, included)}</div>`;
+    });
+  return rows.join("");
+}
+
+export function recordArticle(
+  _section: Section,
+  record: RecordBase,
+  events: HistoryEvent[],
+  zone: string,
+  included: ReadonlySet<string>,
+): string {
+  const plain = toPlain(record) as Record<string, Plain>;
+  const name = record.ref ?? record._id.slice(record._id.indexOf("/") + 1);
+  const title =
+    typeof plain.title === "string" ? plain.title : typeof plain.what === "string" ? plain.what : "";
+  const fields = Object.keys(plain)
+    .filter((k) => !HIDDEN.has(k))
+    .sort()
+    .map((k) => `<tr><th>${esc(k)}</th><td>${shown(plain[k] ?? null, zone, included)}</td></tr>`)
+    .join("");
+  const history = events
+    .map(
+      (e) =>
+        `<tr><td>${e.seq}</td><td>${esc(formatInstant(new Date(e.at), zone))}</td><td>${esc(e.actor.name)}</td>` +
+        `<td>${esc(e.type.replaceAll("_", " "))}</td><td>${changeText(e, zone, included)}</td>` +
+        `<td>${e.reason ? linked(e.reason, included) : ""}</td></tr>`,
+    )
+    .join("");
+  return (
+    `<article id="${esc(name)}" class="record"><h3>${esc(name)}${title ? ` — ${linked(title, included)}` : ""}</h3>` +
+    `<table class="fields">${fields}</table>` +
+    `<table class="history"><thead><tr><th>#</th><th>When</th><th>Who</th><th>What</th><th>Change (before → after)</th><th>Why</th></tr></thead>` +
+    `<tbody>${history}</tbody></table>` +
+    `<p class="chain">Chain head: <code>${esc(events.at(-1)?.hash ?? "none")}</code></p></article>\n`
+  );
+}
+
+export const sectionHeading = (section: Section, count: number) =>
+  `<section id="s-${esc(section.id)}"><h2>${esc(section.clauses.join(", "))} ${esc(section.title)}</h2>` +
+  `<p class="count">${count} record${count === 1 ? "" : "s"} in this period.</p>\n`;
+
+export const sectionEnd = "</section>\n";
+
+export interface Cover {
+  workspaceId: string;
+  from: string;
+  to: string;
+  zone: string;
+  clause: string | null;
+  seal: string;
+  intact: boolean;
+  problems: string[];
+  records: number;
+  events: number;
+  sections: { section: Section; count: number }[];
+}
+
+const STYLE = `
+@page { size: A4; margin: 16mm 14mm; }
+body { font: 10pt/1.4 system-ui, sans-serif; color: #111; max-width: 190mm; margin: auto; }
+h1 { font-size: 20pt; } h2 { font-size: 14pt; break-before: page; border-bottom: 2px solid #333; }
+h3 { font-size: 11pt; margin: 1.2em 0 .3em; }
+table { border-collapse: collapse; width: 100%; margin: .3em 0; }
+th, td { border: 1px solid #bbb; padding: 2px 4px; text-align: left; vertical-align: top; overflow-wrap: anywhere; }
+table.fields th { width: 28%; background: #f3f3f3; } thead { display: table-header-group; }
+table.history th { background: #f3f3f3; } .record { break-inside: avoid-page; }
+code { font-size: 8pt; overflow-wrap: anywhere; } .cover { break-after: page; }
+.bad { color: #a00; font-weight: bold; } ul { margin: 0; padding-left: 1.2em; }
+@media print { a { color: inherit; text-decoration: none; } }`;
+
+export function htmlHead(cover: Cover): string {
+  const toc = cover.sections
+    .map(
+      ({ section, count }) =>
+        `<li><a href="#s-${esc(section.id)}">${esc(section.clauses.join(", "))} ${esc(section.title)}</a> — ${count}</li>`,
+    )
+    .join("");
+  const state = cover.intact
+    ? "<p>The workspace's history verified intact when this pack was built.</p>"
+    : `<p class="bad">The workspace's history did NOT verify when this pack was built: ${cover.problems.map(esc).join("; ")}</p>`;
+  return (
+    `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>QMS evidence pack ${esc(cover.from)} to ${esc(cover.to)}</title>` +
+    `<style>${STYLE}</style></head><body><div class="cover"><h1>QMS evidence pack</h1>` +
+    `<p>Workspace <code>${esc(cover.workspaceId)}</code></p>` +
+    `<p>Period: ${esc(formatDay(cover.from))} to ${esc(formatDay(cover.to))} (${esc(cover.zone)}); clauses: ${esc(cover.clause ?? "all")}.</p>` +
+    `<p>${cover.records} records, ${cover.events} history events. Records are shown as of their last change.</p>` +
+    `<p>Seal (SHA-256 over every chain head of the workspace): <code>${esc(cover.seal)}</code></p>${state}` +
+    `<p>How to check that nothing was altered: see VERIFY.md in this pack.</p>` +
+    `<h2 style="break-before:avoid">Contents by ISO 9001 clause</h2><ol>${toc}</ol></div>\n`
+  );
+}
+
+export const htmlFoot = "</body></html>\n";
