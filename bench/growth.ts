@@ -19,6 +19,7 @@ import { diff, type EventBody, eventId, hashEvent } from "../src/db/history.js";
 import { HistoryEventModel, StreamHeadModel } from "../src/db/historyModels.js";
 import { createLogger } from "../src/logger.js";
 import { CorrectiveActionModel } from "../src/records/action/model.js";
+import { InternalAuditModel } from "../src/records/audit/model.js";
 import { ComplaintModel } from "../src/records/complaint/model.js";
 import { ctxFor, setUp } from "../test/helpers/core.js";
 import { FakeSlack } from "../test/helpers/fakeSlack.js";
@@ -29,9 +30,9 @@ import { SECRET, serve, slackEnv, stopChild, TOKEN } from "./slack.js";
 import { median, percentile, round, table } from "./stats.js";
 
 const TEAM = "TGROW";
-const WS = `slack:${TEAM}`;
+export const WS = `slack:${TEAM}`;
 const YEAR = 2026;
-const qm = { id: "UQM", name: "Quinn" };
+export const qm = { id: "UQM", name: "Quinn" };
 const reporter = { id: "UREP", name: "Robin" };
 const SIZES = (process.env.BENCH_GROWTH_SIZES ?? "100,10000,100000").split(",").map(Number);
 const SAMPLES = Number(process.env.BENCH_SAMPLES ?? 30);
@@ -42,7 +43,7 @@ const BATCH = 1_000;
 const at = new Date(Date.UTC(YEAR, 0, 5, 9));
 const days = (n: number) => new Date(at.getTime() + n * 86_400_000);
 
-function complaintFields(n: number): Record<string, unknown> {
+export function complaintFields(n: number): Record<string, unknown> {
   const open = n <= OPEN_COMPLAINTS;
   return {
     state: open ? (n % 2 ? "new" : "accepted") : "closed",
@@ -64,7 +65,7 @@ function complaintFields(n: number): Record<string, unknown> {
   };
 }
 
-function actionFields(n: number): Record<string, unknown> {
+export function actionFields(n: number): Record<string, unknown> {
   const open = n <= OPEN_ACTIONS;
   return {
     state: open ? "open" : "verified_effective",
@@ -92,13 +93,13 @@ function actionFields(n: number): Record<string, unknown> {
  * inserted in batches rather than one command at a time: seeding 100,000 through the commands
  * would take longer than the whole benchmark.
  */
-async function seed(
-  kind: "complaint" | "action",
+export async function seed(
+  kind: "complaint" | "action" | "audit",
   prefix: string,
   count: number,
   fields: (n: number) => Record<string, unknown>,
 ): Promise<void> {
-  const model = kind === "complaint" ? ComplaintModel : CorrectiveActionModel;
+  const model = { complaint: ComplaintModel, action: CorrectiveActionModel, audit: InternalAuditModel }[kind];
   for (let from = 1; from <= count; from += BATCH) {
     const docs: Record<string, unknown>[] = [];
     const events: Record<string, unknown>[] = [];

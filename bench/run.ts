@@ -5,7 +5,9 @@
  * npm run bench -- reminders  policy fan-out under Slack's rate limit; reminder pickup delay
  * npm run bench -- teams      Teams message and card-action ack latency vs a bare CloudAdapter
  * npm run bench -- growth     register, record and App Home replies at 100 / 10,000 / 100,000 complaints
+ * npm run bench -- evidence   an evidence pack of a year at 1,000 and 10,000 complaints: time and memory
  */
+import { runEvidenceBench } from "./evidence.js";
 import { runGrowthBench } from "./growth.js";
 import { runHistoryBench } from "./history.js";
 import { runRemindersBench } from "./reminders.js";
@@ -18,6 +20,7 @@ const benches: Record<string, () => Promise<string>> = {
   reminders: runRemindersBench,
   teams: runTeamsBench,
   growth: runGrowthBench,
+  evidence: runEvidenceBench,
 };
 const chosen = process.argv.slice(2).filter((a) => a in benches);
 for (const name of chosen.length ? chosen : Object.keys(benches)) {

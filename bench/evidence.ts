@@ -1,0 +1,95 @@
+/**
+ * The evidence pack of a year: a workspace with 1,000 and 10,000 complaints (a fifth as many
+ * corrective actions, a fiftieth as many audits), each with its history, built on the embedded
+ * engine as the builder does it (in process, to GridFS). Measured per size: the build's time,
+ * the ZIP's size, and this process's resident memory before and at its peak during the build.
+ *   npm run bench -- evidence
+ *   BENCH_PACK_SIZES=1000,10000 npm run bench -- evidence
+ */
+import { randomBytes } from "node:crypto";
+import mongoose from "mongoose";
+import { connectDatabase, disconnectDatabase } from "../src/db/connection.js";
+import { buildPack } from "../src/evidence/build.js";
+import type { EvidencePack } from "../src/evidence/model.js";
+import { createLogger } from "../src/logger.js";
+import "../src/records/registry.js";
+import { ctxFor, setUp } from "../test/helpers/core.js";
+import { startBenchEngine } from "./database.js";
+import { actionFields, complaintFields, qm, seed, WS } from "./growth.js";
+import { round, table } from "./stats.js";
+
+const SIZES = (process.env.BENCH_PACK_SIZES ?? "1000,10000").split(",").map(Number);
+
+const auditFields = (n: number): Record<string, unknown> => ({
+  state: "closed",
+  process: `Process ${n}`,
+  clauses: ["8.5.1"],
+  date: "2026-03-02",
+  leadAuditor: qm,
+  auditees: [qm],
+  findings: [],
+});
+
+const mib = () => process.memoryUsage().rss / 1024 / 1024;
+
+export async function runEvidenceBench(): Promise<string> {
+  const engine = await startBenchEngine(createLogger("silent", false));
+  const rows: Record<string, string | number>[] = [];
+  try {
+    for (const size of SIZES) {
+      const dbName = `qops_pack_${randomBytes(3).toString("hex")}`;
+      await connectDatabase(engine.uri, dbName, engine.kind);
+      await setUp(ctxFor(WS, qm), "Europe/Berlin");
+      await seed("complaint", "CMP", size, complaintFields);
+      await seed("action", "CA", Math.round(size / 5), actionFields);
+      await seed("audit", "AUD", Math.round(size / 50), auditFields);
+      const pack: EvidencePack = {
+        _id: `EVP-BENCH${size}`,
+        workspaceId: WS,
+        requestedBy: qm,
+        requestedAt: new Date(),
+        from: "2026-01-01",
+        to: "2026-12-31",
+        zone: "Europe/Berlin",
+        clause: null,
+        state: "building",
+        done: 0,
+        total: 0,
+        builder: null,
+        leaseUntil: null,
+        fileId: null,
+        bytes: null,
+        sha256: null,
+        readyAt: null,
+        expiresAt: null,
+        updates: 0,
+        error: null,
+      };
+      global.gc?.();
+      const before = mib();
+      let peak = before;
+      const sampler = setInterval(() => {
+        peak = Math.max(peak, mib());
+      }, 50);
+      const started = performance.now();
+      const built = await buildPack(pack, async () => {});
+      const seconds = (performance.now() - started) / 1000;
+      clearInterval(sampler);
+      rows.push({
+        complaints: size,
+        "records in pack": built.records,
+        events: built.events,
+        "build s": round(seconds, 1),
+        "ZIP MiB": round(built.bytes / 1024 / 1024, 1),
+        "RSS before MiB": round(before, 0),
+        "RSS peak MiB": round(peak, 0),
+        "peak − before MiB": round(peak - before, 0),
+      });
+      await mongoose.connection.db?.dropDatabase();
+      await disconnectDatabase();
+    }
+  } finally {
+    await engine.stop();
+  }
+  return [`Evidence pack of 2026, all clauses (${engine.kind})`, "", table(rows)].join("\n");
+}

@@ -1,0 +1,87 @@
+import { beforeAll, describe, expect, it } from "vitest";
+import { ComplaintModel } from "../../src/records/complaint/model.js";
+import { linkIn, packFiles, verifyPackCli } from "../helpers/evidence.js";
+import { waitFor } from "../helpers/poll.js";
+import {
+  installInTeam,
+  QUALITY_CONVERSATION,
+  say,
+  submit,
+  TEAM_ID,
+  teamsUser,
+  textOf,
+  unescaped,
+  useTeamsApp,
+} from "../helpers/teamsHarness.js";
+
+const h = useTeamsApp();
+const quinn = teamsUser("Quinn Manager");
+const ada = teamsUser("Ada Auditor");
+const erin = teamsUser("Erin Employee");
+const HOSTILE = '=cmd|"/c calc"!A1 <img src=x onerror=alert(1)>';
+
+const sayText = async (from: typeof ada, text: string, mentions: (typeof ada)[] = []) => {
+  const reply = await say(h, from, text, { mentions });
+  return `${reply.text}\n${textOf(reply.attachments?.[0]?.content)}`;
+};
+
+beforeAll(async () => {
+  h.connector.rosters.set(
+    TEAM_ID,
+    [quinn, ada, erin].map((u) => ({ id: u.id, name: u.name, aadObjectId: u.aadObjectId })),
+  );
+  await installInTeam(h, quinn);
+  await say(h, quinn, "qms setup", { conversationId: QUALITY_CONVERSATION });
+  await say(h, ada, "help");
+  await sayText(quinn, `qms roles grant <at>${ada.name}</at> auditor`, [ada]);
+  const form = (await say(h, erin, "complaint")).attachments?.[0]?.content;
+  await submit(h, erin, form, {
+    title: HOSTILE,
+    description: "Labels wrong",
+    customer: "ACME",
+    productRef: "PO-77",
+    severity: "high",
+    category: "product",
+  });
+  const doc = await waitFor(() => ComplaintModel.findOne({ workspaceId: `teams:${h.tenantId}` }).lean(), {
+    what: "the complaint",
+  });
+  await waitFor(async () => ((await ComplaintModel.findById(doc._id).lean())?.triageMessage ? true : null), {
+    what: "its triage post",
+  });
+});
+
+describe("Teams: the evidence pack", () => {
+  it("an employee is refused; an auditor's typed request gives a progress message in their chat that becomes a link to a pack that verifies", async () => {
+    expect(await sayText(erin, "qms evidence")).toContain(
+      "Only a quality manager or an auditor can build the evidence pack",
+    );
+    const reply = await sayText(ada, "qms evidence 2026-01-01..2026-12-31 clause 9.1.2");
+    const id = /EVP-[0-9A-F]{8}/.exec(reply)?.[0] ?? "";
+    expect(reply).toContain("requested by Ada Auditor");
+    expect(reply).toContain("clause 9.1.2");
+    // Teams syntax, not Slack's: no slash before the command.
+    expect(reply).not.toContain("/qms");
+    const chat = `a:personal-${ada.id}`;
+    const ready = await h.connector.waitFor(() =>
+      h.connector
+        .updates(chat)
+        .find((c) => JSON.stringify(c.body).includes(id) && JSON.stringify(c.body).includes("is ready")),
+    );
+    expect(h.connector.sent(chat).some((c) => JSON.stringify(c.body).includes(id))).toBe(true);
+    const url = linkIn(unescaped(textOf(ready.body)));
+    expect(url).toBeTruthy();
+    const res = await fetch(url ?? "");
+    expect(res.status).toBe(200);
+    const zip = new Uint8Array(await res.arrayBuffer());
+    const files = packFiles(zip);
+    expect(
+      Object.keys(files)
+        .filter((f) => f.startsWith("records/"))
+        .sort(),
+    ).toEqual(["records/complaint.csv", "records/complaint.json"]);
+    expect(files["index.html"]).toContain("&lt;img src=x onerror=alert(1)&gt;");
+    expect(files["records/complaint.csv"]).toContain(`"'=cmd|""/c calc""!A1 <img`);
+    expect(await verifyPackCli(zip)).toMatchObject({ code: 0, out: expect.stringContaining("intact") });
+  });
+});
