@@ -10,7 +10,7 @@ import { randomBytes } from "node:crypto";
 import mongoose from "mongoose";
 import { connectDatabase, disconnectDatabase } from "../src/db/connection.js";
 import { buildPack } from "../src/evidence/build.js";
-import type { EvidencePack } from "../src/evidence/model.js";
+import { newPack } from "../src/evidence/model.js";
 import { createLogger } from "../src/logger.js";
 import "../src/records/registry.js";
 import { ctxFor, setUp } from "../test/helpers/core.js";
@@ -43,7 +43,7 @@ export async function runEvidenceBench(): Promise<string> {
       await seed("complaint", "CMP", size, complaintFields);
       await seed("action", "CA", Math.round(size / 5), actionFields);
       await seed("audit", "AUD", Math.round(size / 50), auditFields);
-      const pack: EvidencePack = {
+      const pack = newPack({
         _id: `EVP-BENCH${size}`,
         workspaceId: WS,
         requestedBy: qm,
@@ -52,19 +52,8 @@ export async function runEvidenceBench(): Promise<string> {
         to: "2026-12-31",
         zone: "Europe/Berlin",
         clause: null,
-        state: "building",
-        done: 0,
         total: 0,
-        builder: null,
-        leaseUntil: null,
-        fileId: null,
-        bytes: null,
-        sha256: null,
-        readyAt: null,
-        expiresAt: null,
-        updates: 0,
-        error: null,
-      };
+      });
       global.gc?.();
       const before = mib();
       let peak = before;

@@ -11,7 +11,7 @@ import { at, cmd, link, type Rich, rich } from "../views/rich.js";
 import type { Answer, MessageView, Token } from "../views/types.js";
 import { knownClauses, sectionsFor } from "./collect.js";
 import { linkKey, signLink } from "./links.js";
-import { type EvidencePack, EvidencePackModel } from "./model.js";
+import { type EvidencePack, EvidencePackModel, newPack } from "./model.js";
 import { DOWNLOAD_PATH, DOWNLOAD_PURPOSE, evidenceSettings } from "./settings.js";
 
 export const USAGE =
@@ -77,26 +77,15 @@ export async function evidenceCommand(ctx: CommandContext, args: Token[]): Promi
   const request = parse(wordsOf(args), dayOf(ctx.now, zone));
   const key = requestKey(ctx, `evidence|${ctx.workspaceId}`);
   const id = `EVP-${(key ? createHash("sha256").update(key).digest("hex") : randomBytes(8).toString("hex")).slice(0, 8).toUpperCase()}`;
-  let pack: EvidencePack = {
+  let pack = newPack({
     _id: id,
     workspaceId: ctx.workspaceId,
     requestedBy: ctx.actor,
     requestedAt: ctx.now,
     ...request,
     zone,
-    state: "queued",
-    done: 0,
     total: sectionsFor(request.clause).length + 1,
-    builder: null,
-    leaseUntil: null,
-    fileId: null,
-    bytes: null,
-    sha256: null,
-    readyAt: null,
-    expiresAt: null,
-    updates: 0,
-    error: null,
-  };
+  });
   try {
     await EvidencePackModel.create(pack);
   } catch (error) {

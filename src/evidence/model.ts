@@ -65,6 +65,29 @@ const packSchema = new Schema<EvidencePack>(
 
 export const EvidencePackModel = defineModel<EvidencePack>("EvidencePack", packSchema);
 
+/** A pack as it is asked for: queued, nothing built yet. */
+export function newPack(
+  asked: Pick<
+    EvidencePack,
+    "_id" | "workspaceId" | "requestedBy" | "requestedAt" | "from" | "to" | "zone" | "clause" | "total"
+  >,
+): EvidencePack {
+  return {
+    ...asked,
+    state: "queued",
+    done: 0,
+    builder: null,
+    leaseUntil: null,
+    fileId: null,
+    bytes: null,
+    sha256: null,
+    readyAt: null,
+    expiresAt: null,
+    updates: 0,
+    error: null,
+  };
+}
+
 /** A small settings collection for secrets QOps makes itself (the link-signing key). */
 interface Secret {
   _id: string;
