@@ -11,6 +11,8 @@ import { createCore } from "./commands/core.js";
 import { deliveryCore } from "./commands/deliveries.js";
 import { prune, recordReminders, repairPending, syncAllMembers } from "./commands/tasks.js";
 import type { Config } from "./config/index.js";
+import { CHART_PATH, chartRoute } from "./dashboard/chartLinks.js";
+import { dashboardRoutes } from "./dashboard/http.js";
 import { connectDatabase, disconnectDatabase } from "./db/connection.js";
 import { type DatabaseEngine, startDatabaseEngine } from "./db/engine.js";
 import { setDbLogger } from "./db/warnings.js";
@@ -133,6 +135,8 @@ export async function startApp(options: StartOptions): Promise<RunningApp> {
     const routes = {
       ...platforms.routes,
       [`GET ${DOWNLOAD_PATH}`]: evidenceDownload(logger, () => clock.now()),
+      ...dashboardRoutes(() => clock.now()),
+      [`GET ${CHART_PATH}`]: chartRoute(() => clock.now()),
     };
     server = createHttpServer(logger, routes, () => engine.alive());
     port = await listen(server, config.port, config.host);
@@ -150,6 +154,7 @@ export async function startApp(options: StartOptions): Promise<RunningApp> {
 
   setEvidenceSettings({
     publicUrl: config.publicUrl ?? `http://localhost:${port || config.port}`,
+    publicUrlSet: Boolean(config.publicUrl),
     linkHours: config.evidenceLinkHours,
   });
 

@@ -1,4 +1,5 @@
 import { getISOWeek, getISOWeekYear } from "date-fns";
+import { chartBlock } from "../dashboard/chartLinks.js";
 import type { NewDelivery } from "../outbox/enqueue.js";
 import type { CorrectiveAction } from "../records/action/model.js";
 import { CorrectiveActionModel } from "../records/action/model.js";
@@ -98,6 +99,12 @@ export async function weeklyDigest(workspace: Workspace, now: Date): Promise<Mes
     heading(rich`Quality week ending ${day(today)}`),
     { type: "paragraph", text },
     list(lines),
+    ...(await chartBlock(
+      workspace.workspaceId,
+      "complaints-per-month",
+      "Complaints logged per month over the last 12 months",
+      now,
+    )),
   ]);
 }
 

@@ -29,6 +29,10 @@ export const QMS_HELP: HelpLine[] = [
   },
   { usage: "qms mine", text: "what you own, reported or audit; for QMs, the triage queue" },
   {
+    usage: "qms dashboard",
+    text: "a one-use sign-in link to the quality dashboard: charts, registers, records with their verified history (QM, top management, auditor)",
+  },
+  {
     usage: "qms evidence [FROM..TO] [clause 9.2|all]",
     text: "the certification auditor's evidence pack (ZIP: report, records, history, seal), last 12 months by default (QM, auditor)",
   },

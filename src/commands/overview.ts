@@ -1,4 +1,5 @@
 import type { Model } from "mongoose";
+import { chartBlock } from "../dashboard/chartLinks.js";
 import { findByIds } from "../db/read.js";
 import { readSnapshot } from "../db/snapshots.js";
 import {
@@ -132,6 +133,12 @@ export async function statusView(ctx: CommandContext): Promise<MessageView> {
       ["Open nonconforming outputs", String(ncs.length)],
       ...calendar,
     ]),
+    ...(await chartBlock(
+      ctx.workspaceId,
+      "open-by-severity",
+      `Open complaints by severity: ${open} in all`,
+      ctx.now,
+    )),
   ]);
 }
 

@@ -1,3 +1,4 @@
+import { dashboardCommand } from "../dashboard/command.js";
 import { QopsError } from "../errors.js";
 import { evidenceCommand } from "../evidence/command.js";
 import { SEVERITIES, type Severity } from "../records/complaint/model.js";
@@ -153,6 +154,8 @@ export async function qmsCommand(
       return { kind: "reply", view: await statusView(ctx) };
     case "evidence":
       return evidenceCommand(ctx, rest);
+    case "dashboard":
+      return dashboardCommand(ctx);
     case "mine":
       return { kind: "reply", view: await mineView(ctx) };
     case "guests": {

@@ -82,6 +82,7 @@ export async function buildPack(
     for (const section of sections)
       for await (const batch of recordBatches(section, pack.workspaceId, period))
         for (const r of batch) if (r.ref) refs.add(r.ref);
+    const inPack = (ref: string) => (refs.has(ref) ? `#${ref}` : null);
     for (const [i, section] of sections.entries()) {
       const json = new Out(join(dir, `${section.id}.json`));
       const csv = new Out(join(dir, `${section.id}.csv`));
@@ -97,7 +98,7 @@ export async function buildPack(
           await json.write(`${count ? "," : ""}\n${JSON.stringify(plainSorted(record))}`);
           const row = columns.map((c) => cell((record as unknown as Record<string, unknown>)[c]));
           await csv.write(stringify([row], { escape_formulas: true, record_delimiter: "unix" }));
-          await articles.write(recordArticle(section, record, list, pack.zone, refs));
+          await articles.write(recordArticle(record, list, pack.zone, inPack));
           for (const e of list) await history.write(`${eventLine(e)}\n`);
           events += list.length;
           const head = list.at(-1);

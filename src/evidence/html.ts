@@ -3,15 +3,10 @@ import type { HistoryEvent } from "../db/historyModels.js";
 import type { RecordBase } from "../db/recordBase.js";
 import { allDefs } from "../records/refs.js";
 import { formatDay, formatInstant } from "../time/zone.js";
+import { esc } from "../util/html.js";
 import type { Section } from "./collect.js";
 
 /** The printable report of a pack (index.html), written in pieces as the records stream past. */
-
-export const esc = (text: string) =>
-  text.replace(
-    /[&<>"']/g,
-    (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c] ?? c,
-  );
 
 const HIDDEN = new Set(["_id", "workspaceId", "kind", "seq"]);
 const refPattern = () =>
@@ -22,53 +17,54 @@ const refPattern = () =>
     "g",
   );
 
+/** Where a reference links to (a record in the pack, a dashboard page), or null: no link. */
+export type LinkTo = (ref: string) => string | null;
+
 /** Escaped text where each reference to a record in the pack links to it (finding → action). */
-function linked(text: string, included: ReadonlySet<string>): string {
+function linked(text: string, linkTo: LinkTo): string {
   const pattern = refPattern();
   let out = "";
   let last = 0;
   for (const m of text.matchAll(pattern)) {
     out += esc(text.slice(last, m.index));
-    out += included.has(m[0]) ? `<a href="#${esc(m[0])}">${esc(m[0])}</a>` : esc(m[0]);
+    const href = linkTo(m[0]);
+    out += href ? `<a href="${esc(href)}">${esc(m[0])}</a>` : esc(m[0]);
     last = (m.index ?? 0) + m[0].length;
   }
   return out + esc(text.slice(last));
 }
 
 /** A stored value as a reader sees it: people by name, instants in the workspace's zone. */
-function shown(value: Plain, zone: string, included: ReadonlySet<string>): string {
+function shown(value: Plain, zone: string, linkTo: LinkTo): string {
   if (value === null || value === "") return "—";
   if (typeof value === "string") {
     if (/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/.test(value))
       return esc(formatInstant(new Date(value), zone));
-    return linked(value, included);
+    return linked(value, linkTo);
   }
   if (typeof value !== "object") return esc(String(value));
   if (Array.isArray(value))
-    return value.length
-      ? `<ul>${value.map((v) => `<li>${shown(v, zone, included)}</li>`).join("")}</ul>`
-      : "—";
+    return value.length ? `<ul>${value.map((v) => `<li>${shown(v, zone, linkTo)}</li>`).join("")}</ul>` : "—";
   if (typeof value.name === "string" && typeof value.id === "string") return esc(value.name);
-  const rows = Object.entries(value).map(([k, v]) => `<b>${esc(k)}</b>: ${shown(v, zone, included)}`);
+  const rows = Object.entries(value).map(([k, v]) => `<b>${esc(k)}</b>: ${shown(v, zone, linkTo)}`);
   return rows.join("; ");
 }
 
-function changeText(e: HistoryEvent, zone: string, included: ReadonlySet<string>): string {
+function changeText(e: HistoryEvent, zone: string, linkTo: LinkTo): string {
   const rows = Object.entries(e.changes)
     .filter(([field]) => field !== "seq")
     .map(([field, c]) => {
-      const before = e.type === "created" ? "" : `${shown(toPlain(c.before), zone, included)} → `;
-      return `<div><b>${esc(field)}</b>: ${before}${shown(toPlain(c.after), zone, included)}</div>`;
+      const before = e.type === "created" ? "" : `${shown(toPlain(c.before), zone, linkTo)} → `;
+      return `<div><b>${esc(field)}</b>: ${before}${shown(toPlain(c.after), zone, linkTo)}</div>`;
     });
   return rows.join("");
 }
 
 export function recordArticle(
-  _section: Section,
   record: RecordBase,
   events: HistoryEvent[],
   zone: string,
-  included: ReadonlySet<string>,
+  linkTo: LinkTo,
 ): string {
   const plain = toPlain(record) as Record<string, Plain>;
   const name = record.ref ?? record._id.slice(record._id.indexOf("/") + 1);
@@ -77,18 +73,18 @@ export function recordArticle(
   const fields = Object.keys(plain)
     .filter((k) => !HIDDEN.has(k))
     .sort()
-    .map((k) => `<tr><th>${esc(k)}</th><td>${shown(plain[k] ?? null, zone, included)}</td></tr>`)
+    .map((k) => `<tr><th>${esc(k)}</th><td>${shown(plain[k] ?? null, zone, linkTo)}</td></tr>`)
     .join("");
   const history = events
     .map(
       (e) =>
         `<tr><td>${e.seq}</td><td>${esc(formatInstant(new Date(e.at), zone))}</td><td>${esc(e.actor.name)}</td>` +
-        `<td>${esc(e.type.replaceAll("_", " "))}</td><td>${changeText(e, zone, included)}</td>` +
-        `<td>${e.reason ? linked(e.reason, included) : ""}</td></tr>`,
+        `<td>${esc(e.type.replaceAll("_", " "))}</td><td>${changeText(e, zone, linkTo)}</td>` +
+        `<td>${e.reason ? linked(e.reason, linkTo) : ""}</td></tr>`,
     )
     .join("");
   return (
-    `<article id="${esc(name)}" class="record"><h3>${esc(name)}${title ? ` — ${linked(title, included)}` : ""}</h3>` +
+    `<article id="${esc(name)}" class="record"><h3>${esc(name)}${title ? ` — ${linked(title, linkTo)}` : ""}</h3>` +
     `<table class="fields">${fields}</table>` +
     `<table class="history"><thead><tr><th>#</th><th>When</th><th>Who</th><th>What</th><th>Change (before → after)</th><th>Why</th></tr></thead>` +
     `<tbody>${history}</tbody></table>` +

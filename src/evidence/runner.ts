@@ -58,7 +58,7 @@ export class PackBuilder {
           done: 0,
         },
       },
-      { new: true },
+      { returnDocument: "after" },
     ).lean();
   }
 

@@ -41,6 +41,8 @@ function blockText(block: Block, options: PlainOptions): string[] {
       return [block.buttons.map((b) => `[${b.label}]`).join(" ")];
     case "picker":
       return [`[${block.picker.label}]`];
+    case "image":
+      return [`[chart: ${block.alt}]`];
     default:
       return [];
   }

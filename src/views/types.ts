@@ -47,6 +47,8 @@ export type Block =
   | { type: "list"; items: Rich[] }
   | { type: "context"; text: Rich }
   | { type: "divider" }
+  /** A picture QOps serves itself (a chart as PNG); `alt` says what it shows, for screen readers. */
+  | { type: "image"; url: string; alt: string }
   | { type: "buttons"; buttons: ButtonView[] }
   | { type: "picker"; picker: PickerView };
 

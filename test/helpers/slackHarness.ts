@@ -26,7 +26,9 @@ export interface SlackHarness {
  * The real app on a free port, its Slack pointed at a local fake Slack, its database a fresh
  * one on the run's server. Everything goes over HTTP, as with Slack itself.
  */
-export function useSlackApp(options: { clock?: Clock; role?: "web" | "all" } = {}): SlackHarness {
+export function useSlackApp(
+  options: { clock?: Clock; role?: "web" | "all"; env?: Record<string, string> } = {},
+): SlackHarness {
   const harness = { logs: [] as Record<string, unknown>[] } as SlackHarness;
   beforeAll(async () => {
     harness.fake = await new FakeSlack(BOT_TOKEN).start();
@@ -40,6 +42,7 @@ export function useSlackApp(options: { clock?: Clock; role?: "web" | "all" } = {
       // "web" answers requests and sends what they record at once; "all" also runs the jobs
       // (the delivery worker that retries), as `npm start` does.
       QOPS_ROLE: options.role ?? "web",
+      ...options.env,
     });
     harness.app = await startApp({
       config,

@@ -141,6 +141,8 @@ function block(b: Block): KnownBlock[] {
       ];
     case "divider":
       return [{ type: "divider" }];
+    case "image":
+      return [{ type: "image", image_url: b.url, alt_text: clip(b.alt, 2000) || "chart" }];
     case "buttons": {
       const out: KnownBlock[] = [];
       for (let i = 0; i < b.buttons.length; i += 25)

@@ -70,7 +70,14 @@ export interface InputDate extends InputBase {
 }
 
 export type Input = InputText | InputChoiceSet | InputDate;
-export type CardElement = TextBlock | RichTextBlock | FactSet | Container | Input;
+export interface Image {
+  type: "Image";
+  url: string;
+  altText: string;
+  size?: "Auto" | "Stretch" | "Small" | "Medium" | "Large";
+}
+
+export type CardElement = TextBlock | RichTextBlock | FactSet | Container | Image | Input;
 
 export interface ActionSubmit {
   type: "Action.Submit";

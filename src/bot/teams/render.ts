@@ -232,6 +232,8 @@ function element(b: Block): CardElement[] {
       return [text(markdown(b.text), { isSubtle: true })];
     case "divider":
       return [{ type: "Container", items: [], separator: true }];
+    case "image":
+      return [{ type: "Image", url: b.url, altText: b.alt, size: "Stretch" }];
     default:
       return [];
   }
