@@ -1,7 +1,6 @@
-import { GENESIS_HASH } from "../db/canonical.js";
-import { hashEvent } from "../db/history.js";
 import type { HistoryEvent } from "../db/historyModels.js";
 import type { RecordBase } from "../db/recordBase.js";
+import { chainProblem } from "../db/verify.js";
 import { recordArticle } from "../evidence/html.js";
 import type { RecordKindDef } from "../records/kind.js";
 import { zoneOf } from "../records/workspace/access.js";
@@ -93,18 +92,13 @@ export function registerPage(
 
 /** Whether a record's chain holds: each event's hash matches its content and links to the one before. */
 export function chainCheck(events: HistoryEvent[]): { ok: boolean; text: string } {
-  let prev = GENESIS_HASH;
-  for (const [i, e] of events.entries()) {
-    if (e.seq !== i + 1 || e.prevHash !== prev)
-      return { ok: false, text: `does not verify: event ${i + 1} does not follow the one before it` };
-    if (hashEvent(e) !== e.hash)
-      return { ok: false, text: `does not verify: event ${e.seq} (${e.type}) was altered` };
-    prev = e.hash;
-  }
-  return {
-    ok: true,
-    text: `verifies: ${events.length} event${events.length === 1 ? "" : "s"}, each hash recomputed and linked`,
-  };
+  const problem = chainProblem(events);
+  return problem
+    ? { ok: false, text: `does not verify: ${problem}` }
+    : {
+        ok: true,
+        text: `verifies: ${events.length} event${events.length === 1 ? "" : "s"}, each hash recomputed and linked`,
+      };
 }
 
 export function recordPage(

@@ -1,4 +1,4 @@
-import { canonicalJson, sha256, toPlain } from "./canonical.js";
+import { canonicalJson, GENESIS_HASH, sha256, toPlain } from "./canonical.js";
 import { hashAnchor, hashEvent, pendingAnchors } from "./history.js";
 import {
   type HistoryAnchor,
@@ -220,4 +220,40 @@ function groupBy<T>(items: T[], key: (item: T) => string): Map<string, T[]> {
     else map.set(k, [item]);
   }
   return map;
+}
+
+/**
+ * The workspace seal as `verifyWorkspace` computes it, read as a stream (each creation's hash,
+ * each event's record, number and hash): memory grows with the number of records, not with
+ * their history. The chains themselves are not checked here (the evidence pack checks those it
+ * holds; `npm run verify` checks them all).
+ */
+export async function sealOf(workspaceId: string): Promise<{ seal: string; heads: string[] }> {
+  const heads: string[] = [];
+  const anchors = HistoryAnchorModel.find({ workspaceId }, { stream: 1, n: 1, hash: 1 })
+    .lean()
+    .cursor({ batchSize: 1000 });
+  for await (const a of anchors) heads.push(`${a.stream}#${a.n}:${a.hash}`);
+  const last = new Map<string, { seq: number; hash: string }>();
+  const events = HistoryEventModel.find({ workspaceId }, { recordKey: 1, seq: 1, hash: 1 })
+    .lean()
+    .cursor({ batchSize: 1000 });
+  for await (const e of events) {
+    const known = last.get(e.recordKey);
+    if (!known || e.seq > known.seq) last.set(e.recordKey, { seq: e.seq, hash: e.hash });
+  }
+  for (const [recordKey, { hash }] of last) heads.push(`${recordKey}:${hash}`);
+  heads.sort();
+  return { seal: sha256(heads.join("\n")), heads };
+}
+
+/** One record's chain, as held: null when every event's hash matches and links to the one before. */
+export function chainProblem(events: readonly HistoryEvent[]): string | null {
+  let prev = GENESIS_HASH;
+  for (const [i, e] of events.entries()) {
+    if (e.seq !== i + 1 || e.prevHash !== prev) return `event ${i + 1} does not follow the one before it`;
+    if (hashEvent(e) !== e.hash) return `event ${e.seq} (${e.type}) was altered`;
+    prev = e.hash;
+  }
+  return null;
 }

@@ -9,7 +9,9 @@ import { Zip, ZipDeflate } from "fflate";
 import { GridFSBucket, type ObjectId } from "mongodb";
 import mongoose from "mongoose";
 import { canonicalJson } from "../db/canonical.js";
-import { verifyWorkspace } from "../db/verify.js";
+import type { HistoryEvent } from "../db/historyModels.js";
+import type { RecordBase } from "../db/recordBase.js";
+import { chainProblem, sealOf } from "../db/verify.js";
 import { addDays, startOfDay } from "../time/zone.js";
 import {
   cell,
@@ -24,6 +26,18 @@ import {
 import { htmlFoot, htmlHead, recordArticle, sectionEnd, sectionHeading } from "./html.js";
 import type { EvidencePack } from "./model.js";
 import { verifyMarkdown } from "./verifyText.js";
+
+/** A record whose fields differ from what its history says (a change made behind the history). */
+function foldProblem(record: RecordBase, events: HistoryEvent[]): string | null {
+  const folded: Record<string, unknown> = {};
+  for (const e of events)
+    for (const [field, change] of Object.entries(e.changes)) folded[field] = change.after;
+  const plain = record as unknown as Record<string, unknown>;
+  for (const [field, value] of Object.entries(folded))
+    if (canonicalJson(plain[field]) !== canonicalJson(value))
+      return `field "${field}" was changed outside its history`;
+  return null;
+}
 
 /** Appends text to a file, waiting when the disk is behind (memory stays flat). */
 class Out {
@@ -77,6 +91,7 @@ export async function buildPack(
     const counted: { section: Section; count: number }[] = [];
     const files: string[] = [];
     let events = 0;
+    const problems: string[] = [];
     // References that get a link in the report: every record the pack holds.
     const refs = new Set<string>();
     for (const section of sections)
@@ -100,6 +115,8 @@ export async function buildPack(
           await csv.write(stringify([row], { escape_formulas: true, record_delimiter: "unix" }));
           await articles.write(recordArticle(record, list, pack.zone, inPack));
           for (const e of list) await history.write(`${eventLine(e)}\n`);
+          const problem = chainProblem(list) ?? foldProblem(record, list);
+          if (problem && problems.length < 20) problems.push(`${record.ref ?? record._id}: ${problem}`);
           events += list.length;
           const head = list.at(-1);
           if (head) included[record._id] = head.hash;
@@ -112,10 +129,7 @@ export async function buildPack(
       files.push(section.id);
       await progress(i + 1, total);
     }
-    const report = await verifyWorkspace(pack.workspaceId);
-    const problems = report.problems
-      .slice(0, 20)
-      .map((p) => `${p.kind} at ${p.where}${p.seq ? ` #${p.seq}` : ""}: ${p.detail}`);
+    const report = { ...(await sealOf(pack.workspaceId)), ok: problems.length === 0 };
     const records = Object.keys(included).length;
     await body.write(
       htmlHead({

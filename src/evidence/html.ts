@@ -133,8 +133,8 @@ export function htmlHead(cover: Cover): string {
     )
     .join("");
   const state = cover.intact
-    ? "<p>The workspace's history verified intact when this pack was built.</p>"
-    : `<p class="bad">The workspace's history did NOT verify when this pack was built: ${cover.problems.map(esc).join("; ")}</p>`;
+    ? "<p>Every record's history in this pack verified when it was built: each event's hash recomputed, each link to the event before it checked, and each record equal to what its history says. <code>npm run verify</code> checks the whole workspace.</p>"
+    : `<p class="bad">Some histories in this pack did NOT verify when it was built: ${cover.problems.map(esc).join("; ")}</p>`;
   return (
     `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>QMS evidence pack ${esc(cover.from)} to ${esc(cover.to)}</title>` +
     `<style>${STYLE}</style></head><body><div class="cover"><h1>QMS evidence pack</h1>` +
