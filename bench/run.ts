@@ -6,7 +6,9 @@
  * npm run bench -- teams      Teams message and card-action ack latency vs a bare CloudAdapter
  * npm run bench -- growth     register, record and App Home replies at 100 / 10,000 / 100,000 complaints
  * npm run bench -- evidence   an evidence pack of a year at 1,000 and 10,000 complaints: time and memory
+ * npm run bench -- dashboard  the dashboard overview's server time at 1,000 and 10,000 complaints
  */
+import { runDashboardBench } from "./dashboard.js";
 import { runEvidenceBench } from "./evidence.js";
 import { runGrowthBench } from "./growth.js";
 import { runHistoryBench } from "./history.js";
@@ -21,6 +23,7 @@ const benches: Record<string, () => Promise<string>> = {
   teams: runTeamsBench,
   growth: runGrowthBench,
   evidence: runEvidenceBench,
+  dashboard: runDashboardBench,
 };
 const chosen = process.argv.slice(2).filter((a) => a in benches);
 for (const name of chosen.length ? chosen : Object.keys(benches)) {

@@ -9,6 +9,18 @@ const PALETTE = ["#2f5d8a", "#c0504d", "#9bbb59", "#8064a2", "#f79646"];
  * the same picture serves the dashboard, the evidence pack and chat (as PNG).
  */
 export function chartSvg(figure: Figure, width = 560, height = 260): string {
+  const key = JSON.stringify([figure, width, height]);
+  const known = drawn.get(key);
+  if (known) return known;
+  const svg = draw(figure, width, height);
+  // The same numbers give the same picture: the last few hundred are kept.
+  if (drawn.size >= 500) drawn.clear();
+  drawn.set(key, svg);
+  return svg;
+}
+const drawn = new Map<string, string>();
+
+function draw(figure: Figure, width: number, height: number): string {
   const chart = echarts.init(null, null, { renderer: "svg", ssr: true, width, height });
   chart.setOption({
     animation: false,

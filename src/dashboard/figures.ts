@@ -1,4 +1,8 @@
+import type { Model } from "mongoose";
 import { systemContext } from "../commands/context.js";
+import { findByIds } from "../db/read.js";
+import type { RecordBase } from "../db/recordBase.js";
+import { readSnapshot } from "../db/snapshots.js";
 import { type CorrectiveAction, CorrectiveActionModel, OPEN_ACTION_STATES } from "../records/action/model.js";
 import { programmeStatus } from "../records/audit/programme.js";
 import {
@@ -13,7 +17,7 @@ import { type QualityObjective, QualityObjectiveModel } from "../records/objecti
 import { statusOf } from "../records/policy/status.js";
 import { zoneOf } from "../records/workspace/access.js";
 import type { Workspace } from "../records/workspace/model.js";
-import { addMonths, dayOf } from "../time/zone.js";
+import { addMonths, dayOf, startOfDay } from "../time/zone.js";
 
 /** A chart's numbers: one row per category, one column per series (the table under the chart). */
 export interface Figure {
@@ -24,6 +28,31 @@ export interface Figure {
   series: { name: string; values: number[] }[];
   /** One sentence a reader (or a screen reader) takes away. */
   summary: string;
+}
+
+/**
+ * The few fields the charts need of every record of a kind. On the embedded engine, which reads
+ * whole collections for any query but by `_id`, kept as a snapshot patched with the records
+ * that changed since (as the registers are); on MongoDB a query on its index.
+ */
+function figuresOf<T extends RecordBase>(
+  model: Model<T>,
+  kind: string,
+  workspaceId: string,
+  fields: string,
+): Promise<T[]> {
+  const wanted = `${fields} workspaceId`;
+  const projection = Object.fromEntries(wanted.split(" ").map((f) => [f, 1 as const]));
+  return readSnapshot<T>(
+    workspaceId,
+    kind,
+    "dashboard",
+    async () => (await model.find({ workspaceId }, wanted).lean()) as T[],
+    {
+      read: (keys) => findByIds(model, keys, projection) as Promise<(T | null)[]>,
+      keeps: (r) => r.workspaceId === workspaceId,
+    },
+  );
 }
 
 const count = <T>(items: T[], key: (t: T) => string, keys: readonly string[]) =>
@@ -51,15 +80,35 @@ export async function overviewFigures(workspace: Workspace, now: Date): Promise<
   const zone = zoneOf(workspace);
   const today = dayOf(now, zone);
   const [complaints, actions, ideas, objectives, policies] = await Promise.all([
-    ComplaintModel.find(ws, "state severity createdAt").lean() as Promise<Complaint[]>,
-    CorrectiveActionModel.find(ws, "state createdAt dueAt").lean() as Promise<CorrectiveAction[]>,
-    ImprovementIdeaModel.find(ws, "state").lean() as Promise<ImprovementIdea[]>,
+    figuresOf<Complaint>(
+      ComplaintModel as never,
+      "complaint",
+      workspace.workspaceId,
+      "state severity createdAt",
+    ),
+    figuresOf<CorrectiveAction>(
+      CorrectiveActionModel as never,
+      "action",
+      workspace.workspaceId,
+      "state createdAt dueAt",
+    ),
+    figuresOf<ImprovementIdea>(ImprovementIdeaModel as never, "idea", workspace.workspaceId, "state"),
     QualityObjectiveModel.find({ ...ws, state: "active" }).lean() as Promise<QualityObjective[]>,
     ControlledDocumentModel.find({ ...ws, documentType: "policy" }).lean() as Promise<ControlledDocument[]>,
   ]);
   const open = complaints.filter((c) => OPEN_COMPLAINT_STATES.includes(c.state));
   const months = Array.from({ length: 12 }, (_, i) => addMonths(today, i - 11).slice(0, 7));
-  const perMonth = count(complaints, (c) => dayOf(c.createdAt, zone).slice(0, 7), months);
+  // Each month's first instant in the workspace's zone; a complaint falls in the last one it is not before.
+  const starts = months.map((m) => startOfDay(`${m}-01`, zone).getTime());
+  const end = startOfDay(addMonths(`${months.at(-1)}-01`, 1), zone).getTime();
+  const perMonth = months.map(() => 0);
+  for (const c of complaints) {
+    const t = new Date(c.createdAt).getTime();
+    if (t >= end || t < (starts[0] ?? 0)) continue;
+    let i = starts.length - 1;
+    while (i > 0 && t < (starts[i] ?? 0)) i--;
+    perMonth[i] = (perMonth[i] ?? 0) + 1;
+  }
   const openActions = actions.filter((a) => OPEN_ACTION_STATES.includes(a.state));
   const ages = ["0–30 days", "31–60 days", "61–90 days", "over 90 days"];
   const ageOf = (a: CorrectiveAction) => {

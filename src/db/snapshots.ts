@@ -240,9 +240,34 @@ export async function readSnapshot<T>(
     if (base !== mine) hold(_id, base.builtAt, base.items);
     return base.items as T[];
   }
-  const items =
-    (base && patch && (await patched(base.items, base.builtAt, marker, patch))) ?? (await build());
   const builtAt = readStart - SKEW_MS;
+  const patchedItems = base && patch ? await patched(base.items, base.builtAt, marker, patch) : null;
+  if (patchedItems) {
+    // Held at once; written back in the background (a large snapshot, such as the dashboard's
+    // every complaint, is a large write that the reader need not wait for).
+    storeLater(_id, patchedItems, builtAt);
+    return patchedItems as T[];
+  }
+  const items = await build();
   await store(_id, items, builtAt);
   return items as T[];
+}
+
+const toStore = new Map<string, { items: unknown[]; builtAt: number }>();
+const storing = new Set<string>();
+
+/** Holds a snapshot now and stores it soon: one write at a time per snapshot, the newest wins. */
+function storeLater(_id: string, items: unknown[], builtAt: number): void {
+  hold(_id, builtAt, items);
+  toStore.set(_id, { items, builtAt });
+  if (storing.has(_id)) return;
+  storing.add(_id);
+  void (async () => {
+    for (let next = toStore.get(_id); next; next = toStore.get(_id)) {
+      toStore.delete(_id);
+      await put({ _id, items: next.items, builtAt: new Date(next.builtAt) }).catch((error: unknown) =>
+        dbWarning(error, "could not store a register snapshot; the next read builds it again", { _id }),
+      );
+    }
+  })().finally(() => storing.delete(_id));
 }
