@@ -1,8 +1,9 @@
-import { mkdir } from "node:fs/promises";
+import { mkdir, writeFile } from "node:fs/promises";
 import { type Browser, chromium, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ComplaintModel } from "../src/records/complaint/model.js";
 import { runningClock } from "./helpers/clock.js";
+import { linkIn, packFiles } from "./helpers/evidence.js";
 import { waitFor } from "./helpers/poll.js";
 import { allText, employee, qm, setUpWorkspace, useSlackApp } from "./helpers/slackHarness.js";
 import { type SimUser, SlackClientSim } from "./helpers/slackRequests.js";
@@ -107,7 +108,9 @@ describe("the quality dashboard in a browser", () => {
     await page.goto(new URL("/dashboard/register?kind=complaint", page.url()).toString());
     expect(await page.locator("table.register tbody tr").count()).toBe(3);
     expect(await page.textContent("table.register")).toContain(HOSTILE);
-    expect(await page.evaluate(() => (globalThis as unknown as { __pwned?: number }).__pwned)).toBeUndefined();
+    expect(
+      await page.evaluate(() => (globalThis as unknown as { __pwned?: number }).__pwned),
+    ).toBeUndefined();
     await page.goto(new URL("/dashboard/register?kind=complaint&q=label", page.url()).toString());
     expect(await page.locator("table.register tbody tr").count()).toBe(1);
     await page.click("table.register tbody tr a");
@@ -140,6 +143,39 @@ describe("the quality dashboard in a browser", () => {
     await ask(h.slack, `roles revoke <@${auditor.id}|${auditor.name}> auditor`, qm);
     const revoked = await page.goto(new URL("/dashboard", link).toString());
     expect(revoked?.status()).toBe(403);
+  });
+
+  it("the evidence pack's report prints to A4: cover and contents first, no content wider than the page", async () => {
+    const reply = await ask(h.slack, "evidence", qm);
+    const id = /EVP-[0-9A-F]{8}/.exec(reply)?.[0] ?? "";
+    const ready = await h.fake.waitForCall(
+      "chat.update",
+      (c) => allText(c.args).includes(id) && allText(c.args).includes("is ready"),
+    );
+    const zip = new Uint8Array(await (await fetch(linkIn(allText(ready.args)) ?? "")).arrayBuffer());
+    const html = packFiles(zip)["index.html"] ?? "";
+    await writeFile(`${ARTIFACTS}/evidence-pack-index.html`, html);
+    const page = await (await browser.newContext({ viewport: { width: 680, height: 960 } })).newPage();
+    await page.setContent(html);
+    await page.emulateMedia({ media: "print" });
+    // A4 less the report's margins is about 680 CSS pixels wide: nothing may stick out.
+    expect(
+      await page.evaluate(
+        () =>
+          (globalThis as unknown as { document: { documentElement: { scrollWidth: number } } }).document
+            .documentElement.scrollWidth,
+      ),
+    ).toBeLessThanOrEqual(680);
+    expect(await page.textContent("h1")).toBe("QMS evidence pack");
+    expect(await page.locator("ol li a").count()).toBeGreaterThanOrEqual(9);
+    const pdf = await page.pdf({
+      format: "A4",
+      printBackground: true,
+      path: `${ARTIFACTS}/evidence-pack.pdf`,
+    });
+    expect(pdf.subarray(0, 5).toString()).toBe("%PDF-");
+    // The cover on a page of its own, then a page per clause section at least.
+    expect((pdf.toString("latin1").match(/\/Type\s*\/Page[^s]/g) ?? []).length).toBeGreaterThanOrEqual(3);
   });
 
   it("a link used after its 10 minutes is refused", async () => {

@@ -93,7 +93,7 @@ export function recordArticle(
 }
 
 export const sectionHeading = (section: Section, count: number) =>
-  `<section id="s-${esc(section.id)}"><h2>${esc(section.clauses.join(", "))} ${esc(section.title)}</h2>` +
+  `<section id="s-${esc(section.id)}"${count ? "" : ' class="empty"'}><h2>${esc(section.clauses.join(", "))} ${esc(section.title)}</h2>` +
   `<p class="count">${count} record${count === 1 ? "" : "s"} in this period.</p>\n`;
 
 export const sectionEnd = "</section>\n";
@@ -121,6 +121,9 @@ table { border-collapse: collapse; width: 100%; margin: .3em 0; }
 th, td { border: 1px solid #bbb; padding: 2px 4px; text-align: left; vertical-align: top; overflow-wrap: anywhere; }
 table.fields th { width: 28%; background: #f3f3f3; } thead { display: table-header-group; }
 table.history th { background: #f3f3f3; } .record { break-inside: avoid-page; }
+table.history th:nth-child(1) { width: 4%; } table.history th:nth-child(2) { width: 15%; }
+table.history th:nth-child(3) { width: 14%; } table.history th:nth-child(4) { width: 12%; }
+table.history th:nth-child(6) { width: 16%; } section.empty h2 { break-before: auto; }
 code { font-size: 8pt; overflow-wrap: anywhere; } .cover { break-after: page; }
 .bad { color: #a00; font-weight: bold; } ul { margin: 0; padding-left: 1.2em; }
 @media print { a { color: inherit; text-decoration: none; } }`;

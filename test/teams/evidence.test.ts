@@ -14,7 +14,10 @@ import {
   useTeamsApp,
 } from "../helpers/teamsHarness.js";
 
-const h = useTeamsApp();
+// QOps behind a proxy at a public address; the test reaches the same process directly.
+const PUBLIC = "https://qops.example.test";
+const h = useTeamsApp({ env: { QOPS_PUBLIC_URL: PUBLIC } });
+const local = (url: string) => url.replace(PUBLIC, `http://127.0.0.1:${h.app.port}`);
 const quinn = teamsUser("Quinn Manager");
 const ada = teamsUser("Ada Auditor");
 const erin = teamsUser("Erin Employee");
@@ -51,7 +54,41 @@ beforeAll(async () => {
   });
 });
 
-describe("Teams: the evidence pack", () => {
+describe("Teams: the evidence pack, the dashboard and charts", () => {
+  it("qms dashboard gives a QM a one-use sign-in link that opens the overview; qms status carries a chart image served as PNG", async () => {
+    expect(await sayText(erin, "qms dashboard")).toContain(
+      "Only a quality manager or top management or an auditor can open the quality dashboard",
+    );
+    const reply = await say(h, quinn, "qms dashboard");
+    const link =
+      /\]\((https:[^)\s]+)\)/.exec(`${reply.text}\n${textOf(reply.attachments?.[0]?.content)}`)?.[1] ?? "";
+    expect(link.startsWith(`${PUBLIC}/dashboard/signin?token=`)).toBe(true);
+    const signIn = await fetch(local(link), { redirect: "manual" });
+    expect(signIn.status).toBe(303);
+    const cookie = signIn.headers.get("set-cookie") ?? "";
+    expect(cookie).toMatch(/HttpOnly/);
+    expect(cookie).toMatch(/SameSite=Lax/);
+    expect(cookie).toMatch(/Secure/);
+    const overview = await fetch(local(`${PUBLIC}/dashboard`), {
+      headers: { cookie: cookie.split(";")[0] ?? "" },
+    });
+    expect(overview.status).toBe(200);
+    const html = await overview.text();
+    expect(html).toContain("Open complaints by severity");
+    expect(html).toContain("Quinn Manager");
+    expect((await fetch(local(link), { redirect: "manual" })).status).toBe(403);
+
+    const status = await say(h, quinn, "qms status");
+    const card = status.attachments?.[0]?.content as {
+      body?: { type: string; url?: string; altText?: string }[];
+    };
+    const image = card.body?.find((e) => e.type === "Image");
+    expect(image?.altText).toBe("Open complaints by severity: 1 in all");
+    const png = await fetch(local(image?.url ?? ""));
+    expect(png.status).toBe(200);
+    expect(png.headers.get("content-type")).toBe("image/png");
+  });
+
   it("an employee is refused; an auditor's typed request gives a progress message in their chat that becomes a link to a pack that verifies", async () => {
     expect(await sayText(erin, "qms evidence")).toContain(
       "Only a quality manager or an auditor can build the evidence pack",
@@ -71,7 +108,8 @@ describe("Teams: the evidence pack", () => {
     expect(h.connector.sent(chat).some((c) => JSON.stringify(c.body).includes(id))).toBe(true);
     const url = linkIn(unescaped(textOf(ready.body)));
     expect(url).toBeTruthy();
-    const res = await fetch(url ?? "");
+    expect(url?.startsWith(`${PUBLIC}/evidence/download?`)).toBe(true);
+    const res = await fetch(local(url ?? ""));
     expect(res.status).toBe(200);
     const zip = new Uint8Array(await res.arrayBuffer());
     const files = packFiles(zip);
