@@ -3,8 +3,10 @@ import { strToU8, zipSync } from "fflate";
 import { beforeAll, describe, expect, it } from "vitest";
 import { verifyWorkspace } from "../../src/db/verify.js";
 import { linkKey, signLink } from "../../src/evidence/links.js";
-import { EvidencePackModel } from "../../src/evidence/model.js";
+import { EvidencePackModel, newPack } from "../../src/evidence/model.js";
+import { PackBuilder } from "../../src/evidence/runner.js";
 import { DOWNLOAD_PURPOSE } from "../../src/evidence/settings.js";
+import { createLogger } from "../../src/logger.js";
 import { ComplaintModel } from "../../src/records/complaint/model.js";
 import { auditorScript, linkIn, packFiles, verifyPackCli } from "../helpers/evidence.js";
 import { waitFor } from "../helpers/poll.js";
@@ -15,6 +17,8 @@ const h = useSlackApp();
 const auditor: SimUser = { id: "UAUD1", name: "Ada Auditor" };
 const HOSTILE = '=HYPERLINK("http://evil.example","x")<script>alert(1)</script>';
 const ws = () => `slack:${h.teamId}`;
+let actionRef = "";
+let complaintRef = "";
 
 async function command(text: string, by: SimUser): Promise<string> {
   const c = h.slack.command("/qms", text, by);
@@ -39,10 +43,13 @@ async function logComplaint(title: string, customer: string) {
     what: title,
   });
   // Its triage post's pointer is written to its history once the post went out.
-  await waitFor(async () => ((await ComplaintModel.findById(doc._id).lean())?.triageMessage ? true : null), {
-    what: `the triage post of ${doc.ref}`,
-  });
-  return doc;
+  return waitFor(
+    async () => {
+      const posted = await ComplaintModel.findById(doc._id).lean();
+      return posted?.triageMessage ? posted : null;
+    },
+    { what: `the triage post of ${doc.ref}` },
+  );
 }
 
 /** Asks for a pack and waits for the progress message to carry the link; returns the ZIP. */
@@ -66,7 +73,38 @@ async function pack(text: string, by: SimUser) {
 beforeAll(async () => {
   await setUpWorkspace(h);
   await command(`roles grant <@${auditor.id}|${auditor.name}> auditor`, qm);
-  await logComplaint("Scratched housings", "ACME GmbH");
+  const scratched = await logComplaint("Scratched housings", "ACME GmbH");
+  // Accepted, and a corrective action raised from it: the pack links the two.
+  const where = { channel: scratched.triageMessage?.channelId ?? "", ts: scratched.triageMessage?.ts ?? "" };
+  await h.slack.button("complaint.accept", scratched.ref ?? "", qm, where).send();
+  await waitFor(
+    async () => ((await ComplaintModel.findById(scratched._id).lean())?.state === "accepted" ? true : null),
+    {
+      what: "the complaint accepted",
+    },
+  );
+  await h.slack.button("complaint.raise_action", scratched.ref ?? "", qm, where).send();
+  const modal = await h.fake.waitForCall("views.open", (c) =>
+    allText(c.args).includes(`Action for ${scratched.ref}`),
+  );
+  await h.slack.submitView(
+    "action.new",
+    {
+      problem: { value: "Housings scratched in transit" },
+      ownerId: { user: qm.id },
+      dueDate: { date: "2099-01-31" },
+      actionType: { option: "corrective" },
+    },
+    qm,
+    { privateMetadata: (modal.args.view as { private_metadata: string }).private_metadata },
+  );
+  actionRef = await waitFor(
+    async () => (await ComplaintModel.findById(scratched._id).lean())?.linkedActions[0],
+    {
+      what: "the action linked on the complaint",
+    },
+  );
+  complaintRef = scratched.ref ?? "";
   await logComplaint(HOSTILE, "@SUM(1+1)");
 });
 
@@ -124,6 +162,14 @@ describe("the evidence pack", () => {
     expect(files["records/complaint.csv"]).toContain(`"'=HYPERLINK(""http://evil.example"",""x"")`);
     expect(files["records/complaint.csv"]).toContain("'@SUM(1+1)");
     expect(files["index.html"]).toContain("8.2.1, 9.1.2 Customer complaints");
+    // Records link to each other: the complaint to its corrective action and back.
+    expect(files["index.html"]).toContain(`<a href="#${actionRef}">${actionRef}</a>`);
+    expect(files["index.html"]).toContain(`<a href="#${complaintRef}">${complaintRef}</a>`);
+    expect(files["index.html"]).toContain(`<article id="${actionRef}"`);
+    expect(JSON.parse(files["records/action.json"] ?? "[]")[0]).toMatchObject({
+      sourceRef: complaintRef,
+      ref: actionRef,
+    });
 
     expect(await verifyPackCli(zip)).toMatchObject({ code: 0, out: expect.stringContaining("intact") });
     expect(await auditorScript(zip)).toMatchObject({ code: 0, out: expect.stringContaining("intact") });
@@ -151,6 +197,45 @@ describe("the evidence pack", () => {
     const script = await auditorScript(tampered);
     expect(script.code).not.toBe(0);
     expect(script.out).toContain(`line 2: ${second.recordKey} event ${second.seq} was altered`);
+  });
+
+  it("a pack a dead process left half built is taken over by the workers' job and finished once; one still being built is left alone", async () => {
+    const asked = {
+      workspaceId: ws(),
+      requestedBy: qm,
+      requestedAt: new Date("2026-11-02T09:00:00Z"),
+      from: "2026-01-01",
+      to: "2026-12-31",
+      zone: "UTC",
+      clause: "10.2",
+      total: 2,
+    };
+    const past = new Date(Date.now() - 1_000);
+    const future = new Date(Date.now() + 60_000);
+    await EvidencePackModel.create({
+      ...newPack({ _id: "EVP-DEAD0001", ...asked }),
+      state: "building",
+      builder: "dead:1",
+      leaseUntil: past,
+    });
+    await EvidencePackModel.create({
+      ...newPack({ _id: "EVP-LIVE0001", ...asked }),
+      state: "building",
+      builder: "alive:2",
+      leaseUntil: future,
+    });
+    const worker = new PackBuilder(createLogger("silent", false), () => new Date(), "worker:3");
+    expect(await worker.runDue()).toBe(1);
+    expect(await EvidencePackModel.findById("EVP-DEAD0001").lean()).toMatchObject({
+      state: "ready",
+      builder: "worker:3",
+    });
+    expect(await EvidencePackModel.findById("EVP-LIVE0001").lean()).toMatchObject({
+      state: "building",
+      builder: "alive:2",
+    });
+    expect(await worker.runDue()).toBe(0);
+    await EvidencePackModel.deleteOne({ _id: "EVP-LIVE0001" });
   });
 
   it("the same period and data give byte-identical packs", async () => {
