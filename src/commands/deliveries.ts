@@ -1,3 +1,4 @@
+import { dashboardLinkView } from "../dashboard/command.js";
 import { loadRecord, transition } from "../db/history.js";
 import { findByIds } from "../db/read.js";
 import type { RecordBase } from "../db/recordBase.js";
@@ -182,6 +183,14 @@ async function drawn(delivery: Delivery, now: Date, logger: Logger): Promise<Mes
       return weeklyDigest(workspace, now);
     case "evidencePack":
       return evidencePackView(String(dynamic.packId), now);
+    case "dashboardLink":
+      return dashboardLinkView(
+        delivery.workspaceId,
+        delivery.recipientId,
+        String(dynamic.name),
+        now,
+        systemContext,
+      );
     default:
       logger.error(
         { delivery: delivery._id, type: dynamic.type },

@@ -14,6 +14,11 @@ export interface Surface {
   channelIsHere: boolean;
   /** Whether a message's menu can log it as a complaint (Slack's message shortcut). */
   messageShortcut: boolean;
+  /**
+   * Whether a command's answer is seen by the person who typed it only, wherever they typed it
+   * (Slack's ephemeral replies); in Teams a reply in a channel is seen by everyone there.
+   */
+  privateReplies: boolean;
 }
 
 export const SLACK_SURFACE: Surface = {
@@ -21,10 +26,12 @@ export const SLACK_SURFACE: Surface = {
   peopleLists: false,
   channelIsHere: false,
   messageShortcut: true,
+  privateReplies: true,
 };
 export const TEAMS_SURFACE: Surface = {
   formAnswers: "inline",
   peopleLists: true,
   channelIsHere: true,
   messageShortcut: false,
+  privateReplies: false,
 };

@@ -78,6 +78,23 @@ describe("Teams: the evidence pack, the dashboard and charts", () => {
     expect(html).toContain("Quinn Manager");
     expect((await fetch(local(link), { redirect: "manual" })).status).toBe(403);
 
+    // Typed in a channel, the link would be seen by everyone there: it goes to the person's own chat.
+    const earlier = h.connector.calls.length;
+    const inChannel = await say(h, quinn, "qms dashboard", { conversationId: QUALITY_CONVERSATION });
+    const channelText = `${inChannel.text}\n${textOf(inChannel.attachments?.[0]?.content)}`;
+    expect(channelText).toContain("your sign-in link to the quality dashboard is in your personal chat");
+    expect(channelText).not.toContain("/dashboard/signin");
+    const dm = await h.connector.waitFor(() =>
+      h.connector.calls.slice(earlier).find(
+        (c) =>
+          c.method === "POST" &&
+          c.conversationId !== QUALITY_CONVERSATION &&
+          JSON.stringify(c.body).includes("/dashboard/signin?token="),
+      ),
+    );
+    const dmLink = /\]\((https:[^)\s]+)\)/.exec(unescaped(textOf(dm.body)))?.[1] ?? "";
+    expect((await fetch(local(dmLink), { redirect: "manual" })).status).toBe(303);
+
     const status = await say(h, quinn, "qms status");
     const card = status.attachments?.[0]?.content as {
       body?: { type: string; url?: string; altText?: string }[];
