@@ -85,12 +85,14 @@ describe("Teams: the evidence pack, the dashboard and charts", () => {
     expect(channelText).toContain("your sign-in link to the quality dashboard is in your personal chat");
     expect(channelText).not.toContain("/dashboard/signin");
     const dm = await h.connector.waitFor(() =>
-      h.connector.calls.slice(earlier).find(
-        (c) =>
-          c.method === "POST" &&
-          c.conversationId !== QUALITY_CONVERSATION &&
-          JSON.stringify(c.body).includes("/dashboard/signin?token="),
-      ),
+      h.connector.calls
+        .slice(earlier)
+        .find(
+          (c) =>
+            c.method === "POST" &&
+            c.conversationId !== QUALITY_CONVERSATION &&
+            JSON.stringify(c.body).includes("/dashboard/signin?token="),
+        ),
     );
     const dmLink = /\]\((https:[^)\s]+)\)/.exec(unescaped(textOf(dm.body)))?.[1] ?? "";
     expect((await fetch(local(dmLink), { redirect: "manual" })).status).toBe(303);
