@@ -8,11 +8,15 @@ import { stringify } from "csv-stringify/sync";
 import { Zip, ZipDeflate } from "fflate";
 import { GridFSBucket, type ObjectId } from "mongodb";
 import mongoose from "mongoose";
+import { systemContext } from "../commands/context.js";
+import { chartSvg } from "../dashboard/charts.js";
+import type { Figure } from "../dashboard/figures.js";
 import { canonicalJson } from "../db/canonical.js";
 import type { HistoryEvent } from "../db/historyModels.js";
 import type { RecordBase } from "../db/recordBase.js";
 import { chainProblem, sealOf } from "../db/verify.js";
-import { addDays, startOfDay } from "../time/zone.js";
+import { programmeStatus } from "../records/audit/programme.js";
+import { addDays, addMonths, dayOf, startOfDay } from "../time/zone.js";
 import {
   cell,
   columnsOf,
@@ -23,7 +27,15 @@ import {
   type Section,
   sectionsFor,
 } from "./collect.js";
-import { htmlFoot, htmlHead, recordArticle, sectionEnd, sectionHeading } from "./html.js";
+import {
+  htmlFoot,
+  htmlHead,
+  programmeTable,
+  recordArticle,
+  sectionChart,
+  sectionEnd,
+  sectionHeading,
+} from "./html.js";
 import type { EvidencePack } from "./model.js";
 import { verifyMarkdown } from "./verifyText.js";
 
@@ -37,6 +49,24 @@ function foldProblem(record: RecordBase, events: HistoryEvent[]): string | null 
     if (canonicalJson(plain[field]) !== canonicalJson(value))
       return `field "${field}" was changed outside its history`;
   return null;
+}
+
+/** The months a period touches, `YYYY-MM`, in order. */
+function monthsOf(from: string, to: string): string[] {
+  const months: string[] = [];
+  for (let m = `${from.slice(0, 7)}-01`; m.slice(0, 7) <= to.slice(0, 7); m = addMonths(m, 1))
+    months.push(m.slice(0, 7));
+  return months;
+}
+
+/** The audit programme for each year of the period (planned and held per process). */
+async function programmeHtml(pack: EvidencePack): Promise<string> {
+  let html = "";
+  for (let year = Number(pack.from.slice(0, 4)); year <= Number(pack.to.slice(0, 4)); year++) {
+    const { rows } = await programmeStatus(systemContext(pack.workspaceId, pack.requestedAt), year);
+    html += programmeTable(year, rows);
+  }
+  return html;
 }
 
 /** Appends text to a file, waiting when the disk is behind (memory stays flat). */
@@ -92,6 +122,8 @@ export async function buildPack(
     const files: string[] = [];
     let events = 0;
     const problems: string[] = [];
+    const months = monthsOf(pack.from, pack.to);
+    const charts = new Map<string, number[]>();
     // References that get a link in the report: every record the pack holds.
     const refs = new Set<string>();
     for (const section of sections)
@@ -106,6 +138,7 @@ export async function buildPack(
       await json.write("[");
       const articles = new Out(join(dir, `${section.id}.html`));
       let count = 0;
+      const perMonth = months.map(() => 0);
       for await (const batch of recordBatches(section, pack.workspaceId, period)) {
         const histories = await eventsOf(batch);
         for (const record of batch) {
@@ -121,8 +154,11 @@ export async function buildPack(
           const head = list.at(-1);
           if (head) included[record._id] = head.hash;
           count++;
+          const month = months.indexOf(dayOf(new Date(record.createdAt), pack.zone).slice(0, 7));
+          if (month >= 0) perMonth[month] = (perMonth[month] ?? 0) + 1;
         }
       }
+      charts.set(section.id, perMonth);
       await json.write("\n]\n");
       await Promise.all([json.close(), csv.close(), articles.close()]);
       counted.push({ section, count });
@@ -146,6 +182,19 @@ export async function buildPack(
       const section = counted.find((c) => c.section.id === id);
       if (!section) continue;
       await body.write(sectionHeading(section.section, section.count));
+      const perMonth = charts.get(id) ?? [];
+      if (section.count) {
+        const figure: Figure = {
+          id: `pack-${id}`,
+          title: `${section.section.title}: created per month`,
+          kind: "bar",
+          categories: months,
+          series: [{ name: "created", values: perMonth }],
+          summary: "",
+        };
+        await body.write(sectionChart(chartSvg(figure, 640, 220), months, perMonth));
+      }
+      if (id === "audit") await body.write(await programmeHtml(pack));
       for await (const chunk of createReadStream(join(dir, `${id}.html`), "utf8"))
         await body.write(chunk as string);
       await body.write(sectionEnd);

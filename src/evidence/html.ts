@@ -98,6 +98,30 @@ export const sectionHeading = (section: Section, count: number) =>
 
 export const sectionEnd = "</section>\n";
 
+/** A section's chart (records created per month of the period) with its numbers printed under it. */
+export function sectionChart(svg: string, months: string[], counts: number[]): string {
+  const cells = months.map((m, i) => `<tr><th>${esc(m)}</th><td>${counts[i] ?? 0}</td></tr>`).join("");
+  return (
+    `<figure class="chart">${svg}<table class="numbers"><thead><tr><th>month</th><th>created</th></tr></thead>` +
+    `<tbody>${cells}</tbody></table></figure>\n`
+  );
+}
+
+/** The audit programme of a year: per process, audits a year planned and held (9.2.2). */
+export function programmeTable(
+  year: number,
+  rows: { process: string; perYear: number; planned: number; done: number }[],
+): string {
+  if (!rows.length) return "";
+  const body = rows
+    .map(
+      (r) =>
+        `<tr><td>${esc(r.process)}</td><td>${r.perYear}</td><td>${r.planned}</td><td>${r.done}</td></tr>`,
+    )
+    .join("");
+  return `<h3>Audit programme ${year}</h3><table class="programme"><thead><tr><th>Process</th><th>Audits a year</th><th>Planned</th><th>Held (reported or closed)</th></tr></thead><tbody>${body}</tbody></table>\n`;
+}
+
 export interface Cover {
   workspaceId: string;
   from: string;
@@ -126,6 +150,8 @@ table.history th:nth-child(3) { width: 14%; } table.history th:nth-child(4) { wi
 table.history th:nth-child(6) { width: 16%; } section.empty h2 { break-before: auto; }
 code { font-size: 8pt; overflow-wrap: anywhere; } .cover { break-after: page; }
 .bad { color: #a00; font-weight: bold; } ul { margin: 0; padding-left: 1.2em; }
+figure.chart { margin: .5em 0; break-inside: avoid-page; } figure.chart svg { max-width: 100%; height: auto; }
+table.numbers { width: auto; font-size: 8pt; }
 @media print { a { color: inherit; text-decoration: none; } }`;
 
 export function htmlHead(cover: Cover): string {

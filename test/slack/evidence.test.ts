@@ -162,6 +162,10 @@ describe("the evidence pack", () => {
     expect(files["records/complaint.csv"]).toContain(`"'=HYPERLINK(""http://evil.example"",""x"")`);
     expect(files["records/complaint.csv"]).toContain("'@SUM(1+1)");
     expect(files["index.html"]).toContain("8.2.1, 9.1.2 Customer complaints");
+    // The same server-drawn charts as the dashboard: complaints created per month, numbers beside.
+    expect(files["index.html"]).toMatch(
+      /<figure class="chart"><svg[^>]*>.*Customer complaints: created per month/s,
+    );
     // Records link to each other: the complaint to its corrective action and back.
     expect(files["index.html"]).toContain(`<a href="#${actionRef}">${actionRef}</a>`);
     expect(files["index.html"]).toContain(`<a href="#${complaintRef}">${complaintRef}</a>`);
