@@ -63,7 +63,14 @@ async function numbers(page: Page, figure: string): Promise<Record<string, strin
 
 beforeAll(async () => {
   await mkdir(ARTIFACTS, { recursive: true });
-  browser = await chromium.launch({ executablePath: "/usr/bin/chromium", args: ["--no-sandbox"] });
+  // Chromium keeps the real clock: under libfaketime (CI's year-ahead pass) its preload would be
+  // inherited and hang the browser. The server's clock is the one that judges links and sessions.
+  const env = Object.fromEntries(
+    Object.entries(process.env).filter(
+      ([k, v]) => v !== undefined && !k.startsWith("FAKETIME") && k !== "LD_PRELOAD",
+    ),
+  ) as Record<string, string>;
+  browser = await chromium.launch({ executablePath: "/usr/bin/chromium", args: ["--no-sandbox"], env });
   await setUpWorkspace(h);
   await ask(h.slack, `roles grant <@${auditor.id}|${auditor.name}> auditor`, qm);
   await logComplaint(h.slack, "Late delivery", "high");
