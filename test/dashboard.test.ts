@@ -118,6 +118,11 @@ describe("the quality dashboard in a browser", () => {
     expect(
       await page.evaluate(() => (globalThis as unknown as { __pwned?: number }).__pwned),
     ).toBeUndefined();
+    // A complaint logged after the register was first read is on it at the next read.
+    await logComplaint(h.slack, "Logged while browsing", "medium");
+    await page.reload();
+    expect(await page.locator("table.register tbody tr").count()).toBe(4);
+    expect(await page.textContent("table.register")).toContain("Logged while browsing");
     await page.goto(new URL("/dashboard/register?kind=complaint&q=label", page.url()).toString());
     expect(await page.locator("table.register tbody tr").count()).toBe(1);
     await page.click("table.register tbody tr a");

@@ -2,7 +2,7 @@ import type { Model } from "mongoose";
 import { systemContext } from "../commands/context.js";
 import { findByIds } from "../db/read.js";
 import type { RecordBase } from "../db/recordBase.js";
-import { readSnapshot } from "../db/snapshots.js";
+import { readSnapshot, SNAPSHOT_KINDS } from "../db/snapshots.js";
 import { type CorrectiveAction, CorrectiveActionModel, OPEN_ACTION_STATES } from "../records/action/model.js";
 import { programmeStatus } from "../records/audit/programme.js";
 import {
@@ -13,6 +13,7 @@ import {
 } from "../records/complaint/model.js";
 import { type ControlledDocument, ControlledDocumentModel } from "../records/document/model.js";
 import { IDEA_STATES, type ImprovementIdea, ImprovementIdeaModel } from "../records/idea/model.js";
+import type { RecordKindDef } from "../records/kind.js";
 import { type QualityObjective, QualityObjectiveModel } from "../records/objective/index.js";
 import { statusOf } from "../records/policy/status.js";
 import { zoneOf } from "../records/workspace/access.js";
@@ -40,19 +41,33 @@ function figuresOf<T extends RecordBase>(
   kind: string,
   workspaceId: string,
   fields: string,
+  name = "dashboard",
 ): Promise<T[]> {
   const wanted = `${fields} workspaceId`;
   const projection = Object.fromEntries(wanted.split(" ").map((f) => [f, 1 as const]));
   return readSnapshot<T>(
     workspaceId,
     kind,
-    "dashboard",
+    name,
     async () => (await model.find({ workspaceId }, wanted).lean()) as T[],
     {
       read: (keys) => findByIds(model, keys, projection) as Promise<(T | null)[]>,
       keeps: (r) => r.workspaceId === workspaceId,
     },
   );
+}
+
+/** What a register line shows of a record (its title under whichever name the kind gives it). */
+const LINE_FIELDS = "ref state title what problem name process summary documentType createdAt updatedAt";
+
+/**
+ * A kind's register lines for the dashboard: a patched snapshot where the kind keeps a change
+ * log (complaints, actions, ideas, audits, nonconforming outputs), else a query of those fields.
+ */
+export function registerLines(def: RecordKindDef, workspaceId: string): Promise<RecordBase[]> {
+  if (SNAPSHOT_KINDS.has(def.kind))
+    return figuresOf(def.model, def.kind, workspaceId, LINE_FIELDS, "dashboard-register");
+  return def.model.find({ workspaceId }, `${LINE_FIELDS} workspaceId`).lean() as Promise<RecordBase[]>;
 }
 
 const count = <T>(items: T[], key: (t: T) => string, keys: readonly string[]) =>
