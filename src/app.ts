@@ -19,7 +19,7 @@ import { setDbLogger } from "./db/warnings.js";
 import { setPackKick } from "./evidence/command.js";
 import { evidenceDownload } from "./evidence/http.js";
 import { PackBuilder } from "./evidence/runner.js";
-import { DOWNLOAD_PATH, setEvidenceSettings } from "./evidence/settings.js";
+import { DOWNLOAD_PATH } from "./evidence/settings.js";
 import { type Clock, type JobDeps, portFor, systemClock } from "./jobs/deps.js";
 import { createScheduler, startScheduler } from "./jobs/index.js";
 import type { Logger } from "./logger.js";
@@ -30,6 +30,7 @@ import type { MessagingPort } from "./outbox/port.js";
 import { setEffectsClock, setEffectsLogger } from "./records/effects.js";
 import { setDirectory } from "./records/member/directory.js";
 import { closeServer, createHttpServer, listen } from "./server.js";
+import { setWebSettings } from "./web/settings.js";
 
 export interface RunningApp {
   port: number;
@@ -152,7 +153,7 @@ export async function startApp(options: StartOptions): Promise<RunningApp> {
     );
   }
 
-  setEvidenceSettings({
+  setWebSettings({
     publicUrl: config.publicUrl ?? `http://localhost:${port || config.port}`,
     publicUrlSet: Boolean(config.publicUrl),
     linkHours: config.evidenceLinkHours,

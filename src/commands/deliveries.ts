@@ -184,13 +184,7 @@ async function drawn(delivery: Delivery, now: Date, logger: Logger): Promise<Mes
     case "evidencePack":
       return evidencePackView(String(dynamic.packId), now);
     case "dashboardLink":
-      return dashboardLinkView(
-        delivery.workspaceId,
-        delivery.recipientId,
-        String(dynamic.name),
-        now,
-        systemContext,
-      );
+      return dashboardLinkView(delivery.workspaceId, delivery.recipientId, String(dynamic.name), now);
     default:
       logger.error(
         { delivery: delivery._id, type: dynamic.type },

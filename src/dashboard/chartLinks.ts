@@ -1,8 +1,8 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { checkLink, linkKey, signLink } from "../evidence/links.js";
-import { evidenceSettings } from "../evidence/settings.js";
 import { readWorkspace } from "../records/workspace/access.js";
 import type { Block } from "../views/types.js";
+import { checkLink, linkKey, signLink } from "../web/links.js";
+import { webSettings } from "../web/settings.js";
 import { chartPng } from "./charts.js";
 import { overviewFigures } from "./figures.js";
 
@@ -22,7 +22,7 @@ export async function chartBlock(
   alt: string,
   now: Date,
 ): Promise<Block[]> {
-  const settings = evidenceSettings();
+  const settings = webSettings();
   if (!settings.publicUrlSet) return [];
   const expires = new Date(now.getTime() + CHART_LINK_MS);
   const sig = signLink(await linkKey(), PURPOSE, `${workspaceId}|${figureId}`, expires);

@@ -1,15 +1,15 @@
 import { randomBytes } from "node:crypto";
-import type { CommandContext } from "../commands/context.js";
-import { evidenceSettings } from "../evidence/settings.js";
+import { type CommandContext, systemContext } from "../commands/context.js";
 import { enqueueDeliveries } from "../outbox/enqueue.js";
 import { readWorkspace, requireRole, rolesOf } from "../records/workspace/access.js";
 import { answer } from "../views/build.js";
 import { at, link, rich } from "../views/rich.js";
 import type { Answer, MessageView } from "../views/types.js";
+import { webSettings } from "../web/settings.js";
 import { DASHBOARD_ROLES, issueSignIn } from "./auth.js";
 
 function linkView(token: string, expiresAt: Date, name: string): MessageView {
-  const url = `${evidenceSettings().publicUrl}/dashboard/signin?token=${token}`;
+  const url = `${webSettings().publicUrl}/dashboard/signin?token=${token}`;
   return answer(
     rich`📊 ${link(url, "Open the quality dashboard")}, ${name}. The link works once, until ${at(expiresAt)}, and signs you in for 8 hours; keep it to yourself.`,
   );
@@ -53,11 +53,10 @@ export async function dashboardLinkView(
   userId: string,
   name: string,
   now: Date,
-  ctxFor: (workspaceId: string, now: Date) => CommandContext,
 ): Promise<MessageView | null> {
   const workspace = await readWorkspace(workspaceId);
   if (!workspace || !rolesOf(workspace, userId).some((r) => DASHBOARD_ROLES.includes(r))) return null;
-  const ctx = { ...ctxFor(workspaceId, now), actor: { id: userId, name } };
+  const ctx = { ...systemContext(workspaceId, now), actor: { id: userId, name } };
   const { token, expiresAt } = await issueSignIn(ctx);
   return linkView(token, expiresAt, name);
 }

@@ -2,9 +2,9 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import { loadRecord } from "../db/history.js";
 import type { RecordBase } from "../db/recordBase.js";
 import { eventsOf } from "../evidence/collect.js";
-import { evidenceSettings } from "../evidence/settings.js";
 import type { RecordKindDef } from "../records/kind.js";
 import { allDefs, defForRef } from "../records/refs.js";
+import { webSettings } from "../web/settings.js";
 import { redeem, sessionCookie, type Viewer, viewerOf } from "./auth.js";
 import { overviewFigures } from "./figures.js";
 import { messagePage, overviewPage, type RegisterRow, recordPage, registerPage } from "./pages.js";
@@ -92,7 +92,7 @@ export function dashboardRoutes(now: () => Date): Record<string, Handler> {
             "This sign-in link expired (links work for 10 minutes). Type qms dashboard in chat for a new one.",
           ),
         );
-      const secure = evidenceSettings().publicUrl.startsWith("https:");
+      const secure = webSettings().publicUrl.startsWith("https:");
       res.writeHead(303, {
         location: "/dashboard",
         "set-cookie": sessionCookie(result.session, secure),

@@ -5,7 +5,7 @@ import { recordArticle } from "../evidence/html.js";
 import type { RecordKindDef } from "../records/kind.js";
 import { zoneOf } from "../records/workspace/access.js";
 import { formatInstant } from "../time/zone.js";
-import { esc } from "../util/html.js";
+import { esc } from "../web/html.js";
 import type { Viewer } from "./auth.js";
 import { chartSvg } from "./charts.js";
 import type { Figure } from "./figures.js";

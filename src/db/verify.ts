@@ -184,22 +184,13 @@ async function verifyDocuments(
     const docs = await recordModel(kind).find({ workspaceId }).lean();
     for (const doc of docs) {
       const list = byRecord.get(doc._id) ?? [];
-      const folded: Record<string, unknown> = {};
-      for (const event of list) {
-        if (event.seq > doc.seq) break;
-        for (const [field, change] of Object.entries(event.changes)) folded[field] = change.after;
-      }
-      const plainDoc = toPlain(doc) as Record<string, unknown>;
-      for (const [field, value] of Object.entries(folded)) {
-        if (canonicalJson(plainDoc[field]) !== canonicalJson(value)) {
-          problems.push({
-            kind: "edited",
-            where: doc._id,
-            seq: null,
-            detail: `field "${field}" of ${doc._id} was changed outside its history`,
-          });
-        }
-      }
+      for (const field of fieldsOffHistory(doc, list))
+        problems.push({
+          kind: "edited",
+          where: doc._id,
+          seq: null,
+          detail: `field "${field}" of ${doc._id} was changed outside its history`,
+        });
     }
   }
   return problems;
@@ -256,4 +247,20 @@ export function chainProblem(events: readonly HistoryEvent[]): string | null {
     prev = e.hash;
   }
   return null;
+}
+
+/**
+ * The fields of a record that differ from the last value its history gave them (events up to
+ * the record's own `seq`): a change made behind the history. Also used on a pack's records.
+ */
+export function fieldsOffHistory(record: { seq?: number }, events: readonly HistoryEvent[]): string[] {
+  const folded: Record<string, unknown> = {};
+  for (const event of events) {
+    if (record.seq !== undefined && event.seq > record.seq) break;
+    for (const [field, change] of Object.entries(event.changes)) folded[field] = change.after;
+  }
+  const plain = toPlain(record) as Record<string, unknown>;
+  return Object.entries(folded)
+    .filter(([field, value]) => canonicalJson(plain[field]) !== canonicalJson(value))
+    .map(([field]) => field);
 }

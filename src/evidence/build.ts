@@ -12,9 +12,7 @@ import { systemContext } from "../commands/context.js";
 import { chartSvg } from "../dashboard/charts.js";
 import type { Figure } from "../dashboard/figures.js";
 import { canonicalJson } from "../db/canonical.js";
-import type { HistoryEvent } from "../db/historyModels.js";
-import type { RecordBase } from "../db/recordBase.js";
-import { chainProblem, sealOf } from "../db/verify.js";
+import { chainProblem, fieldsOffHistory, sealOf } from "../db/verify.js";
 import { programmeStatus } from "../records/audit/programme.js";
 import { addDays, addMonths, dayOf, startOfDay } from "../time/zone.js";
 import {
@@ -38,18 +36,6 @@ import {
 } from "./html.js";
 import type { EvidencePack } from "./model.js";
 import { verifyMarkdown } from "./verifyText.js";
-
-/** A record whose fields differ from what its history says (a change made behind the history). */
-function foldProblem(record: RecordBase, events: HistoryEvent[]): string | null {
-  const folded: Record<string, unknown> = {};
-  for (const e of events)
-    for (const [field, change] of Object.entries(e.changes)) folded[field] = change.after;
-  const plain = record as unknown as Record<string, unknown>;
-  for (const [field, value] of Object.entries(folded))
-    if (canonicalJson(plain[field]) !== canonicalJson(value))
-      return `field "${field}" was changed outside its history`;
-  return null;
-}
 
 /** The months a period touches, `YYYY-MM`, in order. */
 function monthsOf(from: string, to: string): string[] {
@@ -148,7 +134,9 @@ export async function buildPack(
           await csv.write(stringify([row], { escape_formulas: true, record_delimiter: "unix" }));
           await articles.write(recordArticle(record, list, pack.zone, inPack));
           for (const e of list) await history.write(`${eventLine(e)}\n`);
-          const problem = chainProblem(list) ?? foldProblem(record, list);
+          const off = fieldsOffHistory(record, list)[0];
+          const problem =
+            chainProblem(list) ?? (off ? `field "${off}" was changed outside its history` : null);
           if (problem && problems.length < 20) problems.push(`${record.ref ?? record._id}: ${problem}`);
           events += list.length;
           const head = list.at(-1);

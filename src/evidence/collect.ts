@@ -105,7 +105,11 @@ export async function eventsOf(records: RecordBase[]): Promise<Map<string, Histo
   for (let i = 0; i < ids.length; i += 500)
     for (const e of await findByIds(HistoryEventModel, ids.slice(i, i + 500))) if (e) found.push(e);
   const byRecord = new Map<string, HistoryEvent[]>();
-  for (const e of found) byRecord.set(e.recordKey, [...(byRecord.get(e.recordKey) ?? []), e]);
+  for (const e of found) {
+    const list = byRecord.get(e.recordKey);
+    if (list) list.push(e);
+    else byRecord.set(e.recordKey, [e]);
+  }
   for (const list of byRecord.values()) list.sort((a, b) => a.seq - b.seq);
   return byRecord;
 }

@@ -9,10 +9,11 @@ import { addDays, addMonths, dayOf, formatDay, parseDay } from "../time/zone.js"
 import { answer, context, message, paragraph } from "../views/build.js";
 import { at, cmd, link, type Rich, rich } from "../views/rich.js";
 import type { Answer, MessageView, Token } from "../views/types.js";
+import { linkKey, signLink } from "../web/links.js";
+import { webSettings } from "../web/settings.js";
 import { knownClauses, sectionsFor } from "./collect.js";
-import { linkKey, signLink } from "./links.js";
 import { type EvidencePack, EvidencePackModel, newPack } from "./model.js";
-import { DOWNLOAD_PATH, DOWNLOAD_PURPOSE, evidenceSettings } from "./settings.js";
+import { DOWNLOAD_PATH, DOWNLOAD_PURPOSE } from "./settings.js";
 
 export const USAGE =
   "qms evidence [FROM..TO] [clause 9.2|all], e.g. qms evidence 2026-01-01..2026-12-31 clause 9.2";
@@ -107,7 +108,7 @@ export async function evidenceCommand(ctx: CommandContext, args: Token[]): Promi
     ctx.now,
   );
   kick?.(id);
-  const text = rich`📦 Evidence pack ${id} requested by ${ctx.actor.name}: records of ${periodText(pack)}. QOps is building it now; a direct message from QOps shows its progress and then a download link, valid ${String(evidenceSettings().linkHours)} hours.`;
+  const text = rich`📦 Evidence pack ${id} requested by ${ctx.actor.name}: records of ${periodText(pack)}. QOps is building it now; a direct message from QOps shows its progress and then a download link, valid ${String(webSettings().linkHours)} hours.`;
   return { kind: "reply", view: answer(text) };
 }
 
@@ -164,5 +165,5 @@ export async function evidencePackView(packId: string, now: Date): Promise<Messa
 export async function downloadUrl(pack: Pick<EvidencePack, "_id" | "expiresAt">): Promise<string> {
   const expires = pack.expiresAt ?? new Date(0);
   const sig = signLink(await linkKey(), DOWNLOAD_PURPOSE, pack._id, expires);
-  return `${evidenceSettings().publicUrl}${DOWNLOAD_PATH}?pack=${encodeURIComponent(pack._id)}&expires=${expires.getTime()}&sig=${sig}`;
+  return `${webSettings().publicUrl}${DOWNLOAD_PATH}?pack=${encodeURIComponent(pack._id)}&expires=${expires.getTime()}&sig=${sig}`;
 }

@@ -3,7 +3,7 @@ import type { HistoryEvent } from "../db/historyModels.js";
 import type { RecordBase } from "../db/recordBase.js";
 import { allDefs } from "../records/refs.js";
 import { formatDay, formatInstant } from "../time/zone.js";
-import { esc } from "../util/html.js";
+import { esc } from "../web/html.js";
 import type { Section } from "./collect.js";
 
 /** The printable report of a pack (index.html), written in pieces as the records stream past. */

@@ -2,8 +2,8 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import { ObjectId } from "mongodb";
 import type { Logger } from "../logger.js";
 import { formatInstant } from "../time/zone.js";
+import { checkLink, linkKey } from "../web/links.js";
 import { packBucket, packFileName } from "./build.js";
-import { checkLink, linkKey } from "./links.js";
 import { EvidencePackModel } from "./model.js";
 import { DOWNLOAD_PURPOSE } from "./settings.js";
 

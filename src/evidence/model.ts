@@ -87,16 +87,3 @@ export function newPack(
     error: null,
   };
 }
-
-/** A small settings collection for secrets QOps makes itself (the link-signing key). */
-interface Secret {
-  _id: string;
-  value: string;
-}
-export const SecretModel = defineModel<Secret>(
-  "Secret",
-  new Schema<Secret>(
-    { _id: { type: String, required: true }, value: { type: String, required: true } },
-    { collection: "secrets", versionKey: false },
-  ),
-);

@@ -1,8 +1,8 @@
 import type { Logger } from "../logger.js";
+import { webSettings } from "../web/settings.js";
 import { buildPack } from "./build.js";
 import { noteProgress } from "./command.js";
 import { type EvidencePack, EvidencePackModel } from "./model.js";
-import { evidenceSettings } from "./settings.js";
 
 /** A builder that stops answering loses its pack after this long; another takes it over. */
 const LEASE_MS = 2 * 60_000;
@@ -76,7 +76,7 @@ export class PackBuilder {
         if (done < total) await edit();
       });
       const readyAt = this.now();
-      const expiresAt = new Date(readyAt.getTime() + evidenceSettings().linkHours * 3_600_000);
+      const expiresAt = new Date(readyAt.getTime() + webSettings().linkHours * 3_600_000);
       await EvidencePackModel.updateOne(mine, {
         $set: { state: "ready", ...built, readyAt, expiresAt, leaseUntil: null },
       });

@@ -1,7 +1,8 @@
 import { unzipSync } from "fflate";
-import { canonicalJson, GENESIS_HASH, type Plain, sha256 } from "../db/canonical.js";
+import { GENESIS_HASH, type Plain, sha256 } from "../db/canonical.js";
 import { hashEvent } from "../db/history.js";
 import type { HistoryEvent } from "../db/historyModels.js";
+import { fieldsOffHistory } from "../db/verify.js";
 
 export interface PackReport {
   ok: boolean;
@@ -36,6 +37,7 @@ export function verifyPack(zip: Uint8Array): PackReport {
   if (sealText === null || historyText === null) return fail("the pack has no seal.json or history.jsonl");
   const seal = JSON.parse(sealText) as SealFile;
   const last = new Map<string, HistoryEvent>();
+  const byRecord = new Map<string, HistoryEvent[]>();
   const lines = historyText.split("\n").filter(Boolean);
   const report = (problem: string | null): PackReport => ({
     ok: problem === null,
@@ -54,6 +56,9 @@ export function verifyPack(zip: Uint8Array): PackReport {
         `${where} does not follow event ${prev?.seq ?? 0}: an event was removed, inserted or reordered`,
       );
     last.set(e.recordKey, e);
+    const chain = byRecord.get(e.recordKey);
+    if (chain) chain.push(e);
+    else byRecord.set(e.recordKey, [e]);
   }
   for (const [key, head] of Object.entries(seal.included ?? {})) {
     if (last.get(key)?.hash !== head)
@@ -67,12 +72,7 @@ export function verifyPack(zip: Uint8Array): PackReport {
     return report("seal.json: the seal is not the SHA-256 of the heads it lists");
   for (const name of Object.keys(files).sort()) {
     if (!/^records\/[a-z]+\.json$/.test(name)) continue;
-    const problem = checkRecords(
-      name,
-      JSON.parse(text(name) ?? "[]") as Record<string, Plain>[],
-      last,
-      lines,
-    );
+    const problem = checkRecords(name, JSON.parse(text(name) ?? "[]") as Record<string, Plain>[], byRecord);
     if (problem) return report(problem);
   }
   return report(null);
@@ -82,23 +82,14 @@ export function verifyPack(zip: Uint8Array): PackReport {
 function checkRecords(
   file: string,
   records: Record<string, Plain>[],
-  last: Map<string, HistoryEvent>,
-  lines: string[],
+  byRecord: Map<string, HistoryEvent[]>,
 ): string | null {
-  const byKey = new Map<string, HistoryEvent[]>();
-  for (const line of lines) {
-    const e = JSON.parse(line) as HistoryEvent;
-    byKey.set(e.recordKey, [...(byKey.get(e.recordKey) ?? []), e]);
-  }
   for (const record of records) {
     const key = String(record._id);
-    if (!last.has(key)) return `${file}: ${key} has no history in the pack`;
-    const folded: Record<string, Plain> = {};
-    for (const e of byKey.get(key) ?? [])
-      for (const [field, change] of Object.entries(e.changes)) folded[field] = change.after;
-    for (const [field, value] of Object.entries(folded))
-      if (canonicalJson(record[field]) !== canonicalJson(value))
-        return `${file}: ${record.ref ?? key} field "${field}" differs from its history`;
+    const events = byRecord.get(key);
+    if (!events) return `${file}: ${key} has no history in the pack`;
+    const field = fieldsOffHistory(record as { seq?: number }, events)[0];
+    if (field) return `${file}: ${record.ref ?? key} field "${field}" differs from its history`;
   }
   return null;
 }

@@ -1,6 +1,20 @@
 import { createHmac, randomBytes, timingSafeEqual } from "node:crypto";
+import { Schema } from "mongoose";
 import { isDuplicateKey } from "../db/history.js";
-import { SecretModel } from "./model.js";
+import { defineModel } from "../db/kinds.js";
+
+/** A small settings collection for secrets QOps makes itself (the link-signing key). */
+interface Secret {
+  _id: string;
+  value: string;
+}
+export const SecretModel = defineModel<Secret>(
+  "Secret",
+  new Schema<Secret>(
+    { _id: { type: String, required: true }, value: { type: String, required: true } },
+    { collection: "secrets", versionKey: false },
+  ),
+);
 
 /**
  * Signed links QOps serves itself: an HMAC over what the link is for (its purpose), which thing
